@@ -1,0 +1,95 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Warnings are errors: GRDB's blocking `read` overload is silently chosen where the async one was
+/// meant, and the compiler's only sign of it is a warning.
+let strict: [SwiftSetting] = [
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "margin",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "margin", targets: ["margin"]),
+        .library(name: "Comments", targets: ["Comments"]),
+        .library(name: "Moderation", targets: ["Moderation"]),
+        .library(name: "MarginServer", targets: ["MarginServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .target(
+            name: "Comments",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Moderation",
+            dependencies: [
+                "Comments",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "MarginServer",
+            dependencies: [
+                "Comments",
+                "Moderation",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "margin",
+            dependencies: [
+                "Comments",
+                "Moderation",
+                "MarginServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CommentsTests",
+            dependencies: ["Comments"],
+            resources: [],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ModerationTests",
+            dependencies: ["Moderation", "Comments"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MarginServerTests",
+            dependencies: [
+                "MarginServer", "Comments", "Moderation",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MarginCLITests",
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,34 @@
+/// Everything the Comments module can refuse; the server maps each case to HTTP in one place.
+public enum CommentsError: Error, Equatable, Sendable {
+    case siteNotFound(String)
+    case siteExists(String)
+    case siteHasComments(String, count: Int)
+    case commentNotFound(Int64)
+    /// A field failed validation; `field` names it for the client.
+    case invalidField(field: String, message: String)
+    case originNotAllowed(String)
+    case invalidEditToken
+    case editWindowClosed
+    case threadLocked
+    /// The database could not be reached or written (disk full, read-only, locked).
+    case storageUnavailable(String)
+}
+
+extension CommentsError: CustomStringConvertible {
+    /// A sentence for people (CLI output and JSON error messages).
+    public var description: String {
+        switch self {
+        case .siteNotFound(let id): "No site with id '\(id)'."
+        case .siteExists(let id): "A site with id '\(id)' already exists."
+        case .siteHasComments(let id, let count):
+            "Site '\(id)' has \(count) comment(s); pass --force to remove it with all its comments."
+        case .commentNotFound(let id): "No comment with id \(id)."
+        case .invalidField(let field, let message): "\(field): \(message)"
+        case .originNotAllowed(let origin): "Origin '\(origin)' is not allowed for this site."
+        case .invalidEditToken: "The edit token is missing or does not match this comment."
+        case .editWindowClosed: "The edit window for this comment has closed."
+        case .threadLocked: "This thread is closed for new comments."
+        case .storageUnavailable(let why): "The comment store is unavailable: \(why)"
+        }
+    }
+}

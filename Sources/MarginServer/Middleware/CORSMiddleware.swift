@@ -1,0 +1,52 @@
+import Comments
+import Hummingbird
+
+/// CORS for the API: a browser may read responses only from the origins of a configured site.
+/// Answers preflights itself. Writes are additionally checked against the specific site's
+/// origins by the routes (the site is only known once the body is read).
+struct SiteCORSMiddleware: RouterMiddleware {
+    typealias Context = MarginRequestContext
+    let sites: SiteDirectory
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let origin = request.headers[.origin], request.uri.path.hasPrefix("/api/") else {
+            return try await next(request, context)
+        }
+        let allowed = try await sites.anySiteAllows(origin: origin)
+        if request.method == .options {
+            guard allowed else {
+                throw APIError(.forbidden, code: "origin_not_allowed", message: "Origin '\(origin)' is not allowed by any site.")
+            }
+            var headers = HTTPFields()
+            headers[.accessControlAllowOrigin] = origin
+            headers[.accessControlAllowMethods] = "GET, POST, PATCH, DELETE, OPTIONS"
+            headers[.accessControlAllowHeaders] = "Content-Type, Authorization, If-None-Match"
+            headers[.accessControlMaxAge] = "86400"
+            headers[.vary] = "Origin"
+            return Response(status: .noContent, headers: headers)
+        }
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            // Errors must carry CORS headers too, or the widget cannot read them.
+            response = try (APIError.from(error) ?? APIError(.internalServerError, code: "internal_error", message: "Something went wrong on the server."))
+                .response(from: request, context: context)
+        }
+        if allowed {
+            response.headers[.accessControlAllowOrigin] = origin
+            response.headers[.accessControlExposeHeaders] = "ETag, Retry-After"
+        }
+        response.headers[.vary] = "Origin"
+        return response
+    }
+}
+
+/// Sites looked up for origin checks.
+struct SiteDirectory: Sendable {
+    let store: any CommentStore
+
+    func anySiteAllows(origin: String) async throws -> Bool {
+        try await store.sites().contains { $0.allows(origin: origin) }
+    }
+}

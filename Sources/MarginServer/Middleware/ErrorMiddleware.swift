@@ -1,0 +1,20 @@
+import Comments
+import Hummingbird
+import Logging
+
+/// Turns every thrown error into the JSON error shape. Bad input never becomes a 500; anything
+/// unexpected is logged and answered 500 without internals.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            if let apiError = APIError.from(error) {
+                return try apiError.response(from: request, context: context)
+            }
+            context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
+            return try APIError(.internalServerError, code: "internal_error", message: "Something went wrong on the server.")
+                .response(from: request, context: context)
+        }
+    }
+}

@@ -1,0 +1,206 @@
+import Comments
+import Foundation
+import Hummingbird
+import Moderation
+
+/// The reader-facing comment API under `/api/v1`: read a thread, post, edit, delete, vote.
+struct CommentsRoutes: Sendable {
+    let service: CommentService
+    let cache: ThreadCache
+
+    /// The body of `POST /api/v1/comments`.
+    struct PostRequest: JSONRequest {
+        var site, uri, title, author, email, website, text, hp, ts: String?
+        var parent: Int64?
+        var notify: Bool?
+
+        init(_ json: JSONObject) throws {
+            site = try json.string("site")
+            uri = try json.string("uri")
+            title = try json.string("title")
+            parent = try json.integer("parent")
+            author = try json.string("author")
+            email = try json.string("email")
+            website = try json.string("website")
+            text = try json.string("text")
+            notify = try json.boolean("notify")
+            hp = try json.string("hp")
+            ts = try json.string("ts")
+        }
+    }
+
+    /// The body of `PATCH /api/v1/comments/{id}`.
+    struct EditRequest: JSONRequest {
+        var text, author, website: String?
+
+        init(_ json: JSONObject) throws {
+            text = try json.string("text")
+            author = try json.string("author")
+            website = try json.string("website")
+        }
+    }
+
+    /// The body of `POST /api/v1/comments/{id}/vote`.
+    struct VoteRequest: JSONRequest {
+        var value: Int64?
+
+        init(_ json: JSONObject) throws {
+            value = try json.integer("value")
+        }
+    }
+
+    func register(on router: Router<MarginRequestContext>) {
+        let api = router.group("api/v1")
+        api.get("comments", use: thread)
+        api.post("comments", use: post)
+        api.patch("comments/:id", use: edit)
+        api.delete("comments/:id", use: delete)
+        api.post("comments/:id/vote", use: vote)
+    }
+
+    /// `GET /api/v1/comments?site=&uri=[&limit=&after=]`
+    @Sendable func thread(_ request: Request, context: MarginRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        let site = try await service.requireSite(query["site"].map(String.init))
+        let uri = try FieldRules.uri(query["uri"].map(String.init))
+        let limit = try Self.integer(query["limit"].map(String.init), field: "limit", in: 1...ThreadDocument.maxLimit)
+        let after = try Self.integer(query["after"].map(String.init), field: "after", in: 1...Int64.max)
+        let key = "\(site.id)\u{0}\(uri)\u{0}\(limit ?? 0)\u{0}\(after ?? 0)"
+
+        let entry: ThreadCache.Entry
+        if let thread = try await service.store.thread(siteID: site.id, uri: uri),
+           let cached = cache.lookup(key, version: thread.version) {
+            entry = cached
+        } else if let (thread, comments) = try await service.store.visibleComments(siteID: site.id, uri: uri) {
+            let bytes = try ThreadDocument.encode(siteID: site.id, uri: uri, thread: thread, comments: comments, limit: limit, after: after)
+            entry = cache.store(key, version: thread.version, bytes: bytes)
+        } else {
+            if after != nil { throw CommentsError.invalidField(field: "after", message: "is not a top-level comment of this thread") }
+            let bytes = try ThreadDocument.encode(siteID: site.id, uri: uri, thread: nil, comments: [], limit: limit, after: nil)
+            entry = ThreadCache.Entry(version: -1, bytes: bytes, etag: ThreadCache.etag(for: bytes))
+        }
+        var headers = HTTPFields()
+        headers[.eTag] = entry.etag
+        headers[.cacheControl] = "no-cache"
+        if ifNoneMatch(request.headers[.ifNoneMatch], matches: entry.etag) {
+            return Response(status: .notModified, headers: headers)
+        }
+        return JSONBody.response(entry.bytes, headers: headers)
+    }
+
+    /// `POST /api/v1/comments`: 201 when published, 202 when held or judged spam.
+    @Sendable func post(_ request: Request, context: MarginRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(PostRequest.self, from: request)
+        let site = try await service.requireSite(body.site)
+        try Self.checkOrigin(request, site: site)
+        let input = PostInput(
+            site: body.site, uri: body.uri, title: body.title, parent: body.parent, author: body.author,
+            email: body.email, website: body.website, text: body.text, notify: body.notify, honeypot: body.hp,
+            formTimestamp: body.ts)
+        let posted = try await service.post(input, site: site, client: Self.client(request, context))
+        let status: HTTPResponse.Status = posted.comment.status == .approved ? .created : .accepted
+        return JSONBody.response(Self.authorView(posted), status: status)
+    }
+
+    /// `PATCH /api/v1/comments/{id}` with the edit token.
+    @Sendable func edit(_ request: Request, context: MarginRequestContext) async throws -> Response {
+        let id = try Self.commentID(context)
+        try await checkOrigin(request, commentID: id)
+        let body = try await JSONBody.decode(EditRequest.self, from: request)
+        let posted = try await service.edit(
+            commentID: id, token: Self.bearer(request), input: EditInput(text: body.text, author: body.author, website: body.website))
+        return JSONBody.response(Self.authorView(posted))
+    }
+
+    /// `DELETE /api/v1/comments/{id}` with the edit token.
+    @Sendable func delete(_ request: Request, context: MarginRequestContext) async throws -> Response {
+        let id = try Self.commentID(context)
+        try await checkOrigin(request, commentID: id)
+        let outcome = try await service.delete(commentID: id, token: Self.bearer(request))
+        var json = JSONWriter()
+        json.raw("{")
+        json.key("id"); json.number(id); json.raw(",")
+        json.key("deleted"); json.raw("true,")
+        json.key("tombstone"); json.bool(outcome == .tombstoned)
+        json.raw("}")
+        return JSONBody.response(json.bytes)
+    }
+
+    /// `POST /api/v1/comments/{id}/vote` with `{"value": 1 | -1}`.
+    @Sendable func vote(_ request: Request, context: MarginRequestContext) async throws -> Response {
+        let id = try Self.commentID(context)
+        try await checkOrigin(request, commentID: id)
+        let body = try await JSONBody.decode(VoteRequest.self, from: request)
+        let totals = try await service.vote(commentID: id, value: body.value.map { Int(clamping: $0) }, client: Self.client(request, context))
+        return try JSONBody.response(encoding: totals)
+    }
+
+    // MARK: Helpers
+
+    /// A comment as its author sees it right after writing: with its markdown, status and token.
+    static func authorView(_ posted: PostedComment) -> [UInt8] {
+        let comment = posted.comment
+        var json = JSONWriter(capacity: 512 + comment.html.utf8.count + comment.body.utf8.count)
+        json.raw("{")
+        json.key("id"); json.number(comment.id); json.raw(",")
+        json.key("parent"); json.number(comment.parentID); json.raw(",")
+        json.key("uri"); json.string(posted.thread.uri); json.raw(",")
+        json.key("status"); json.string(comment.status == .spam ? CommentStatus.pending.rawValue : comment.status.rawValue); json.raw(",")
+        json.key("author"); json.string(comment.author); json.raw(",")
+        json.key("website"); json.string(comment.website); json.raw(",")
+        json.key("text"); json.string(comment.body); json.raw(",")
+        json.key("html"); json.string(comment.html, htmlSafe: false); json.raw(",")
+        json.key("created"); json.number(comment.createdAt); json.raw(",")
+        json.key("edited"); json.number(comment.editedAt); json.raw(",")
+        json.key("likes"); json.number(comment.likes); json.raw(",")
+        json.key("dislikes"); json.number(comment.dislikes); json.raw(",")
+        json.key("notify"); json.bool(comment.notify); json.raw(",")
+        if let token = posted.editToken {
+            json.key("edit_token"); json.string(token); json.raw(",")
+        }
+        json.key("editable_until"); json.number(posted.editableUntil)
+        json.raw("}")
+        return json.bytes
+    }
+
+    static func client(_ request: Request, _ context: MarginRequestContext) -> ClientInfo {
+        ClientInfo(ip: context.clientIP, userAgent: request.headers[.userAgent])
+    }
+
+    static func commentID(_ context: MarginRequestContext) throws -> Int64 {
+        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
+            throw APIError(.notFound, code: "comment_not_found", message: "No comment with that id.")
+        }
+        return id
+    }
+
+    static func bearer(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization] else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return parts[1].trimmingCharacters(in: .whitespaces)
+    }
+
+    static func integer<I: FixedWidthInteger>(_ text: String?, field: String, in range: ClosedRange<I>) throws -> I? {
+        guard let text else { return nil }
+        guard let value = I(text), range.contains(value) else {
+            throw CommentsError.invalidField(field: field, message: "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    /// CSRF defence for writes: a browser's `Origin` must be one of the site's.
+    static func checkOrigin(_ request: Request, site: Site) throws {
+        guard let origin = request.headers[.origin] else { return }
+        guard site.allows(origin: origin) else { throw CommentsError.originNotAllowed(origin) }
+    }
+
+    func checkOrigin(_ request: Request, commentID: Int64) async throws {
+        guard request.headers[.origin] != nil else { return }
+        guard let comment = try await service.store.comment(id: commentID),
+              let thread = try await service.store.thread(id: comment.threadID),
+              let site = try await service.store.site(id: thread.siteID)
+        else { throw CommentsError.commentNotFound(commentID) }
+        try Self.checkOrigin(request, site: site)
+    }
+}

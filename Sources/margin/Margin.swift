@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `margin` command: serve comments, manage sites.
+@main
+struct Margin: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "margin",
+        abstract: "A self-hosted comment server for blogs.",
+        subcommands: [Serve.self, Sites.self],
+        defaultSubcommand: Serve.self)
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Comments
+import Foundation
+
+/// The database every command works on: `--db`, else `MARGIN_DB`, else `./margin.sqlite`.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: "SQLite database file (env MARGIN_DB; default ./margin.sqlite).")
+    var db: String?
+
+    var path: String { db ?? ProcessInfo.processInfo.environment["MARGIN_DB"] ?? "margin.sqlite" }
+
+    /// Opens the store, explaining failures in words.
+    func openStore() throws -> SQLiteStore {
+        do {
+            return try SQLiteStore(path: path)
+        } catch {
+            throw ValidationError("Cannot open database '\(path)': \(error)")
+        }
+    }
+}
+
+/// Prints to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Prints a table with aligned columns.
+func printTable(_ header: [String], _ rows: [[String]]) {
+    let widths = header.indices.map { column in
+        ([header[column]] + rows.map { $0[column] }).map(\.count).max() ?? 0
+    }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { index, cell in
+            index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+    }
+    print(line(header))
+    for row in rows { print(line(row)) }
+}
+
+/// Turns errors of the libraries into a message and exit code 1.
+func reporting<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as CommentsError {
+        printError("error: \(error)")
+        throw ExitCode.failure
+    }
+}

@@ -1,0 +1,175 @@
+import ArgumentParser
+import Comments
+import Foundation
+
+/// `margin sites …`: the blogs this server serves.
+struct Sites: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Add, list, update and remove sites.",
+        subcommands: [Add.self, List.self, Update.self, Remove.self])
+
+    /// `margin sites add ID --name … --origin …`
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a site.")
+
+        @Argument(help: "Site id, as the embed's data-site names it (letters, digits, - and _).")
+        var id: String
+        @Option(help: "Display name (default: the id).")
+        var name: String?
+        @Option(name: .customLong("origin"), help: "An origin allowed to embed and post, e.g. https://blog.example.org; repeat for several; a port of * matches any.")
+        var origins: [String] = []
+        @Option(help: "none, auto or all (default none).")
+        var moderation: ModerationMode = .none
+        @Flag(name: .customLong("require-author"), help: "Require a name on every comment.")
+        var requireAuthor = false
+        @Flag(name: .customLong("require-email"), help: "Require an email address on every comment.")
+        var requireEmail = false
+        @OptionGroup var database: DatabaseOptions
+
+        func validate() throws {
+            try SiteArguments.validate(id: id, origins: origins)
+        }
+
+        func run() async throws {
+            let store = try database.openStore()
+            let site = Site(
+                id: id, name: name ?? id, origins: origins.map(SiteArguments.normalizeOrigin), moderation: moderation,
+                requireAuthor: requireAuthor, requireEmail: requireEmail, createdAt: SystemClock().nowMillis())
+            try await reporting { try await store.addSite(site) }
+            print("Added site '\(id)'.")
+        }
+    }
+
+    /// `margin sites list`
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List sites.")
+        @Flag(help: "Print JSON instead of a table.")
+        var json = false
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let store = try database.openStore()
+            let sites = try await store.sites()
+            var rows: [SiteView] = []
+            for site in sites {
+                rows.append(SiteView(site: site, comments: try await store.commentCount(siteID: site.id)))
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            } else {
+                printTable(
+                    ["ID", "NAME", "MODERATION", "COMMENTS", "ORIGINS"],
+                    rows.map { [$0.id, $0.name, $0.moderation, String($0.comments), $0.origins.joined(separator: " ")] })
+            }
+        }
+    }
+
+    /// `margin sites update ID …`
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a site's settings.")
+        @Argument(help: "Site id.")
+        var id: String
+        @Option(help: "New display name.")
+        var name: String?
+        @Option(name: .customLong("origin"), help: "Replace the allowed origins (repeat for several).")
+        var origins: [String] = []
+        @Option(help: "none, auto or all.")
+        var moderation: ModerationMode?
+        @Option(name: .customLong("require-author"), help: "true or false.")
+        var requireAuthor: Bool?
+        @Option(name: .customLong("require-email"), help: "true or false.")
+        var requireEmail: Bool?
+        @OptionGroup var database: DatabaseOptions
+
+        func validate() throws {
+            try SiteArguments.validate(id: id, origins: origins)
+        }
+
+        func run() async throws {
+            let store = try database.openStore()
+            try await reporting {
+                guard var site = try await store.site(id: id) else { throw CommentsError.siteNotFound(id) }
+                if let name { site.name = name }
+                if !origins.isEmpty { site.origins = origins.map(SiteArguments.normalizeOrigin) }
+                if let moderation { site.moderation = moderation }
+                if let requireAuthor { site.requireAuthor = requireAuthor }
+                if let requireEmail { site.requireEmail = requireEmail }
+                try await store.updateSite(site)
+            }
+            print("Updated site '\(id)'.")
+        }
+    }
+
+    /// `margin sites remove ID [--force]`
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a site (refuses while it has comments, unless --force).")
+        @Argument(help: "Site id.")
+        var id: String
+        @Flag(help: "Remove the site even though it has comments, deleting them too.")
+        var force = false
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let store = try database.openStore()
+            let removed = try await reporting { try await store.removeSite(id: id, force: force) }
+            print("Removed site '\(id)'" + (removed > 0 ? " and its \(removed) comment(s)." : "."))
+        }
+    }
+}
+
+/// A site as `sites list` shows it.
+struct SiteView: Encodable {
+    var id: String
+    var name: String
+    var origins: [String]
+    var moderation: String
+    var requireAuthor: Bool
+    var requireEmail: Bool
+    var comments: Int
+
+    init(site: Site, comments: Int) {
+        id = site.id
+        name = site.name
+        origins = site.origins
+        moderation = site.moderation.rawValue
+        requireAuthor = site.requireAuthor
+        requireEmail = site.requireEmail
+        self.comments = comments
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, origins, moderation, comments
+        case requireAuthor = "require_author"
+        case requireEmail = "require_email"
+    }
+}
+
+/// Checks on site ids and origins given on the command line.
+enum SiteArguments {
+    static func validate(id: String, origins: [String]) throws {
+        guard !id.isEmpty, id.count <= 64,
+              id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+        else { throw ValidationError("A site id is 1–64 letters, digits, '-' or '_'.") }
+        for origin in origins {
+            let lower = origin.lowercased()
+            guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
+                throw ValidationError("An origin is scheme://host[:port], e.g. https://blog.example.org (got '\(origin)').")
+            }
+            let rest = lower.drop(while: { $0 != "/" }).dropFirst(2)
+            guard !rest.isEmpty, !rest.contains("/") || rest.hasSuffix("/") && rest.dropLast().contains("/") == false else {
+                throw ValidationError("An origin has no path: '\(origin)'.")
+            }
+        }
+    }
+
+    /// Lower-cases and drops a trailing slash: browsers send origins that way.
+    static func normalizeOrigin(_ origin: String) -> String {
+        var value = origin.lowercased()
+        if value.hasSuffix("/") { value.removeLast() }
+        return value
+    }
+}
+
+extension ModerationMode: ExpressibleByArgument {}

@@ -1,0 +1,52 @@
+import Foundation
+import GRDB
+import Testing
+@testable import Comments
+
+/// `schema.sql` must describe exactly what the migrations build.
+@Suite struct SchemaTests {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Every schema object's SQL with white space folded, keyed by type and name.
+    static func objects(_ db: Database) throws -> [String: String] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT type, name, sql FROM sqlite_master
+            WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%'
+            """)
+        var result: [String: String] = [:]
+        for row in rows {
+            let sql: String = row["sql"]
+            result["\(row["type"] as String) \(row["name"] as String)"] = sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        }
+        return result
+    }
+
+    @Test func schemaFileMatchesMigrations() throws {
+        let migrated = try DatabaseQueue()
+        try SQLiteStore.migrator.migrate(migrated)
+        let fromFile = try DatabaseQueue()
+        let schema = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("schema.sql"), encoding: .utf8)
+        try fromFile.write { try $0.execute(sql: schema) }
+        let expected = try migrated.read(Self.objects)
+        let actual = try fromFile.read(Self.objects)
+        #expect(expected.count >= 9)
+        #expect(Set(actual.keys) == Set(expected.keys))
+        for (name, sql) in expected {
+            #expect(actual[name] == sql, "schema.sql differs from the migrations for \(name)")
+        }
+    }
+
+    @Test func fileDatabaseUsesWALForeignKeysAndBusyTimeout() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("schema-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("m.sqlite").path)
+        let (journal, foreignKeys, busyTimeout) = try store.writer.read { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA foreign_keys"),
+             try Int.fetchOne(db, sql: "PRAGMA busy_timeout"))
+        }
+        #expect(journal == "wal")
+        #expect(foreignKeys == 1)
+        #expect(busyTimeout ?? 0 >= 5000)
+    }
+}

@@ -1,0 +1,244 @@
+import Foundation
+import Testing
+@testable import Comments
+
+/// The stores every conformance test runs against. A new `CommentStore` implementation adds a
+/// case here and must pass the same suite unchanged.
+enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqliteFile
+    case sqliteMemory
+
+    var testDescription: String { rawValue }
+
+    /// A fresh, empty, migrated store and a function that disposes of it.
+    func make() throws -> (store: any CommentStore, cleanup: @Sendable () -> Void) {
+        switch self {
+        case .sqliteMemory:
+            return (try SQLiteStore(), {})
+        case .sqliteFile:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conformance-\(UUID())")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let store = try SQLiteStore(path: directory.appendingPathComponent("margin.sqlite").path)
+            return (store, { try? FileManager.default.removeItem(at: directory) })
+        }
+    }
+}
+
+/// Runs `body` with a fresh store of `kind` holding one site, "blog".
+func withStore(_ kind: StoreKind, _ body: (any CommentStore) async throws -> Void) async throws {
+    let (store, cleanup) = try kind.make()
+    defer { cleanup() }
+    try await store.addSite(Site(id: "blog", name: "Blog", origins: ["https://blog.example.org"], createdAt: 1))
+    try await body(store)
+}
+
+/// A comment with sensible defaults for store tests.
+func draft(_ text: String, status: CommentStatus = .approved, parent: Int64? = nil, at time: Int64 = 1000) -> Comment {
+    Comment(threadID: 0, parentID: parent, status: status, author: "Ada", email: "ada@example.org",
+            website: "https://ada.example.org", body: text, html: "<p>\(text)</p>", createdAt: time,
+            ip: "203.0.113.0", userAgent: "UA", spamScore: 0.25, spamReasons: ["a reason"], notify: true,
+            editKeyHash: "hash")
+}
+
+@discardableResult
+func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", status: CommentStatus = .approved,
+            parent: Int64? = nil, at time: Int64 = 1000) async throws -> Comment {
+    try await store.insert(NewComment(siteID: "blog", uri: uri, title: "Post", comment: draft(text, status: status, parent: parent, at: time))).1
+}
+
+/// The contract of `CommentStore`.
+@Suite struct StoreConformanceTests {
+    @Test(arguments: StoreKind.allCases)
+    func sitesAddListUpdateRemove(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            await #expect(throws: CommentsError.siteExists("blog")) {
+                try await store.addSite(Site(id: "blog", name: "Again", origins: []))
+            }
+            try await store.addSite(Site(id: "a-site", name: "A", origins: ["http://localhost:*"], moderation: .auto, requireEmail: true, createdAt: 5))
+            #expect(try await store.sites().map(\.id) == ["a-site", "blog"])
+            var site = try #require(try await store.site(id: "a-site"))
+            #expect(site == Site(id: "a-site", name: "A", origins: ["http://localhost:*"], moderation: .auto, requireEmail: true, createdAt: 5))
+            site.moderation = .all
+            site.origins = ["https://a.example", "https://b.example"]
+            try await store.updateSite(site)
+            #expect(try await store.site(id: "a-site") == site)
+            await #expect(throws: CommentsError.siteNotFound("nope")) {
+                try await store.updateSite(Site(id: "nope", name: "", origins: []))
+            }
+            #expect(try await store.removeSite(id: "a-site", force: false) == 0)
+            #expect(try await store.site(id: "a-site") == nil)
+            await #expect(throws: CommentsError.siteNotFound("a-site")) { try await store.removeSite(id: "a-site", force: false) }
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func removingASiteWithCommentsNeedsForce(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await insert(store, "one")
+            try await insert(store, "two")
+            await #expect(throws: CommentsError.siteHasComments("blog", count: 2)) {
+                try await store.removeSite(id: "blog", force: false)
+            }
+            #expect(try await store.commentCount(siteID: "blog") == 2)
+            #expect(try await store.removeSite(id: "blog", force: true) == 2)
+            #expect(try await store.sites().isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func defaultSiteOnlyOnAnEmptyDatabase(kind: StoreKind) async throws {
+        let (store, cleanup) = try kind.make()
+        defer { cleanup() }
+        #expect(try await store.addSiteIfNoneExist(Site(id: "default", name: "D", origins: [])))
+        #expect(try await !store.addSiteIfNoneExist(Site(id: "other", name: "O", origins: [])))
+        #expect(try await store.sites().map(\.id) == ["default"])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func insertCreatesTheThreadOnceAndKeepsEveryField(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            await #expect(throws: CommentsError.siteNotFound("ghost")) {
+                try await store.insert(NewComment(siteID: "ghost", uri: "/x/", title: nil, comment: draft("x")))
+            }
+            let first = try await insert(store, "첫 번째 👋🏽")
+            let second = try await insert(store, "second", at: 2000)
+            #expect(first.threadID == second.threadID)
+            let thread = try #require(try await store.thread(siteID: "blog", uri: "/post/"))
+            #expect(thread.title == "Post")
+            #expect(thread.id == first.threadID)
+            #expect(try await store.thread(id: thread.id) == thread)
+            let stored = try #require(try await store.comment(id: first.id))
+            var expected = draft("첫 번째 👋🏽")
+            expected.id = first.id
+            expected.threadID = thread.id
+            #expect(stored == expected)
+            #expect(try await store.comment(id: 999_999) == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func parentMustBeApprovedAndInTheSameThread(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let root = try await insert(store, "root")
+            let held = try await insert(store, "held", status: .pending)
+            let elsewhere = try await insert(store, "elsewhere", uri: "/other/")
+            try await insert(store, "reply", parent: root.id)
+            for parent in [held.id, elsewhere.id, 424_242] {
+                await #expect(throws: CommentsError.self) { try await insert(store, "bad reply", parent: parent) }
+            }
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func visibleCommentsKeepHiddenAncestorsOfApprovedReplies(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            #expect(try await store.visibleComments(siteID: "blog", uri: "/post/") == nil)
+            let root = try await insert(store, "root", at: 1)
+            let reply = try await insert(store, "reply", parent: root.id, at: 2)
+            try await insert(store, "pending", status: .pending, at: 3)
+            try await insert(store, "spam", status: .spam, at: 4)
+            let (_, comments) = try #require(try await store.visibleComments(siteID: "blog", uri: "/post/"))
+            #expect(comments.map(\.body) == ["root", "reply"])
+            #expect(try await store.delete(commentID: root.id) == .tombstoned)
+            let (_, after) = try #require(try await store.visibleComments(siteID: "blog", uri: "/post/"))
+            #expect(after.map(\.status) == [.deleted, .approved])
+            #expect(after[0].author == nil && after[0].email == nil && after[0].website == nil && after[0].body.isEmpty)
+            #expect(after[1].id == reply.id)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func deletingTheLastReplyRemovesEmptyTombstones(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let root = try await insert(store, "root")
+            let middle = try await insert(store, "middle", parent: root.id)
+            let leaf = try await insert(store, "leaf", parent: middle.id)
+            #expect(try await store.delete(commentID: root.id) == .tombstoned)
+            #expect(try await store.delete(commentID: middle.id) == .tombstoned)
+            #expect(try await store.delete(commentID: leaf.id) == .removed)
+            #expect(try await store.comment(id: middle.id) == nil)
+            #expect(try await store.comment(id: root.id) == nil)
+            await #expect(throws: CommentsError.commentNotFound(leaf.id)) { try await store.delete(commentID: leaf.id) }
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func updateReplacesEditableFields(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            var comment = try await insert(store, "before")
+            comment.body = "after"
+            comment.html = "<p>after</p>"
+            comment.editedAt = 5000
+            comment.status = .pending
+            comment.spamScore = 3
+            comment.spamReasons = ["links"]
+            let stored = try await store.update(comment)
+            #expect(stored == comment)
+            comment.id = 777
+            await #expect(throws: CommentsError.commentNotFound(777)) { try await store.update(comment) }
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func votesCountOncePerVoterAndMayChange(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let comment = try await insert(store, "vote on me")
+            #expect(try await store.vote(commentID: comment.id, voter: "v1", value: 1, at: 1) == VoteTotals(likes: 1, dislikes: 0))
+            #expect(try await store.vote(commentID: comment.id, voter: "v1", value: 1, at: 2) == VoteTotals(likes: 1, dislikes: 0))
+            #expect(try await store.vote(commentID: comment.id, voter: "v2", value: 1, at: 3) == VoteTotals(likes: 2, dislikes: 0))
+            #expect(try await store.vote(commentID: comment.id, voter: "v1", value: -1, at: 4) == VoteTotals(likes: 1, dislikes: 1))
+            let held = try await insert(store, "held", status: .pending)
+            await #expect(throws: CommentsError.commentNotFound(held.id)) {
+                try await store.vote(commentID: held.id, voter: "v1", value: 1, at: 5)
+            }
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func countsAndLatest(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await insert(store, "a1", uri: "/a/", at: 1)
+            try await insert(store, "a2", uri: "/a/", at: 3)
+            try await insert(store, "a3", uri: "/a/", status: .pending, at: 4)
+            try await insert(store, "b1", uri: "/b/", at: 2)
+            #expect(try await store.approvedCounts(siteID: "blog", uris: ["/a/", "/b/", "/none/"]) == ["/a/": 2, "/b/": 1, "/none/": 0])
+            let latest = try await store.latestApproved(siteID: "blog", limit: 2)
+            #expect(latest.map(\.1.body) == ["a2", "b1"])
+            #expect(latest.map(\.0.uri) == ["/a/", "/b/"])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func threadVersionMovesOnEveryChange(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let comment = try await insert(store, "v")
+            var seen = [try #require(try await store.thread(siteID: "blog", uri: "/post/")).version]
+            func record() async throws {
+                let version = try #require(try await store.thread(siteID: "blog", uri: "/post/")).version
+                #expect(version > seen.last!)
+                seen.append(version)
+            }
+            try await insert(store, "w")
+            try await record()
+            _ = try await store.vote(commentID: comment.id, voter: "x", value: 1, at: 1)
+            try await record()
+            var edited = comment
+            edited.body = "v2"
+            _ = try await store.update(edited)
+            try await record()
+            _ = try await store.delete(commentID: comment.id)
+            try await record()
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func secretsAreMadeOnceAndKept(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let first = try await store.secret(named: "k", make: { [1, 2, 3] }, at: 1)
+            let second = try await store.secret(named: "k", make: { [9, 9, 9] }, at: 2)
+            #expect(first == [1, 2, 3])
+            #expect(second == [1, 2, 3])
+            try await store.ping()
+        }
+    }
+}

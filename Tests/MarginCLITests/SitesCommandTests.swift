@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+
+/// `margin sites …` against a temporary database.
+@Suite struct SitesCommandTests {
+    @Test func addListUpdateRemove() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let db = ["--db", scratch.database]
+        let added = try await CLI.run(["sites", "add", "blog", "--name", "My Blog", "--origin", "https://blog.example.org",
+                                       "--origin", "https://www.blog.example.org/", "--moderation", "auto"] + db)
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(added.stdout.contains("Added site 'blog'"))
+
+        let table = try await CLI.run(["sites", "list"] + db)
+        #expect(table.status == 0)
+        #expect(table.stdout.contains("ID"))
+        #expect(table.stdout.contains("My Blog"))
+        #expect(table.stdout.contains("https://www.blog.example.org"))
+
+        let json = try await CLI.run(["sites", "list", "--json"] + db)
+        let sites = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        let blog = try #require(sites.first { $0["id"] as? String == "blog" })
+        #expect(blog["origins"] as? [String] == ["https://blog.example.org", "https://www.blog.example.org"])
+        #expect(blog["moderation"] as? String == "auto")
+        #expect(blog["comments"] as? Int == 0)
+
+        let updated = try await CLI.run(["sites", "update", "blog", "--moderation", "all", "--origin", "http://localhost:*", "--require-email", "true"] + db)
+        #expect(updated.status == 0, "\(updated.stderr)")
+        let after = try await CLI.run(["sites", "list", "--json"] + db)
+        let updatedBlog = try #require((try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [[String: Any]])?.first { $0["id"] as? String == "blog" })
+        #expect(updatedBlog["moderation"] as? String == "all")
+        #expect(updatedBlog["origins"] as? [String] == ["http://localhost:*"])
+        #expect(updatedBlog["require_email"] as? Bool == true)
+
+        let removed = try await CLI.run(["sites", "remove", "blog"] + db)
+        #expect(removed.status == 0)
+        #expect(!(try await CLI.run(["sites", "list"] + db)).stdout.contains("My Blog"))
+    }
+
+    @Test func mistakesExitNonZeroWithAMessageAndChangeNothing() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let db = ["--db", scratch.database]
+        _ = try await CLI.run(["sites", "add", "blog", "--origin", "https://blog.example.org"] + db)
+        let duplicate = try await CLI.run(["sites", "add", "blog"] + db)
+        #expect(duplicate.status == 1)
+        #expect(duplicate.stderr.contains("already exists"))
+        let unknown = try await CLI.run(["sites", "remove", "ghost"] + db)
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("No site with id 'ghost'"))
+        let badOrigin = try await CLI.run(["sites", "add", "x", "--origin", "blog.example.org"] + db)
+        #expect(badOrigin.status != 0)
+        #expect(badOrigin.stderr.contains("origin"))
+        let badID = try await CLI.run(["sites", "add", "bad id!"] + db)
+        #expect(badID.status != 0)
+        let badMode = try await CLI.run(["sites", "update", "blog", "--moderation", "sometimes"] + db)
+        #expect(badMode.status != 0)
+        let list = try await CLI.run(["sites", "list", "--json"] + db)
+        #expect(list.stdout.contains("\"blog\"") && !list.stdout.contains("\"x\""))
+    }
+}
