@@ -1,6 +1,6 @@
--- Margin's current database schema (SQLite). Generated from, and kept equal to, the migrations in
--- Sources/Comments/Store/Migrations.swift: a test applies both and compares them.
--- Times are UTC unix milliseconds.
+-- Margin's current database schema (SQLite), as the migrations in
+-- Sources/Comments/Store/Migrations.swift leave it. Regenerate with scripts/dump-schema;
+-- a test applies this file and the migrations and compares them. Times are UTC unix milliseconds.
 
 CREATE TABLE sites (
     id TEXT PRIMARY KEY NOT NULL,
@@ -10,7 +10,7 @@ CREATE TABLE sites (
     require_author INTEGER NOT NULL DEFAULT 0,
     require_email INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL
-);
+, rate_limit TEXT, moderators TEXT NOT NULL DEFAULT '[]');
 
 CREATE TABLE threads (
     id INTEGER PRIMARY KEY,
@@ -45,10 +45,14 @@ CREATE TABLE comments (
     notify INTEGER NOT NULL DEFAULT 0,
     edit_key_hash TEXT,
     origin TEXT
-);
+, trained_as TEXT CHECK (trained_as IN ('spam', 'ham')));
+
 CREATE INDEX comments_by_thread ON comments (thread_id, created_at, id);
+
 CREATE INDEX comments_by_parent ON comments (parent_id);
+
 CREATE INDEX comments_by_site_status ON comments (site_id, status, created_at);
+
 CREATE UNIQUE INDEX comments_by_origin ON comments (site_id, origin) WHERE origin IS NOT NULL;
 
 CREATE TABLE votes (
@@ -74,13 +78,83 @@ CREATE TABLE secrets (
 
 CREATE TRIGGER comments_bump_thread_on_insert AFTER INSERT ON comments BEGIN
     UPDATE threads SET version = version + 1 WHERE id = NEW.thread_id;
+
 END;
+
 CREATE TRIGGER comments_bump_thread_on_update AFTER UPDATE ON comments BEGIN
     UPDATE threads SET version = version + 1 WHERE id IN (OLD.thread_id, NEW.thread_id);
+
 END;
+
 CREATE TRIGGER comments_bump_thread_on_delete AFTER DELETE ON comments BEGIN
     UPDATE threads SET version = version + 1 WHERE id = OLD.thread_id;
+
 END;
+
 CREATE TRIGGER threads_bump_on_update AFTER UPDATE OF title, locked ON threads BEGIN
     UPDATE threads SET version = version + 1 WHERE id = NEW.id;
+
 END;
+
+CREATE INDEX comments_by_site_time ON comments (site_id, created_at);
+
+CREATE INDEX comments_by_email ON comments (email) WHERE email IS NOT NULL;
+
+CREATE TABLE moderation_log (
+    id INTEGER PRIMARY KEY,
+    comment_id INTEGER NOT NULL,
+    site_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    actor TEXT NOT NULL CHECK (actor IN ('cli', 'link', 'admin-api', 'spam-filter', 'author', 'reader')),
+    reason TEXT,
+    at INTEGER NOT NULL
+);
+
+CREATE INDEX moderation_log_by_comment ON moderation_log (comment_id, at);
+
+CREATE TABLE used_links (
+    nonce TEXT PRIMARY KEY NOT NULL,
+    used_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE blocklist (
+    kind TEXT NOT NULL CHECK (kind IN ('ip', 'email', 'domain', 'word', 'author')),
+    value TEXT NOT NULL,
+    reason TEXT,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, value)
+) WITHOUT ROWID;
+
+CREATE TABLE spam_tokens (
+    token TEXT PRIMARY KEY NOT NULL,
+    spam_count INTEGER NOT NULL DEFAULT 0,
+    ham_count INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+CREATE TABLE spam_totals (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    spam_documents INTEGER NOT NULL DEFAULT 0,
+    ham_documents INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('moderation', 'reply')),
+    comment_id INTEGER,
+    recipients TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    headers TEXT NOT NULL DEFAULT '[]',
+    message_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    failed_at INTEGER,
+    last_error TEXT
+);
+
+CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
+
+INSERT INTO spam_totals (id) VALUES (1);

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Moderation
 import NIOCore
+import ServiceLifecycle
 
 /// Everything `margin serve` can be told; flags and `MARGIN_*` variables fill it in.
 public struct ServerConfiguration: Sendable {
@@ -14,14 +15,44 @@ public struct ServerConfiguration: Sendable {
     public var publicURL: String?
     /// How long authors may edit or delete their comment, in seconds.
     public var editWindowSeconds: Int
+    /// The spam filter's thresholds.
+    public var spam: SpamSettings
+    /// Posting limit per client for sites that set none.
+    public var rateLimit: RateLimit
+    /// SMTP server for mail; nil sends no mail.
+    public var smtp: SMTPConfiguration?
+    /// From address, default moderators and link lifetime for mail.
+    public var mailFrom: String
+    public var moderators: [String]
+    public var notifyAllComments: Bool
+    public var linkLifetimeDays: Int
+    /// How often the outbox looks for due mail.
+    public var outboxPollInterval: Duration
 
     public init(host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "margin.sqlite",
-                publicURL: String? = nil, editWindowSeconds: Int = 15 * 60) {
+                publicURL: String? = nil, editWindowSeconds: Int = 15 * 60, spam: SpamSettings = SpamSettings(),
+                rateLimit: RateLimit = .standard, smtp: SMTPConfiguration? = nil, mailFrom: String = "margin@localhost",
+                moderators: [String] = [], notifyAllComments: Bool = false, linkLifetimeDays: Int = 7,
+                outboxPollInterval: Duration = .seconds(2)) {
         self.host = host
         self.port = port
         self.databasePath = databasePath
         self.publicURL = publicURL
         self.editWindowSeconds = editWindowSeconds
+        self.spam = spam
+        self.rateLimit = rateLimit
+        self.smtp = smtp
+        self.mailFrom = mailFrom
+        self.moderators = moderators
+        self.notifyAllComments = notifyAllComments
+        self.linkLifetimeDays = linkLifetimeDays
+        self.outboxPollInterval = outboxPollInterval
+    }
+
+    /// The mail settings these options describe.
+    var mailSettings: MailSettings {
+        MailSettings(from: mailFrom, moderators: moderators, notifyAll: notifyAllComments, publicURL: resolvedPublicURL,
+                     linkLifetimeSeconds: Int64(linkLifetimeDays) * 86_400)
     }
 
     /// The public base URL without a trailing slash.
@@ -42,6 +73,7 @@ public func buildApplication(
     clock: any MarginClock = SystemClock(),
     random: any RandomSource = SystemRandom(),
     logger: Logger = Logger(label: "margin"),
+    mailTransport: (any MailTransport)? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     var defaults = defaultSite
@@ -50,22 +82,62 @@ public func buildApplication(
         logger.info("created the default site for http://localhost:* and http://127.0.0.1:*")
     }
     let formSecret = try await store.secret(named: FormTimestamp.secretName, make: { random.bytes(32) }, at: clock.nowMillis())
+    let formTimestamp = FormTimestamp(secret: formSecret)
+    if try await store.signingKeys().isEmpty {
+        try await store.addSigningKey(LinkSigner.makeKey(random: random, at: clock.nowMillis()))
+    }
+    let transport = mailTransport ?? configuration.smtp.map { SMTPTransport(configuration: $0) }
+    let notifier = transport.map { _ in
+        Notifier(store: store, settings: configuration.mailSettings, clock: clock, random: random)
+    }
     let service = CommentService(
-        store: store, screening: ModeScreening(), clock: clock, random: random,
-        editWindowMillis: Int64(configuration.editWindowSeconds) * 1000)
+        store: store,
+        screening: SpamScreening(store: store, formTimestamp: formTimestamp, settings: configuration.spam, clock: clock),
+        clock: clock, random: random, editWindowMillis: Int64(configuration.editWindowSeconds) * 1000,
+        mail: mailBuilderFactory(notifier))
 
     let router = Router(context: MarginRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: SiteCORSMiddleware(sites: SiteDirectory(store: store)))
-    CommentsRoutes(service: service, cache: ThreadCache()).register(on: router)
-    SiteRoutes(service: service, formTimestamp: FormTimestamp(secret: formSecret), publicURL: configuration.resolvedPublicURL)
+    CommentsRoutes(
+        service: service, cache: ThreadCache(), limiter: RateLimiter(clock: clock), defaultRateLimit: configuration.rateLimit
+    ).register(on: router)
+    SiteRoutes(service: service, formTimestamp: formTimestamp, publicURL: configuration.resolvedPublicURL)
+        .register(on: router)
+    ModerationRoutes(store: store, moderator: Moderator(store: store, clock: clock, notifier: notifier), clock: clock)
         .register(on: router)
     HealthRoutes(store: store).register(on: router)
     PageRoutes().register(on: router)
 
+    var services: [any Service] = []
+    if let transport {
+        let sender = OutboxSender(
+            store: store, transport: transport, settings: configuration.mailSettings, clock: clock, logger: logger,
+            pollInterval: configuration.outboxPollInterval)
+        services.append(OutboxService(sender: sender))
+    }
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Margin"),
+        services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
+}
+
+/// Runs the outbox sender beside the server until shutdown; a send in progress is finished
+/// first, so the outbox's state is always written.
+struct OutboxService: Service {
+    let sender: OutboxSender
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await sender.run()
+        }
+    }
+}
+
+/// The per-comment mail builder factory, when mail is configured.
+func mailBuilderFactory(_ notifier: Notifier?) -> (@Sendable () async throws -> MailBuilder)? {
+    guard let notifier else { return nil }
+    return { try await notifier.builder() }
 }

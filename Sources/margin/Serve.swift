@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import MarginServer
+import Moderation
 
 /// `margin serve`: runs the HTTP server until SIGINT or SIGTERM.
 struct Serve: AsyncParsableCommand {
@@ -22,6 +23,48 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("edit-window"), help: "Seconds an author may edit or delete their comment (env MARGIN_EDIT_WINDOW; default 900).")
     var editWindow: Int?
+
+    @Option(name: .customLong("rate-limit"), help: "Default posting limit per client, e.g. 3/min,20/h or off (env MARGIN_RATE_LIMIT).")
+    var rateLimit: String?
+
+    @Option(name: .customLong("spam-hold"), help: "Score at which a comment is held (env MARGIN_SPAM_HOLD; default 4).")
+    var spamHold: Double?
+
+    @Option(name: .customLong("spam-threshold"), help: "Score at which a comment is spam (env MARGIN_SPAM_THRESHOLD; default 9).")
+    var spamThreshold: Double?
+
+    @Option(name: .customLong("old-thread-days"), help: "Threads older than this score as doubtful; 0 turns it off (env MARGIN_OLD_THREAD_DAYS; default 180).")
+    var oldThreadDays: Int?
+
+    @Option(name: .customLong("smtp-host"), help: "SMTP server for mail; no mail is sent without it (env MARGIN_SMTP_HOST).")
+    var smtpHost: String?
+
+    @Option(name: .customLong("smtp-port"), help: "SMTP port (env MARGIN_SMTP_PORT; default 587 with starttls, 465 with tls, else 25).")
+    var smtpPort: Int?
+
+    @Option(name: .customLong("smtp-security"), help: "none, starttls or tls (env MARGIN_SMTP_SECURITY; default starttls).")
+    var smtpSecurity: String?
+
+    @Option(name: .customLong("smtp-user"), help: "SMTP user name (env MARGIN_SMTP_USER).")
+    var smtpUser: String?
+
+    @Option(name: .customLong("smtp-password-file"), help: "File holding the SMTP password (or env MARGIN_SMTP_PASSWORD).")
+    var smtpPasswordFile: String?
+
+    @Flag(name: .customLong("smtp-insecure"), help: "Accept any TLS certificate from the SMTP server (testing only).")
+    var smtpInsecure = false
+
+    @Option(name: .customLong("mail-from"), help: "From address of Margin's mail (env MARGIN_MAIL_FROM; default margin@HOST).")
+    var mailFrom: String?
+
+    @Option(name: .customLong("moderator"), help: "Moderator email for sites that name none; repeat for several (env MARGIN_MODERATORS, comma-separated).")
+    var moderators: [String] = []
+
+    @Flag(name: .customLong("notify-all"), help: "Mail moderators about every new comment, not only held ones (env MARGIN_NOTIFY_ALL=1).")
+    var notifyAll = false
+
+    @Option(name: .customLong("link-days"), help: "Days a moderation link works (env MARGIN_LINK_DAYS; default 7).")
+    var linkDays: Int?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env MARGIN_LOG_LEVEL; default info).")
     var logLevel: String?
@@ -45,6 +88,49 @@ struct Serve: AsyncParsableCommand {
             guard window >= 0 else { throw ValidationError("The edit window cannot be negative.") }
             configuration.editWindowSeconds = window
         }
+        if let text = rateLimit ?? environment["MARGIN_RATE_LIMIT"] {
+            guard let limit = RateLimit(parsing: text) else { throw ValidationError("A rate limit is like 3/min,20/h or off; got '\(text)'.") }
+            configuration.rateLimit = limit
+        }
+        if let hold = try spamHold ?? environment["MARGIN_SPAM_HOLD"].map({ try number($0, "MARGIN_SPAM_HOLD") }) { configuration.spam.holdScore = hold }
+        if let spam = try spamThreshold ?? environment["MARGIN_SPAM_THRESHOLD"].map({ try number($0, "MARGIN_SPAM_THRESHOLD") }) {
+            configuration.spam.spamScore = spam
+        }
+        guard configuration.spam.holdScore < configuration.spam.spamScore else {
+            throw ValidationError("The hold score must be below the spam threshold.")
+        }
+        if let days = try oldThreadDays ?? environment["MARGIN_OLD_THREAD_DAYS"].map({ Int(try number($0, "MARGIN_OLD_THREAD_DAYS")) }) {
+            configuration.spam.oldThreadDays = days
+        }
+        if let host = smtpHost ?? environment["MARGIN_SMTP_HOST"] {
+            let securityText = smtpSecurity ?? environment["MARGIN_SMTP_SECURITY"] ?? "starttls"
+            guard let security = SMTPConfiguration.Security(rawValue: securityText) else {
+                throw ValidationError("--smtp-security is none, starttls or tls.")
+            }
+            let defaultPort = switch security {
+            case .startTLS: 587
+            case .tls: 465
+            case .none: 25
+            }
+            let port = try smtpPort ?? environment["MARGIN_SMTP_PORT"].map({ Int(try number($0, "MARGIN_SMTP_PORT")) }) ?? defaultPort
+            var password = environment["MARGIN_SMTP_PASSWORD"]
+            if let file = smtpPasswordFile {
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("Cannot read \(file).") }
+                password = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            configuration.smtp = SMTPConfiguration(
+                host: host, port: port, security: security, username: smtpUser ?? environment["MARGIN_SMTP_USER"], password: password,
+                verifyCertificates: !smtpInsecure)
+        }
+        configuration.mailFrom = mailFrom ?? environment["MARGIN_MAIL_FROM"] ?? "margin@\(configuration.host)"
+        configuration.moderators = moderators.isEmpty
+            ? (environment["MARGIN_MODERATORS"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [])
+            : moderators
+        configuration.notifyAllComments = notifyAll || environment["MARGIN_NOTIFY_ALL"] == "1"
+        if let days = try linkDays ?? environment["MARGIN_LINK_DAYS"].map({ Int(try number($0, "MARGIN_LINK_DAYS")) }) {
+            guard days > 0 else { throw ValidationError("Links must work for at least a day.") }
+            configuration.linkLifetimeDays = days
+        }
         var logger = Logger(label: "margin")
         let levelText = logLevel ?? environment["MARGIN_LOG_LEVEL"] ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else { throw ValidationError("Unknown log level '\(levelText)'.") }
@@ -62,4 +148,10 @@ struct Serve: AsyncParsableCommand {
         }
         try await app.runService()
     }
+}
+
+/// A number from an environment variable, or a clear error naming it.
+func number(_ text: String, _ name: String) throws -> Double {
+    guard let value = Double(text) else { throw ValidationError("\(name) must be a number, not '\(text)'.") }
+    return value
 }

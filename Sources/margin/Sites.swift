@@ -24,17 +24,24 @@ struct Sites: AsyncParsableCommand {
         var requireAuthor = false
         @Flag(name: .customLong("require-email"), help: "Require an email address on every comment.")
         var requireEmail = false
+        @Option(name: .customLong("rate-limit"), help: "Comments one client may post, e.g. 3/min,20/h, or off (default: the server's, 3/min,20/h).")
+        var rateLimit: String?
+        @Option(name: .customLong("moderator"), help: "Email of a moderator of this site; repeat for several (default: the server's --moderator).")
+        var moderators: [String] = []
         @OptionGroup var database: DatabaseOptions
 
         func validate() throws {
             try SiteArguments.validate(id: id, origins: origins)
+            _ = try SiteArguments.rateLimit(rateLimit)
+            try SiteArguments.validate(moderators: moderators)
         }
 
         func run() async throws {
             let store = try database.openStore()
             let site = Site(
                 id: id, name: name ?? id, origins: origins.map(SiteArguments.normalizeOrigin), moderation: moderation,
-                requireAuthor: requireAuthor, requireEmail: requireEmail, createdAt: SystemClock().nowMillis())
+                requireAuthor: requireAuthor, requireEmail: requireEmail, createdAt: SystemClock().nowMillis(),
+                rateLimit: try SiteArguments.rateLimit(rateLimit), moderators: moderators)
             try await reporting { try await store.addSite(site) }
             print("Added site '\(id)'.")
         }
@@ -60,8 +67,8 @@ struct Sites: AsyncParsableCommand {
                 print(String(decoding: try encoder.encode(rows), as: UTF8.self))
             } else {
                 printTable(
-                    ["ID", "NAME", "MODERATION", "COMMENTS", "ORIGINS"],
-                    rows.map { [$0.id, $0.name, $0.moderation, String($0.comments), $0.origins.joined(separator: " ")] })
+                    ["ID", "NAME", "MODERATION", "RATE LIMIT", "COMMENTS", "ORIGINS"],
+                    rows.map { [$0.id, $0.name, $0.moderation, $0.rateLimit, String($0.comments), $0.origins.joined(separator: " ")] })
             }
         }
     }
@@ -81,10 +88,16 @@ struct Sites: AsyncParsableCommand {
         var requireAuthor: Bool?
         @Option(name: .customLong("require-email"), help: "true or false.")
         var requireEmail: Bool?
+        @Option(name: .customLong("rate-limit"), help: "e.g. 3/min,20/h, off, or default.")
+        var rateLimit: String?
+        @Option(name: .customLong("moderator"), help: "Replace the site's moderators (repeat for several; 'none' clears them).")
+        var moderators: [String] = []
         @OptionGroup var database: DatabaseOptions
 
         func validate() throws {
             try SiteArguments.validate(id: id, origins: origins)
+            if rateLimit != "default" { _ = try SiteArguments.rateLimit(rateLimit) }
+            if moderators != ["none"] { try SiteArguments.validate(moderators: moderators) }
         }
 
         func run() async throws {
@@ -96,6 +109,8 @@ struct Sites: AsyncParsableCommand {
                 if let moderation { site.moderation = moderation }
                 if let requireAuthor { site.requireAuthor = requireAuthor }
                 if let requireEmail { site.requireEmail = requireEmail }
+                if let rateLimit { site.rateLimit = rateLimit == "default" ? nil : try SiteArguments.rateLimit(rateLimit) }
+                if !moderators.isEmpty { site.moderators = moderators == ["none"] ? [] : moderators }
                 try await store.updateSite(site)
             }
             print("Updated site '\(id)'.")
@@ -127,6 +142,8 @@ struct SiteView: Encodable {
     var moderation: String
     var requireAuthor: Bool
     var requireEmail: Bool
+    var rateLimit: String
+    var moderators: [String]
     var comments: Int
 
     init(site: Site, comments: Int) {
@@ -136,6 +153,8 @@ struct SiteView: Encodable {
         moderation = site.moderation.rawValue
         requireAuthor = site.requireAuthor
         requireEmail = site.requireEmail
+        rateLimit = site.rateLimit?.description ?? "default"
+        moderators = site.moderators
         self.comments = comments
     }
 
@@ -143,6 +162,7 @@ struct SiteView: Encodable {
         case id, name, origins, moderation, comments
         case requireAuthor = "require_author"
         case requireEmail = "require_email"
+        case rateLimit = "rate_limit"
     }
 }
 
@@ -161,6 +181,20 @@ enum SiteArguments {
             guard !rest.isEmpty, !rest.contains("/") || rest.hasSuffix("/") && rest.dropLast().contains("/") == false else {
                 throw ValidationError("An origin has no path: '\(origin)'.")
             }
+        }
+    }
+
+    static func rateLimit(_ text: String?) throws -> RateLimit? {
+        guard let text else { return nil }
+        guard let limit = RateLimit(parsing: text) else {
+            throw ValidationError("A rate limit is like 3/min,20/h (units s, min, h, day) or off; got '\(text)'.")
+        }
+        return limit
+    }
+
+    static func validate(moderators: [String]) throws {
+        for email in moderators where (try? FieldRules.email(email, required: true)) == nil {
+            throw ValidationError("'\(email)' is not an email address.")
         }
     }
 

@@ -25,11 +25,18 @@ public struct Site: Sendable, Equatable {
     public var requireAuthor: Bool
     public var requireEmail: Bool
     public var createdAt: Int64
+    /// How fast one client may post; nil means the server's default.
+    public var rateLimit: RateLimit?
+    /// Who gets mail about held comments (the server's default moderators when empty).
+    public var moderators: [String]
 
     public init(
         id: String, name: String, origins: [String], moderation: ModerationMode = .none,
-        requireAuthor: Bool = false, requireEmail: Bool = false, createdAt: Int64 = 0
+        requireAuthor: Bool = false, requireEmail: Bool = false, createdAt: Int64 = 0,
+        rateLimit: RateLimit? = nil, moderators: [String] = []
     ) {
+        self.rateLimit = rateLimit
+        self.moderators = moderators
         self.id = id
         self.name = name
         self.origins = origins

@@ -76,9 +76,13 @@ public struct CommentService: Sendable {
     public let random: any RandomSource
     /// How long an author may edit or delete their comment, in milliseconds.
     public let editWindowMillis: Int64
+    /// Makes the builder of the notification mails a stored comment causes (queued with it).
+    public let mail: (@Sendable () async throws -> MailBuilder)?
 
     public init(store: any CommentStore, screening: any Screening = ModeScreening(), clock: any MarginClock = SystemClock(),
-                random: any RandomSource = SystemRandom(), editWindowMillis: Int64 = 15 * 60 * 1000) {
+                random: any RandomSource = SystemRandom(), editWindowMillis: Int64 = 15 * 60 * 1000,
+                mail: (@Sendable () async throws -> MailBuilder)? = nil) {
+        self.mail = mail
         self.store = store
         self.screening = screening
         self.clock = clock
@@ -118,7 +122,7 @@ public struct CommentService: Sendable {
         comment.status = judgement.status
         comment.spamScore = judgement.score
         comment.spamReasons = judgement.reasons
-        let (storedThread, stored) = try await store.insert(NewComment(siteID: site.id, uri: uri, title: title, comment: comment))
+        let (storedThread, stored) = try await store.insert(NewComment(siteID: site.id, uri: uri, title: title, comment: comment), mail: try await mail?())
         return PostedComment(thread: storedThread, comment: stored, editToken: token, editableUntil: now + editWindowMillis)
     }
 
@@ -154,7 +158,7 @@ public struct CommentService: Sendable {
         }
         comment.spamScore = judgement.score
         comment.spamReasons = judgement.reasons
-        let stored = try await store.update(comment)
+        let stored = try await store.update(comment, mail: try await mail?())
         return PostedComment(thread: thread, comment: stored, editToken: nil, editableUntil: stored.createdAt + editWindowMillis)
     }
 

@@ -28,13 +28,15 @@ public protocol CommentStore: Sendable {
     /// still have approved descendants), oldest first. Nil when there is no such thread.
     func visibleComments(siteID: String, uri: String) async throws -> (CommentThread, [Comment])?
     /// Inserts a comment, creating its thread on first use. Checks in the same transaction that the
-    /// parent exists in that thread and is approved, and that the thread is not locked.
-    func insert(_ new: NewComment) async throws -> (CommentThread, Comment)
+    /// parent exists in that thread and is approved, and that the thread is not locked. A held or
+    /// spam comment is logged as the spam filter's decision; `mail` builds the notifications that
+    /// are queued in the same transaction.
+    func insert(_ new: NewComment, mail: MailBuilder?) async throws -> (CommentThread, Comment)
     /// A comment by id, every column.
     func comment(id: Int64) async throws -> Comment?
     /// Replaces the author-editable fields of a comment (`body`, `html`, `author`, `website`,
     /// `editedAt`, and status/score when the edit was re-judged). Returns the stored row.
-    func update(_ comment: Comment) async throws -> Comment
+    func update(_ comment: Comment, mail: MailBuilder?) async throws -> Comment
     /// Deletes a comment: a tombstone when anything still replies to it, otherwise the row, and
     /// then any tombstone ancestors left with no replies.
     func delete(commentID: Int64) async throws -> DeletionOutcome
@@ -47,6 +49,60 @@ public protocol CommentStore: Sendable {
     /// How many comments (any status) a site holds.
     func commentCount(siteID: String) async throws -> Int
 
+    // MARK: Moderation
+
+    /// Comments for moderators, newest first, optionally of one site and one status.
+    func moderationQueue(siteID: String?, status: CommentStatus?, limit: Int) async throws -> [(CommentThread, Comment)]
+    /// Applies a moderator's decision atomically: consumes the single-use link nonce (if given),
+    /// changes the status (or deletes), writes `moderation_log`, moves the classifier's counts for
+    /// `features` to the decision's side (approve = ham, spam = spam), and queues `mail`.
+    func moderate(
+        commentID: Int64, action: ModerationAction, actor: ModerationActor, reason: String?, at: Int64,
+        linkNonce: (nonce: String, expiresAt: Int64)?, features: [String]?, mail: MailBuilder?
+    ) async throws -> ModerationOutcome
+    /// Whether a single-use link nonce has been spent.
+    func isLinkUsed(nonce: String) async throws -> Bool
+    /// The audit log, newest first, of one comment or of everything.
+    func moderationLog(commentID: Int64?, limit: Int) async throws -> [ModerationLogEntry]
+    /// Facts for the spam rules: the author's approved history and duplicates of `body` since `since`.
+    func spamFacts(siteID: String, email: String?, author: String?, ip: String?, body: String, since: Int64, excluding: Int64?) async throws -> StoredFacts
+
+    // MARK: Blocklist
+
+    /// Every blocklist entry, by kind and value.
+    func blocklist() async throws -> [BlockEntry]
+    /// Adds (or replaces) an entry.
+    func addBlock(_ entry: BlockEntry) async throws
+    /// Removes an entry; false when there was none.
+    func removeBlock(kind: BlockKind, value: String) async throws -> Bool
+
+    // MARK: Learned classifier
+
+    /// Counts for `features` and the number of documents trained on each side.
+    func classifierCounts(features: [String]) async throws -> ClassifierCounts
+    /// Trains one document (a seed corpus row) on one side.
+    func train(features: [String], asSpam: Bool) async throws
+
+    // MARK: Signing keys
+
+    /// Every moderation-link signing key, oldest first.
+    func signingKeys() async throws -> [SigningKey]
+    /// Adds a key and retires the keys that were current (they keep verifying until their links expire).
+    func addSigningKey(_ key: SigningKey) async throws
+
+    // MARK: Mail outbox
+
+    /// Mail due for (another) delivery attempt at `now`, oldest first.
+    func dueMail(now: Int64, limit: Int) async throws -> [OutgoingMail]
+    /// Records a delivery.
+    func markSent(mailID: Int64, at: Int64) async throws
+    /// Records a failed attempt: retried at `retryAt`, or given up when nil.
+    func markFailed(mailID: Int64, error: String, at: Int64, retryAt: Int64?) async throws
+    /// The outbox, newest first (for operators and tests).
+    func outbox(limit: Int) async throws -> [OutgoingMail]
+    /// Turns off reply notifications for `email` in one thread; returns how many comments changed.
+    func unsubscribe(email: String, threadID: Int64, at: Int64) async throws -> Int
+
     // MARK: Secrets
 
     /// The named server secret, generated with `make` and stored on first use.
@@ -56,4 +112,16 @@ public protocol CommentStore: Sendable {
 
     /// Throws unless the database answers a query.
     func ping() async throws
+}
+
+extension CommentStore {
+    /// Inserts a comment that causes no mail.
+    public func insert(_ new: NewComment) async throws -> (CommentThread, Comment) {
+        try await insert(new, mail: nil)
+    }
+
+    /// Updates a comment without causing mail.
+    public func update(_ comment: Comment) async throws -> Comment {
+        try await update(comment, mail: nil)
+    }
 }

@@ -4,6 +4,7 @@ public enum Migrations {
     /// `(identifier, SQL)` in the order they apply.
     public static let sqlite: [(String, String)] = [
         ("v1-core", v1Core),
+        ("v2-moderation", v2Moderation),
     ]
 
     static let v1Core = """
@@ -89,5 +90,69 @@ public enum Migrations {
     CREATE TRIGGER threads_bump_on_update AFTER UPDATE OF title, locked ON threads BEGIN
         UPDATE threads SET version = version + 1 WHERE id = NEW.id;
     END;
+    """
+
+    static let v2Moderation = """
+    ALTER TABLE sites ADD COLUMN rate_limit TEXT;
+    ALTER TABLE sites ADD COLUMN moderators TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE comments ADD COLUMN trained_as TEXT CHECK (trained_as IN ('spam', 'ham'));
+    CREATE INDEX comments_by_site_time ON comments (site_id, created_at);
+    CREATE INDEX comments_by_email ON comments (email) WHERE email IS NOT NULL;
+
+    CREATE TABLE moderation_log (
+        id INTEGER PRIMARY KEY,
+        comment_id INTEGER NOT NULL,
+        site_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        actor TEXT NOT NULL CHECK (actor IN ('cli', 'link', 'admin-api', 'spam-filter', 'author', 'reader')),
+        reason TEXT,
+        at INTEGER NOT NULL
+    );
+    CREATE INDEX moderation_log_by_comment ON moderation_log (comment_id, at);
+
+    CREATE TABLE used_links (
+        nonce TEXT PRIMARY KEY NOT NULL,
+        used_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE blocklist (
+        kind TEXT NOT NULL CHECK (kind IN ('ip', 'email', 'domain', 'word', 'author')),
+        value TEXT NOT NULL,
+        reason TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (kind, value)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE spam_tokens (
+        token TEXT PRIMARY KEY NOT NULL,
+        spam_count INTEGER NOT NULL DEFAULT 0,
+        ham_count INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+
+    CREATE TABLE spam_totals (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        spam_documents INTEGER NOT NULL DEFAULT 0,
+        ham_documents INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO spam_totals (id) VALUES (1);
+
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('moderation', 'reply')),
+        comment_id INTEGER,
+        recipients TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        headers TEXT NOT NULL DEFAULT '[]',
+        message_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        sent_at INTEGER,
+        failed_at INTEGER,
+        last_error TEXT
+    );
+    CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
     """
 }

@@ -99,22 +99,25 @@ public final class SQLiteStore: CommentStore {
     private static func insertSite(_ site: Site, _ db: Database) throws {
         try db.execute(
             sql: """
-            INSERT INTO sites (id, name, origins, moderation, require_author, require_email, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO sites (id, name, origins, moderation, require_author, require_email, created_at, rate_limit, moderators)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             arguments: [site.id, site.name, JSONText.encode(site.origins), site.moderation.rawValue,
-                        site.requireAuthor, site.requireEmail, site.createdAt])
+                        site.requireAuthor, site.requireEmail, site.createdAt, site.rateLimit?.description,
+                        JSONText.encode(site.moderators)])
     }
 
     public func updateSite(_ site: Site) async throws {
         try await write { db in
             try db.execute(
                 sql: """
-                UPDATE sites SET name = ?, origins = ?, moderation = ?, require_author = ?, require_email = ?
+                UPDATE sites SET name = ?, origins = ?, moderation = ?, require_author = ?, require_email = ?,
+                    rate_limit = ?, moderators = ?
                 WHERE id = ?
                 """,
                 arguments: [site.name, JSONText.encode(site.origins), site.moderation.rawValue,
-                            site.requireAuthor, site.requireEmail, site.id])
+                            site.requireAuthor, site.requireEmail, site.rateLimit?.description,
+                            JSONText.encode(site.moderators), site.id])
             if db.changesCount == 0 { throw CommentsError.siteNotFound(site.id) }
         }
     }
@@ -169,7 +172,7 @@ public final class SQLiteStore: CommentStore {
         }
     }
 
-    public func insert(_ new: NewComment) async throws -> (CommentThread, Comment) {
+    public func insert(_ new: NewComment, mail: MailBuilder?) async throws -> (CommentThread, Comment) {
         try await write { db in
             var thread: CommentThread
             if let existing = try Self.fetchThread(db, siteID: new.siteID, uri: new.uri) {
@@ -201,6 +204,12 @@ public final class SQLiteStore: CommentStore {
             comment.id = try Self.insertComment(comment, siteID: new.siteID, db)
             let version = try Int64.fetchOne(db, sql: "SELECT version FROM threads WHERE id = ?", arguments: [thread.id])
             thread.version = version ?? thread.version
+            if comment.status == .pending || comment.status == .spam {
+                try Self.log(db, ModerationLogEntry(
+                    commentID: comment.id, siteID: new.siteID, action: comment.status == .spam ? "spam" : "hold",
+                    actor: .spamFilter, reason: comment.spamReasons.joined(separator: "; "), at: comment.createdAt))
+            }
+            try Self.queue(db, mail, thread: thread, comment: comment, previousStatus: nil)
             return (thread, comment)
         }
     }
@@ -229,8 +238,10 @@ public final class SQLiteStore: CommentStore {
         }
     }
 
-    public func update(_ comment: Comment) async throws -> Comment {
+    public func update(_ comment: Comment, mail: MailBuilder?) async throws -> Comment {
         try await write { db in
+            let previous = try String.fetchOne(db, sql: "SELECT status FROM comments WHERE id = ?", arguments: [comment.id])
+                .flatMap(CommentStatus.init(rawValue:))
             try db.execute(
                 sql: """
                 UPDATE comments SET body = ?, html = ?, author = ?, website = ?, edited_at = ?, status = ?,
@@ -241,43 +252,54 @@ public final class SQLiteStore: CommentStore {
                             comment.status.rawValue, comment.spamScore, JSONText.encode(comment.spamReasons),
                             comment.id])
             guard db.changesCount > 0,
-                  let row = try Row.fetchOne(db, sql: "SELECT * FROM comments WHERE id = ?", arguments: [comment.id])
+                  let row = try Row.fetchOne(db, sql: "SELECT * FROM comments WHERE id = ?", arguments: [comment.id]),
+                  let thread = try Row.fetchOne(db, sql: "SELECT * FROM threads WHERE id = ?", arguments: [comment.threadID])
+                    .map(CommentThread.init(row:))
             else { throw CommentsError.commentNotFound(comment.id) }
-            return Comment(row: row)
+            let stored = Comment(row: row)
+            if stored.status != previous, stored.status == .pending || stored.status == .spam {
+                try Self.log(db, ModerationLogEntry(
+                    commentID: stored.id, siteID: thread.siteID, action: stored.status == .spam ? "spam" : "hold",
+                    actor: .spamFilter, reason: "edited: " + stored.spamReasons.joined(separator: "; "), at: stored.editedAt ?? 0))
+            }
+            try Self.queue(db, mail, thread: thread, comment: stored, previousStatus: previous)
+            return stored
         }
     }
 
     public func delete(commentID: Int64) async throws -> DeletionOutcome {
-        try await write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM comments WHERE id = ?", arguments: [commentID]) == true else {
-                throw CommentsError.commentNotFound(commentID)
-            }
-            if try Self.hasReplies(db, commentID) {
-                try db.execute(
-                    sql: """
-                    UPDATE comments SET status = 'deleted', body = '', html = '', author = NULL, email = NULL,
-                        website = NULL, ip = NULL, user_agent = NULL, notify = 0, edit_key_hash = NULL
-                    WHERE id = ?
-                    """,
-                    arguments: [commentID])
-                return .tombstoned
-            }
-            var parentID = try Int64.fetchOne(db, sql: "SELECT parent_id FROM comments WHERE id = ?", arguments: [commentID])
-            try db.execute(sql: "DELETE FROM comments WHERE id = ?", arguments: [commentID])
-            // Tombstones exist only to hold replies; one whose last reply went goes too.
-            while let id = parentID {
-                let row = try Row.fetchOne(db, sql: "SELECT parent_id, status FROM comments WHERE id = ?", arguments: [id])
-                guard let row, row["status"] as String == CommentStatus.deleted.rawValue,
-                      try !Self.hasReplies(db, id)
-                else { break }
-                parentID = row["parent_id"]
-                try db.execute(sql: "DELETE FROM comments WHERE id = ?", arguments: [id])
-            }
-            return .removed
-        }
+        try await write { db in try Self.deleteComment(db, commentID) }
     }
 
-    private static func hasReplies(_ db: Database, _ id: Int64) throws -> Bool {
+    static func deleteComment(_ db: Database, _ commentID: Int64) throws -> DeletionOutcome {
+        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM comments WHERE id = ?", arguments: [commentID]) == true else {
+            throw CommentsError.commentNotFound(commentID)
+        }
+        if try hasReplies(db, commentID) {
+            try db.execute(
+                sql: """
+                UPDATE comments SET status = 'deleted', body = '', html = '', author = NULL, email = NULL,
+                    website = NULL, ip = NULL, user_agent = NULL, notify = 0, edit_key_hash = NULL
+                WHERE id = ?
+                """,
+                arguments: [commentID])
+            return .tombstoned
+        }
+        var parentID = try Int64.fetchOne(db, sql: "SELECT parent_id FROM comments WHERE id = ?", arguments: [commentID])
+        try db.execute(sql: "DELETE FROM comments WHERE id = ?", arguments: [commentID])
+        // Tombstones exist only to hold replies; one whose last reply went goes too.
+        while let id = parentID {
+            let row = try Row.fetchOne(db, sql: "SELECT parent_id, status FROM comments WHERE id = ?", arguments: [id])
+            guard let row, row["status"] as String == CommentStatus.deleted.rawValue,
+                  try !hasReplies(db, id)
+            else { break }
+            parentID = row["parent_id"]
+            try db.execute(sql: "DELETE FROM comments WHERE id = ?", arguments: [id])
+        }
+        return .removed
+    }
+
+    static func hasReplies(_ db: Database, _ id: Int64) throws -> Bool {
         try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM comments WHERE parent_id = ?)", arguments: [id]) ?? false
     }
 
@@ -350,6 +372,279 @@ public final class SQLiteStore: CommentStore {
         }
     }
 
+    // MARK: Moderation
+
+    public func moderationQueue(siteID: String?, status: CommentStatus?, limit: Int) async throws -> [(CommentThread, Comment)] {
+        try await read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let siteID { conditions.append("site_id = ?"); arguments += [siteID] }
+            if let status { conditions.append("status = ?"); arguments += [status.rawValue] }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            arguments += [limit]
+            let comments = try Row.fetchAll(
+                db, sql: "SELECT * FROM comments \(filter) ORDER BY created_at DESC, id DESC LIMIT ?", arguments: arguments
+            ).map(Comment.init(row:))
+            return try comments.map { comment in
+                (try Self.requireThread(db, comment.threadID), comment)
+            }
+        }
+    }
+
+    public func moderate(
+        commentID: Int64, action: ModerationAction, actor: ModerationActor, reason: String?, at: Int64,
+        linkNonce: (nonce: String, expiresAt: Int64)?, features: [String]?, mail: MailBuilder?
+    ) async throws -> ModerationOutcome {
+        try await write { db in
+            let current = try Row.fetchOne(db, sql: "SELECT * FROM comments WHERE id = ?", arguments: [commentID]).map(Comment.init(row:))
+            if let linkNonce {
+                try db.execute(
+                    sql: "INSERT INTO used_links (nonce, used_at, expires_at) VALUES (?, ?, ?) ON CONFLICT (nonce) DO NOTHING",
+                    arguments: [linkNonce.nonce, at, linkNonce.expiresAt])
+                if db.changesCount == 0 { return .linkAlreadyUsed(current) }
+            }
+            guard let current else { throw CommentsError.commentNotFound(commentID) }
+            let thread = try Self.requireThread(db, current.threadID)
+            try Self.log(db, ModerationLogEntry(
+                commentID: commentID, siteID: thread.siteID, action: action.rawValue, actor: actor, reason: reason, at: at))
+            if let features, action == .approve || action == .spam {
+                try Self.retrain(db, commentID: commentID, features: features, asSpam: action == .spam)
+            }
+            if action == .delete {
+                _ = try Self.deleteComment(db, commentID)
+                return .applied(try Row.fetchOne(db, sql: "SELECT * FROM comments WHERE id = ?", arguments: [commentID]).map(Comment.init(row:)))
+            }
+            try db.execute(sql: "UPDATE comments SET status = ? WHERE id = ?", arguments: [action.resultingStatus.rawValue, commentID])
+            let updated = try Row.fetchOne(db, sql: "SELECT * FROM comments WHERE id = ?", arguments: [commentID]).map(Comment.init(row:))!
+            try Self.queue(db, mail, thread: thread, comment: updated, previousStatus: current.status)
+            return .applied(updated)
+        }
+    }
+
+    /// Moves one comment's training to `asSpam`'s side, undoing an earlier opposite decision.
+    static func retrain(_ db: Database, commentID: Int64, features: [String], asSpam: Bool) throws {
+        let label = asSpam ? "spam" : "ham"
+        let previous = try String.fetchOne(db, sql: "SELECT trained_as FROM comments WHERE id = ?", arguments: [commentID])
+        if previous == label { return }
+        if let previous { try count(db, features: features, asSpam: previous == "spam", delta: -1) }
+        try count(db, features: features, asSpam: asSpam, delta: 1)
+        try db.execute(sql: "UPDATE comments SET trained_as = ? WHERE id = ?", arguments: [label, commentID])
+    }
+
+    static func count(_ db: Database, features: [String], asSpam: Bool, delta: Int) throws {
+        let column = asSpam ? "spam_count" : "ham_count"
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO spam_tokens (token, \(column)) VALUES (?, MAX(0, ?))
+            ON CONFLICT (token) DO UPDATE SET \(column) = MAX(0, \(column) + excluded.\(column) + (CASE WHEN ? < 0 THEN ? ELSE 0 END))
+            """)
+        for feature in Set(features) {
+            // For a decrement the inserted value is clamped to 0, so add the delta back explicitly.
+            try statement.execute(arguments: [feature, delta, delta, delta])
+        }
+        let documents = asSpam ? "spam_documents" : "ham_documents"
+        try db.execute(sql: "UPDATE spam_totals SET \(documents) = MAX(0, \(documents) + ?) WHERE id = 1", arguments: [delta])
+    }
+
+    public func isLinkUsed(nonce: String) async throws -> Bool {
+        try await read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM used_links WHERE nonce = ?", arguments: [nonce]) ?? false }
+    }
+
+    public func moderationLog(commentID: Int64?, limit: Int) async throws -> [ModerationLogEntry] {
+        try await read { db in
+            let rows: [Row]
+            if let commentID {
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT * FROM moderation_log WHERE comment_id = ? ORDER BY at DESC, id DESC LIMIT ?",
+                    arguments: [commentID, limit])
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM moderation_log ORDER BY at DESC, id DESC LIMIT ?", arguments: [limit])
+            }
+            return rows.map { row in
+                ModerationLogEntry(
+                    id: row["id"], commentID: row["comment_id"], siteID: row["site_id"], action: row["action"],
+                    actor: ModerationActor(rawValue: row["actor"]) ?? .cli, reason: row["reason"], at: row["at"])
+            }
+        }
+    }
+
+    static func log(_ db: Database, _ entry: ModerationLogEntry) throws {
+        try db.execute(
+            sql: "INSERT INTO moderation_log (comment_id, site_id, action, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [entry.commentID, entry.siteID, entry.action, entry.actor.rawValue, entry.reason, entry.at])
+    }
+
+    public func spamFacts(siteID: String, email: String?, author: String?, ip: String?, body: String, since: Int64, excluding: Int64?) async throws -> StoredFacts {
+        try await read { db in
+            let approved: Int
+            if let email {
+                approved = try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM comments WHERE email = ? COLLATE NOCASE AND status = 'approved' AND site_id = ? AND id != ?",
+                    arguments: [email, siteID, excluding ?? 0]) ?? 0
+            } else if let author, let ip {
+                approved = try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM comments WHERE author = ? AND ip = ? AND status = 'approved' AND site_id = ? AND id != ?",
+                    arguments: [author, ip, siteID, excluding ?? 0]) ?? 0
+            } else {
+                approved = 0
+            }
+            let duplicates = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM comments WHERE site_id = ? AND created_at >= ? AND body = ? AND id != ?",
+                arguments: [siteID, since, body, excluding ?? 0]) ?? 0
+            return StoredFacts(approvedBefore: approved, duplicates: duplicates)
+        }
+    }
+
+    // MARK: Blocklist
+
+    public func blocklist() async throws -> [BlockEntry] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM blocklist ORDER BY kind, value").map { row in
+                BlockEntry(kind: BlockKind(rawValue: row["kind"]) ?? .word, value: row["value"], reason: row["reason"], createdAt: row["created_at"])
+            }
+        }
+    }
+
+    public func addBlock(_ entry: BlockEntry) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                INSERT INTO blocklist (kind, value, reason, created_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (kind, value) DO UPDATE SET reason = excluded.reason
+                """,
+                arguments: [entry.kind.rawValue, entry.value, entry.reason, entry.createdAt])
+        }
+    }
+
+    public func removeBlock(kind: BlockKind, value: String) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM blocklist WHERE kind = ? AND value = ?", arguments: [kind.rawValue, value])
+            return db.changesCount > 0
+        }
+    }
+
+    // MARK: Learned classifier
+
+    public func classifierCounts(features: [String]) async throws -> ClassifierCounts {
+        try await read { db in
+            var tokens: [String: (spam: Int, ham: Int)] = [:]
+            let statement = try db.cachedStatement(sql: "SELECT spam_count, ham_count FROM spam_tokens WHERE token = ?")
+            for feature in Set(features) {
+                if let row = try Row.fetchOne(statement, arguments: [feature]) {
+                    tokens[feature] = (row["spam_count"], row["ham_count"])
+                }
+            }
+            let totals = try Row.fetchOne(db, sql: "SELECT spam_documents, ham_documents FROM spam_totals WHERE id = 1")
+            return ClassifierCounts(tokens: tokens, spamDocuments: totals?["spam_documents"] ?? 0, hamDocuments: totals?["ham_documents"] ?? 0)
+        }
+    }
+
+    public func train(features: [String], asSpam: Bool) async throws {
+        try await write { db in try Self.count(db, features: features, asSpam: asSpam, delta: 1) }
+    }
+
+    // MARK: Signing keys
+
+    public func signingKeys() async throws -> [SigningKey] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM signing_keys ORDER BY created_at, id").map { row in
+                SigningKey(id: row["id"], secret: Array(row["secret"] as Data), createdAt: row["created_at"], retiredAt: row["retired_at"])
+            }
+        }
+    }
+
+    public func addSigningKey(_ key: SigningKey) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL", arguments: [key.createdAt])
+            try db.execute(
+                sql: "INSERT INTO signing_keys (id, secret, created_at, retired_at) VALUES (?, ?, ?, NULL)",
+                arguments: [key.id, Data(key.secret), key.createdAt])
+        }
+    }
+
+    // MARK: Mail outbox
+
+    static func queue(_ db: Database, _ mail: MailBuilder?, thread: CommentThread, comment: Comment, previousStatus: CommentStatus?) throws {
+        guard let mail,
+              let site = try Row.fetchOne(db, sql: "SELECT * FROM sites WHERE id = ?", arguments: [thread.siteID]).map(Site.init(row:))
+        else { return }
+        let parent = try comment.parentID.flatMap { id in
+            try Row.fetchOne(db, sql: "SELECT * FROM comments WHERE id = ?", arguments: [id]).map(Comment.init(row:))
+        }
+        for message in mail(MailContext(site: site, thread: thread, comment: comment, parent: parent, previousStatus: previousStatus)) {
+            try db.execute(
+                sql: """
+                INSERT INTO outbox (kind, comment_id, recipients, subject, body, headers, message_id, created_at, next_attempt_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                arguments: [message.kind.rawValue, message.commentID, JSONText.encode(message.recipients), message.subject,
+                            message.body, JSONText.encodeRows(message.headers), message.messageID, message.createdAt,
+                            message.nextAttemptAt])
+        }
+    }
+
+    public func dueMail(now: Int64, limit: Int) async throws -> [OutgoingMail] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                SELECT * FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
+                ORDER BY next_attempt_at, id LIMIT ?
+                """,
+                arguments: [now, limit]
+            ).map(OutgoingMail.init(row:))
+        }
+    }
+
+    public func markSent(mailID: Int64, at: Int64) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?", arguments: [at, mailID])
+        }
+    }
+
+    public func markFailed(mailID: Int64, error: String, at: Int64, retryAt: Int64?) async throws {
+        try await write { db in
+            if let retryAt {
+                try db.execute(
+                    sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                    arguments: [error, retryAt, mailID])
+            } else {
+                try db.execute(
+                    sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, failed_at = ? WHERE id = ?",
+                    arguments: [error, at, mailID])
+            }
+        }
+    }
+
+    public func outbox(limit: Int) async throws -> [OutgoingMail] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY id DESC LIMIT ?", arguments: [limit]).map(OutgoingMail.init(row:))
+        }
+    }
+
+    public func unsubscribe(email: String, threadID: Int64, at: Int64) async throws -> Int {
+        try await write { db in
+            let ids = try Int64.fetchAll(
+                db, sql: "SELECT id FROM comments WHERE thread_id = ? AND email = ? COLLATE NOCASE AND notify = 1",
+                arguments: [threadID, email])
+            guard !ids.isEmpty else { return 0 }
+            let siteID = try Self.requireThread(db, threadID).siteID
+            try db.execute(
+                sql: "UPDATE comments SET notify = 0 WHERE thread_id = ? AND email = ? COLLATE NOCASE AND notify = 1",
+                arguments: [threadID, email])
+            for id in ids {
+                try Self.log(db, ModerationLogEntry(commentID: id, siteID: siteID, action: "unsubscribe", actor: .reader, reason: nil, at: at))
+            }
+            return ids.count
+        }
+    }
+
+    static func requireThread(_ db: Database, _ id: Int64) throws -> CommentThread {
+        guard let thread = try Row.fetchOne(db, sql: "SELECT * FROM threads WHERE id = ?", arguments: [id]).map(CommentThread.init(row:)) else {
+            throw CommentsError.storageUnavailable("thread \(id) is missing")
+        }
+        return thread
+    }
+
     // MARK: Secrets
 
     public func secret(named name: String, make: @Sendable () -> [UInt8], at: Int64) async throws -> [UInt8] {
@@ -382,6 +677,16 @@ enum JSONText {
         return String(decoding: data, as: UTF8.self)
     }
 
+    static func encodeRows(_ rows: [[String]]) -> String {
+        let data = (try? JSONEncoder().encode(rows)) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decodeRows(_ text: String?) -> [[String]] {
+        guard let text, let value = try? JSONDecoder().decode([[String]].self, from: Data(text.utf8)) else { return [] }
+        return value
+    }
+
     static func decode(_ text: String?) -> [String] {
         guard let text, let value = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) else { return [] }
         return value
@@ -393,7 +698,9 @@ extension Site {
         self.init(
             id: row["id"], name: row["name"], origins: JSONText.decode(row["origins"]),
             moderation: ModerationMode(rawValue: row["moderation"]) ?? .none,
-            requireAuthor: row["require_author"], requireEmail: row["require_email"], createdAt: row["created_at"])
+            requireAuthor: row["require_author"], requireEmail: row["require_email"], createdAt: row["created_at"],
+            rateLimit: (row["rate_limit"] as String?).flatMap(RateLimit.init(parsing:)),
+            moderators: JSONText.decode(row["moderators"]))
     }
 }
 
@@ -415,5 +722,16 @@ extension Comment {
             ip: row["ip"], userAgent: row["user_agent"], spamScore: row["spam_score"],
             spamReasons: JSONText.decode(row["spam_reasons"]), likes: row["likes"], dislikes: row["dislikes"],
             notify: row["notify"], editKeyHash: row["edit_key_hash"], origin: row["origin"])
+    }
+}
+
+extension OutgoingMail {
+    init(row: Row) {
+        self.init(
+            id: row["id"], kind: OutgoingMail.Kind(rawValue: row["kind"]) ?? .moderation, commentID: row["comment_id"],
+            recipients: JSONText.decode(row["recipients"]), subject: row["subject"], body: row["body"],
+            headers: JSONText.decodeRows(row["headers"]), messageID: row["message_id"], createdAt: row["created_at"],
+            attempts: row["attempts"], nextAttemptAt: row["next_attempt_at"], sentAt: row["sent_at"],
+            failedAt: row["failed_at"], lastError: row["last_error"])
     }
 }

@@ -8,6 +8,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let page as PageError {
+            return try page.response(from: request, context: context)
         } catch {
             if let apiError = APIError.from(error) {
                 return try apiError.response(from: request, context: context)

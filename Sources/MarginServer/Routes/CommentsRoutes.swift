@@ -7,6 +7,9 @@ import Moderation
 struct CommentsRoutes: Sendable {
     let service: CommentService
     let cache: ThreadCache
+    let limiter: RateLimiter
+    /// The posting limit of sites that set none.
+    let defaultRateLimit: RateLimit
 
     /// The body of `POST /api/v1/comments`.
     struct PostRequest: JSONRequest {
@@ -93,6 +96,7 @@ struct CommentsRoutes: Sendable {
         let body = try await JSONBody.decode(PostRequest.self, from: request)
         let site = try await service.requireSite(body.site)
         try Self.checkOrigin(request, site: site)
+        try await checkClient(context, site: site)
         let input = PostInput(
             site: body.site, uri: body.uri, title: body.title, parent: body.parent, author: body.author,
             email: body.email, website: body.website, text: body.text, notify: body.notify, honeypot: body.hp,
@@ -136,6 +140,22 @@ struct CommentsRoutes: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Hard limits before anything is judged: a blocklisted address is refused (403), and a
+    /// client over the site's rate limit waits (429 with Retry-After).
+    func checkClient(_ context: MarginRequestContext, site: Site) async throws {
+        guard let ip = context.clientIP else { return }
+        let blocked = try await service.store.blocklist().contains { $0.kind == .ip && IPBlock.matches(rule: $0.value.lowercased(), address: ip) }
+        if blocked {
+            throw APIError(.forbidden, code: "blocked", message: "Comments from your network are not accepted here.")
+        }
+        if let wait = limiter.take(site: site.id, client: ip, limit: site.rateLimit ?? defaultRateLimit) {
+            throw APIError(
+                .tooManyRequests, code: "rate_limited",
+                message: "Too many comments from your address; try again in \(wait) second(s).",
+                headers: [.retryAfter: String(wait)])
+        }
+    }
 
     /// A comment as its author sees it right after writing: with its markdown, status and token.
     static func authorView(_ posted: PostedComment) -> [UInt8] {

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import MarginServer
+import Moderation
 import ServiceLifecycle
 import Synchronization
 
@@ -43,6 +44,8 @@ struct TestServer {
     /// Starts a server, runs `body` against it, and stops it.
     static func with<T: Sendable>(
         editWindowSeconds: Int = 900,
+        mailTransport: (any MailTransport)? = nil,
+        configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: (TestServer) async throws -> T
     ) async throws -> T {
         let directory = try TemporaryDirectory()
@@ -53,9 +56,14 @@ struct TestServer {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "margin-test")
         logger.logLevel = .warning
+        // Most tests post faster than any reader; the rate-limit tests turn it back on.
+        var configuration = ServerConfiguration(
+            host: "127.0.0.1", port: 0, databasePath: path, editWindowSeconds: editWindowSeconds, rateLimit: .off,
+            outboxPollInterval: .milliseconds(100))
+        configure(&configuration)
         let app = try await buildApplication(
-            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, databasePath: path, editWindowSeconds: editWindowSeconds),
-            store: store, clock: clock, logger: logger,
+            configuration: configuration,
+            store: store, clock: clock, logger: logger, mailTransport: mailTransport,
             onServerRunning: { port in portContinuation.yield(port) })
         let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
         return try await withThrowingTaskGroup(of: Void.self) { group in

@@ -1,0 +1,96 @@
+import Comments
+import Crypto
+import Foundation
+
+/// The signed parameters of a moderation (or unsubscribe) link.
+public struct SignedLink: Sendable, Equatable {
+    public var site: String
+    public var commentID: Int64
+    /// `approve`, `reject`, `spam`, `delete` or `unsubscribe`.
+    public var action: String
+    /// Unix milliseconds after which the link is refused (410).
+    public var expiresAt: Int64
+    /// Random, single-use for moderation actions.
+    public var nonce: String
+    /// Which signing key made `signature`.
+    public var keyID: String
+    public var signature: String
+
+    public init(site: String, commentID: Int64, action: String, expiresAt: Int64, nonce: String, keyID: String, signature: String) {
+        self.site = site
+        self.commentID = commentID
+        self.action = action
+        self.expiresAt = expiresAt
+        self.nonce = nonce
+        self.keyID = keyID
+        self.signature = signature
+    }
+
+    /// The path and query this link is served at: `/moderate/{id}/{action}?site=…&exp=…&nonce=…&kid=…&sig=…`.
+    public var pathAndQuery: String {
+        let base = action == "unsubscribe" ? "/unsubscribe/\(commentID)" : "/moderate/\(commentID)/\(action)"
+        return base + "?site=\(Self.escape(site))&exp=\(expiresAt)&nonce=\(nonce)&kid=\(Self.escape(keyID))&sig=\(signature)"
+    }
+
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_.~"))) ?? text
+    }
+
+    /// The bytes that are signed: `v1|site|id|action|exp|nonce`.
+    var message: [UInt8] {
+        Array("v1|\(site)|\(commentID)|\(action)|\(expiresAt)|\(nonce)".utf8)
+    }
+}
+
+/// Why a link was refused.
+public enum LinkRejection: Error, Equatable, Sendable {
+    /// Tampered, malformed or signed by an unknown key (403).
+    case invalid
+    /// Past its expiry (410).
+    case expired
+}
+
+/// HMAC-SHA256 signing of moderation links with rotating keys: the newest key signs, every
+/// stored key verifies, so links signed before a rotation work until they expire.
+public struct LinkSigner: Sendable {
+    public let keys: [SigningKey]
+
+    /// A signer over the keys the store holds (oldest first).
+    public init(keys: [SigningKey]) {
+        self.keys = keys
+    }
+
+    /// The key that signs new links.
+    public var currentKey: SigningKey? {
+        keys.last { $0.retiredAt == nil } ?? keys.last
+    }
+
+    /// A freshly signed link.
+    public func sign(site: String, commentID: Int64, action: String, expiresAt: Int64, nonce: String) -> SignedLink? {
+        guard let key = currentKey else { return nil }
+        var link = SignedLink(site: site, commentID: commentID, action: action, expiresAt: expiresAt, nonce: nonce, keyID: key.id, signature: "")
+        link.signature = Base64URL.encode(HMAC<SHA256>.authenticationCode(for: link.message, using: SymmetricKey(data: key.secret)))
+        return link
+    }
+
+    /// Checks a link's signature (in constant time) and then its expiry.
+    public func verify(_ link: SignedLink, now: Int64) -> Result<Void, LinkRejection> {
+        guard let key = keys.first(where: { $0.id == link.keyID }),
+              let signature = Base64URL.decode(link.signature), signature.count == 32, link.nonce.count >= 16
+        else { return .failure(.invalid) }
+        guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: link.message, using: SymmetricKey(data: key.secret)) else {
+            return .failure(.invalid)
+        }
+        return now > link.expiresAt ? .failure(.expired) : .success(())
+    }
+
+    /// A new random key with a short public id.
+    public static func makeKey(random: any RandomSource, at time: Int64) -> SigningKey {
+        SigningKey(id: Base64URL.encode(random.bytes(6)), secret: random.bytes(32), createdAt: time)
+    }
+
+    /// A random nonce for one link.
+    public static func makeNonce(random: any RandomSource) -> String {
+        Base64URL.encode(random.bytes(18))
+    }
+}

@@ -1,0 +1,134 @@
+import Comments
+import Foundation
+
+/// Mail settings that are not SMTP: who writes, who moderates, where links point.
+public struct MailSettings: Sendable, Equatable {
+    /// The From address of every mail.
+    public var from: String
+    /// Moderators for sites that name none of their own.
+    public var moderators: [String]
+    /// Mail moderators about every new comment, not only held ones.
+    public var notifyAll: Bool
+    /// The public base URL of this server (links in mail), without a trailing slash.
+    public var publicURL: String
+    /// How long moderation links work, in seconds.
+    public var linkLifetimeSeconds: Int64
+
+    public init(from: String, moderators: [String] = [], notifyAll: Bool = false, publicURL: String,
+                linkLifetimeSeconds: Int64 = 7 * 86_400) {
+        self.from = from
+        self.moderators = moderators
+        self.notifyAll = notifyAll
+        self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        self.linkLifetimeSeconds = linkLifetimeSeconds
+    }
+}
+
+/// Decides which mails a stored or moderated comment causes and writes them: moderators hear
+/// about held comments (or every comment), readers about published replies to them.
+public struct Notifier: Sendable {
+    public let store: any CommentStore
+    public let settings: MailSettings
+    public let clock: any MarginClock
+    public let random: any RandomSource
+
+    /// How long unsubscribe links work.
+    static let unsubscribeLifetimeMillis: Int64 = 2 * 365 * 86_400_000
+
+    public init(store: any CommentStore, settings: MailSettings, clock: any MarginClock, random: any RandomSource) {
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.random = random
+    }
+
+    /// A mail builder over the current signing keys, to run inside the storing transaction.
+    public func builder() async throws -> MailBuilder {
+        let signer = LinkSigner(keys: try await store.signingKeys())
+        let settings = self.settings
+        let clock = self.clock
+        let random = self.random
+        return { context in
+            Self.mails(for: context, signer: signer, settings: settings, now: clock.nowMillis(), random: random)
+        }
+    }
+
+    /// The mails one change causes (pure, apart from the nonces it draws).
+    static func mails(for context: MailContext, signer: LinkSigner, settings: MailSettings, now: Int64, random: any RandomSource) -> [OutgoingMail] {
+        var mails: [OutgoingMail] = []
+        let comment = context.comment
+        let isNew = context.previousStatus == nil
+        let moderators = context.site.moderators.isEmpty ? settings.moderators : context.site.moderators
+        if isNew, !moderators.isEmpty, comment.status == .pending || (settings.notifyAll && comment.status == .approved) {
+            mails.append(moderatorMail(context, to: moderators, signer: signer, settings: settings, now: now, random: random))
+        }
+        let justPublished = comment.status == .approved && context.previousStatus != .approved && context.previousStatus != .deleted
+        if justPublished, let parent = context.parent, parent.notify, let email = parent.email,
+           email.lowercased() != comment.email?.lowercased(), parent.status == .approved {
+            mails.append(replyMail(context, parent: parent, to: email, signer: signer, settings: settings, now: now, random: random))
+        }
+        return mails
+    }
+
+    static func pageURL(_ context: MailContext, settings: MailSettings) -> String {
+        let origin = context.site.origins.first { !$0.contains("*") } ?? settings.publicURL
+        return origin + context.thread.uri
+    }
+
+    static func messageID(random: any RandomSource, settings: MailSettings) -> String {
+        let host = settings.from.split(separator: "@").last.map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: "> ")) } ?? "margin"
+        return "<\(Base64URL.encode(random.bytes(12)))@\(host)>"
+    }
+
+    static func moderatorMail(_ context: MailContext, to moderators: [String], signer: LinkSigner, settings: MailSettings, now: Int64, random: any RandomSource) -> OutgoingMail {
+        let comment = context.comment
+        let expires = now + settings.linkLifetimeSeconds * 1000
+        let links = ModerationAction.allCases.compactMap { action -> String? in
+            guard let link = signer.sign(site: context.site.id, commentID: comment.id, action: action.rawValue, expiresAt: expires,
+                                         nonce: LinkSigner.makeNonce(random: random))
+            else { return nil }
+            return "\(action.rawValue.capitalized): \(settings.publicURL)\(link.pathAndQuery)"
+        }
+        let state = comment.status == .pending ? "is waiting for moderation" : "was published"
+        let title = context.thread.title ?? context.thread.uri
+        var body = "A new comment on \"\(title)\" \(state).\n\n"
+        body += "Page:    \(pageURL(context, settings: settings))\n"
+        body += "Author:  \(comment.author ?? "Anonymous")\n"
+        if let email = comment.email { body += "Email:   \(email)\n" }
+        if let website = comment.website { body += "Website: \(website)\n" }
+        if let ip = comment.ip { body += "Network: \(ip)\n" }
+        body += "Score:   \(String(format: "%.1f", comment.spamScore))\n"
+        if !comment.spamReasons.isEmpty {
+            body += "Reasons:\n" + comment.spamReasons.map { "  \($0)" }.joined(separator: "\n") + "\n"
+        }
+        body += "\n" + comment.body + "\n\n"
+        body += "Each link opens a page with one button; nothing happens until you press it.\n"
+        body += "The links work once and expire in \(settings.linkLifetimeSeconds / 86_400) day(s).\n\n"
+        body += links.joined(separator: "\n") + "\n"
+        return OutgoingMail(
+            kind: .moderation, commentID: comment.id, recipients: moderators,
+            subject: "[\(context.site.name)] Comment \(comment.status == .pending ? "held" : "posted") on \(title)",
+            body: body, messageID: messageID(random: random, settings: settings), createdAt: now)
+    }
+
+    static func replyMail(_ context: MailContext, parent: Comment, to email: String, signer: LinkSigner, settings: MailSettings, now: Int64, random: any RandomSource) -> OutgoingMail {
+        let comment = context.comment
+        let title = context.thread.title ?? context.thread.uri
+        let page = pageURL(context, settings: settings) + "#margin-comment-\(comment.id)"
+        var headers: [[String]] = []
+        var body = "\(comment.author ?? "Someone") replied to your comment on \"\(title)\":\n\n"
+        body += comment.body + "\n\n"
+        body += "Read the thread: \(page)\n"
+        if let link = signer.sign(site: context.site.id, commentID: parent.id, action: "unsubscribe",
+                                  expiresAt: now + unsubscribeLifetimeMillis, nonce: LinkSigner.makeNonce(random: random)) {
+            let url = settings.publicURL + link.pathAndQuery
+            body += "\nYou get this mail because you asked to be told of replies. Stop these mails: \(url)\n"
+            headers.append(["List-Unsubscribe", "<\(url)>"])
+            headers.append(["List-Unsubscribe-Post", "List-Unsubscribe=One-Click"])
+        }
+        return OutgoingMail(
+            kind: .reply, commentID: comment.id, recipients: [email],
+            subject: "[\(context.site.name)] New reply on \(title)", body: body, headers: headers,
+            messageID: messageID(random: random, settings: settings), createdAt: now)
+    }
+}

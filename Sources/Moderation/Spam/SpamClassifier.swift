@@ -1,0 +1,499 @@
+import Foundation
+
+/// Spam/ham counts of one feature: how many trained spam and ham documents contained it.
+public struct TokenCounts: Sendable, Equatable {
+    /// Trained spam documents that had the feature.
+    public var spam: Int
+    /// Trained ham documents that had the feature.
+    public var ham: Int
+
+    /// Counts of `spam` and `ham` documents.
+    public init(spam: Int, ham: Int) {
+        self.spam = spam
+        self.ham = ham
+    }
+}
+
+/// The learned classifier's maths, pure: features of a text, and a probability from counts the store looked up.
+///
+/// Features are distinct strings. Word unigrams and bigrams are the words themselves (`check`,
+/// `check out`); everything else carries a prefix with a colon, which a word never contains:
+/// `has:url`, `host:…`, `domain:…`, `has:a-href`, `ng:…` (character n-grams), `num:long`, `tok:long`.
+///
+/// The probability is Gary Robinson's: each feature's spam probability is smoothed towards 0.5 by
+/// how often it was seen, the strongest ones are kept, and Fisher's chi-square method combines them
+/// (as SpamBayes does). Training counts documents, not occurrences: a feature counts once per text.
+public enum SpamClassifier {
+    /// The most features one text yields.
+    static let maximumFeatures = 2_000
+    /// Only this many leading characters of a text are read, so a huge text costs no more than a long one.
+    static let maximumCharacters = 20_000
+    /// Robinson's `s`: how many documents' worth of weight the neutral prior 0.5 gets. With 3, a feature
+    /// seen in one spam document only scores 0.625, and in two only 0.7.
+    static let priorStrength = 3.0
+    /// Feature probabilities are kept within `clamp ... 1 - clamp`, so that no single feature, however
+    /// often seen, can outweigh several others; it makes the score robust to words that were one-sided
+    /// in the training data by accident of topic.
+    static let clamp = 0.06
+    /// Features whose probability is closer than this to 0.5 say too little to be used.
+    static let minimumDeviation = 0.1
+    /// At most this many of the strongest features are combined.
+    static let maximumClues = 150
+    /// Word tokens longer than this are noise (hashes, keyboard mashing) and become `tok:long`.
+    static let maximumWordLength = 30
+    /// Digit strings longer than this (phone numbers, view counts, ids) become `num:long`.
+    static let maximumNumberLength = 4
+
+    // MARK: Features
+
+    /// The distinct features of a text, in order of first appearance and at most 2,000 of them.
+    ///
+    /// - Words: lower-cased Unicode letter/digit tokens (`don't` keeps its apostrophe) after NFKC, with
+    ///   runs of three or more equal characters cut to two (`plzzzz` → `plzz`), long digit strings as
+    ///   `num:long` and overlong tokens as `tok:long`; plus the bigram of each pair of adjacent words.
+    /// - Scripts written without spaces (Han, kana, Hangul, Thai, Lao, Khmer, Myanmar): character
+    ///   bigrams `ng:…` of each run, so that such text has features at all.
+    /// - Links (`http(s)://`, `www.`, bare `name.com`): `has:url`, the registrable-ish `domain:…`
+    ///   and, when longer, the `host:…`; the rest of the link is dropped.
+    /// - HTML as found in imported comments: tags are dropped (`has:a-href` records an `<a href>`,
+    ///   whose link counts like one in the text) and entities (`&#39;`, `&quot;`, `&amp;`, `&lt;`,
+    ///   `&gt;`, numeric) are decoded. U+FEFF and zero-width spaces are ignored.
+    public static func features(_ text: String) -> [String] {
+        var features = FeatureList(limit: maximumFeatures)
+        let cleaned = withoutInvisibleCharacters(String(text.prefix(maximumCharacters)))
+        let (markupFree, hrefs) = ImportedHTML.stripTags(cleaned)
+        if !hrefs.isEmpty { features.add("has:a-href") }
+        let plain = normalized(ImportedHTML.decodeEntities(markupFree))
+        let (prose, links) = TextLinks.extract(from: plain)
+        for link in hrefs.map(ImportedHTML.decodeEntities) + links {
+            for feature in TextLinks.features(of: link) { features.add(feature) }
+        }
+        addWords(of: prose.lowercased(), to: &features)
+        return features.items
+    }
+
+    /// Characters that carry no meaning but leak into imported text: the byte-order mark U+FEFF
+    /// (a label leak in the YouTube corpus), zero-width space and word joiner.
+    private static let invisibleCharacters: Set<Unicode.Scalar> = ["\u{FEFF}", "\u{200B}", "\u{2060}"]
+
+    /// `text` without `invisibleCharacters`.
+    private static func withoutInvisibleCharacters(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.filter { !invisibleCharacters.contains($0) }))
+    }
+
+    /// Apostrophe look-alikes, unified before NFKC (which would turn U+00B4 into a space and a combining accent).
+    private static let apostrophes: Set<Unicode.Scalar> = ["\u{2019}", "\u{2018}", "\u{00B4}", "\u{02BC}", "`"]
+
+    /// NFKC, so that full-width and styled letters (ＤＡＭＮ) read as plain ones, with apostrophes unified.
+    private static func normalized(_ text: String) -> String {
+        let unified = text.unicodeScalars.map { apostrophes.contains($0) ? "'" : $0 }
+        return String(String.UnicodeScalarView(unified)).precomposedStringWithCompatibilityMapping
+    }
+
+    /// Adds the word unigrams and bigrams of lower-cased `text`, and character bigrams of its runs of
+    /// scripts that are written without spaces.
+    private static func addWords(of text: String, to features: inout FeatureList) {
+        var word = ""
+        var run: [Character] = []
+        var previousWord: String?
+
+        func endWord() {
+            guard let token = wordToken(word) else { word = ""; return }
+            features.add(token)
+            if let previousWord { features.add(previousWord + " " + token) }
+            previousWord = token
+            word = ""
+        }
+        func endRun() {
+            guard !run.isEmpty else { return }
+            if run.count == 1 {
+                features.add("ng:" + String(run[0]))
+            } else {
+                for index in 0..<(run.count - 1) { features.add("ng:" + String(run[index]) + String(run[index + 1])) }
+            }
+            run = []
+            // A bigram across a run of another script would pair words that were not adjacent.
+            previousWord = nil
+        }
+
+        for character in text {
+            if isUnspacedScript(character) {
+                endWord()
+                run.append(character)
+            } else if character.isLetter || character.isNumber {
+                endRun()
+                word.append(character)
+            } else if character == "'" && !word.isEmpty {
+                word.append(character)
+            } else {
+                endWord()
+                endRun()
+            }
+        }
+        endWord()
+        endRun()
+    }
+
+    /// The feature for one lower-cased word, or nil when there is nothing left of it.
+    private static func wordToken(_ raw: String) -> String? {
+        var word = Substring(raw)
+        while word.last == "'" { word = word.dropLast() }
+        guard !word.isEmpty else { return nil }
+        if word.allSatisfy(\.isNumber) {
+            return word.count > maximumNumberLength ? "num:long" : String(word)
+        }
+        let collapsed = collapsingRepeats(word)
+        return collapsed.count > maximumWordLength ? "tok:long" : collapsed
+    }
+
+    /// `word` with every run of three or more equal characters cut to two, so that `pleeease` and
+    /// `pleeeeease` are one feature.
+    private static func collapsingRepeats(_ word: Substring) -> String {
+        var result = ""
+        var last: Character?
+        var repeats = 0
+        for character in word {
+            repeats = character == last ? repeats + 1 : 1
+            last = character
+            if repeats <= 2 { result.append(character) }
+        }
+        return result
+    }
+
+    /// Whether `character` belongs to a script written without spaces between words (or, for Hangul,
+    /// with long agglutinated words), where character n-grams stand in for words.
+    private static func isUnspacedScript(_ character: Character) -> Bool {
+        guard let value = character.unicodeScalars.first?.value else { return false }
+        switch value {
+        case 0x0E00...0x0EFF,  // Thai, Lao
+             0x1000...0x109F,  // Myanmar
+             0x1100...0x11FF,  // Hangul Jamo
+             0x1780...0x17FF,  // Khmer
+             0x3040...0x30FF,  // Hiragana, Katakana
+             0x3130...0x318F,  // Hangul Compatibility Jamo
+             0x31F0...0x31FF,  // Katakana Phonetic Extensions
+             0x3400...0x4DBF,  // CJK Extension A
+             0x4E00...0x9FFF,  // CJK Unified Ideographs
+             0xAC00...0xD7AF,  // Hangul Syllables
+             0xF900...0xFAFF,  // CJK Compatibility Ideographs
+             0x20000...0x3FFFF:  // CJK Extensions B and later
+            return true
+        default:
+            return false
+        }
+    }
+
+    // MARK: Probability
+
+    /// P(spam) in 0...1 from the document counts of `features` (a feature that was never trained has
+    /// no entry in `counts`) and the numbers of spam and ham documents trained.
+    ///
+    /// Each feature's probability is smoothed towards 0.5 by how often it was seen, so that features
+    /// seen once or twice say little; only the strongest (up to 150, and only those at least 0.1 from
+    /// 0.5) are combined with Fisher's chi-square method. The result is 0.5 until at least one spam and
+    /// one ham document are trained, and when no feature is informative. Counts larger than the document
+    /// totals (an inconsistent store) are capped.
+    public static func probability(features: [String], counts: [String: TokenCounts], spamDocuments: Int, hamDocuments: Int) -> Double {
+        guard spamDocuments > 0, hamDocuments > 0 else { return 0.5 }
+        var clues: [(feature: String, probability: Double)] = []
+        var seen = Set<String>()
+        for feature in features where seen.insert(feature).inserted {
+            guard let count = counts[feature],
+                  let probability = featureProbability(count, spamDocuments: spamDocuments, hamDocuments: hamDocuments),
+                  abs(probability - 0.5) >= minimumDeviation
+            else { continue }
+            clues.append((feature, probability))
+        }
+        guard !clues.isEmpty else { return 0.5 }
+        // Strongest first; ties by name so that the choice never depends on the input order.
+        clues.sort { lhs, rhs in
+            let left = abs(lhs.probability - 0.5), right = abs(rhs.probability - 0.5)
+            return left != right ? left > right : lhs.feature < rhs.feature
+        }
+        let strongest = clues.prefix(maximumClues).map(\.probability)
+        let degrees = 2 * strongest.count
+        let spamminess = 1 - chiSquareSurvival(-2 * strongest.reduce(0) { $0 + log(1 - $1) }, degrees: degrees)
+        let hamminess = 1 - chiSquareSurvival(-2 * strongest.reduce(0) { $0 + log($1) }, degrees: degrees)
+        return min(max((1 + spamminess - hamminess) / 2, 0), 1)
+    }
+
+    /// Robinson's f(w): the share of spam among the documents with the feature, each class weighed by
+    /// its own size, smoothed towards 0.5 by `priorStrength` and clamped. Nil when it was never seen.
+    private static func featureProbability(_ count: TokenCounts, spamDocuments: Int, hamDocuments: Int) -> Double? {
+        // In Double from the start: counts come from a store and must not trap on overflow.
+        let spam = Double(max(count.spam, 0)), ham = Double(max(count.ham, 0))
+        let spamRate = min(spam / Double(spamDocuments), 1)
+        let hamRate = min(ham / Double(hamDocuments), 1)
+        guard spamRate + hamRate > 0 else { return nil }
+        let seen = spam + ham
+        let smoothed = (priorStrength * 0.5 + seen * spamRate / (spamRate + hamRate)) / (priorStrength + seen)
+        return min(max(smoothed, clamp), 1 - clamp)
+    }
+
+    /// P(X ≥ `chiSquare`) for a chi-square distribution with an even number of `degrees` of freedom.
+    /// The series cannot underflow here: with clamped probabilities `chiSquare / 2` stays below
+    /// `maximumClues · -log(clamp)` ≈ 422, far from where `exp` reaches zero.
+    private static func chiSquareSurvival(_ chiSquare: Double, degrees: Int) -> Double {
+        let half = chiSquare / 2
+        var term = exp(-half)
+        var sum = term
+        for index in stride(from: 1, to: degrees / 2, by: 1) {
+            term *= half / Double(index)
+            sum += term
+        }
+        return min(sum, 1)
+    }
+}
+
+/// An in-memory classifier with the same maths, for `margin spam eval` and tests.
+public struct InMemorySpamClassifier: Sendable {
+    /// Per feature, the number of trained spam and ham documents that had it.
+    public private(set) var counts: [String: TokenCounts]
+    /// Spam documents trained.
+    public private(set) var spamDocuments: Int
+    /// Ham documents trained.
+    public private(set) var hamDocuments: Int
+
+    /// An untrained classifier, which scores everything 0.5.
+    public init() {
+        counts = [:]
+        spamDocuments = 0
+        hamDocuments = 0
+    }
+
+    /// Counts the features of `text` as seen once more in spam (`isSpam`) or ham.
+    public mutating func train(_ text: String, isSpam: Bool) {
+        for feature in SpamClassifier.features(text) {
+            counts[feature, default: TokenCounts(spam: 0, ham: 0)].add(isSpam: isSpam)
+        }
+        if isSpam { spamDocuments += 1 } else { hamDocuments += 1 }
+    }
+
+    /// P(spam) of `text` in 0...1.
+    public func probability(_ text: String) -> Double {
+        SpamClassifier.probability(
+            features: SpamClassifier.features(text), counts: counts,
+            spamDocuments: spamDocuments, hamDocuments: hamDocuments
+        )
+    }
+}
+
+private extension TokenCounts {
+    /// One more document with the feature.
+    mutating func add(isSpam: Bool) {
+        if isSpam { spam += 1 } else { ham += 1 }
+    }
+}
+
+/// Distinct features in order of first appearance, up to a limit.
+private struct FeatureList {
+    let limit: Int
+    private(set) var items: [String] = []
+    private var seen: Set<String> = []
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    mutating func add(_ feature: String) {
+        guard items.count < limit, seen.insert(feature).inserted else { return }
+        items.append(feature)
+    }
+}
+
+// MARK: - HTML
+
+/// The little HTML that imported comments contain: tags such as `<br />` and `<a href=…>`, and entities.
+private enum ImportedHTML {
+    /// A tag longer than this is taken for a stray `<` in text.
+    private static let maximumTagLength = 2_000
+
+    /// `text` with each tag replaced by a space, and the `href` of each `<a>` tag.
+    static func stripTags(_ text: String) -> (text: String, hrefs: [String]) {
+        guard text.contains("<") else { return (text, []) }
+        let scalars = Array(text.unicodeScalars)
+        var result = String.UnicodeScalarView()
+        var hrefs: [String] = []
+        var index = 0
+        while index < scalars.count {
+            if scalars[index] == "<", let end = tagEnd(in: scalars, openingAt: index) {
+                let tag = String(String.UnicodeScalarView(scalars[(index + 1)..<end]))
+                if let href = anchorHref(tag) { hrefs.append(href) }
+                result.append(" ")
+                index = end + 1
+            } else {
+                result.append(scalars[index])
+                index += 1
+            }
+        }
+        return (String(result), hrefs)
+    }
+
+    /// The index of the `>` closing a tag that opens at `start`, or nil when the `<` is plain text
+    /// (as in `<3` or `a < b`).
+    private static func tagEnd(in scalars: [Unicode.Scalar], openingAt start: Int) -> Int? {
+        var index = start + 1
+        if index < scalars.count, scalars[index] == "/" || scalars[index] == "!" { index += 1 }
+        guard index < scalars.count, scalars[index].isASCII, scalars[index].properties.isAlphabetic else { return nil }
+        let limit = min(scalars.count, start + maximumTagLength)
+        while index < limit {
+            switch scalars[index] {
+            case ">": return index
+            case "<": return nil
+            default: index += 1
+            }
+        }
+        return nil
+    }
+
+    /// The `href` value of an `<a …>` tag's inside (`a href="…" class=…`), undecoded.
+    private static func anchorHref(_ tag: String) -> String? {
+        guard let first = tag.unicodeScalars.first, first == "a" || first == "A",
+              tag.dropFirst().first?.isWhitespace == true,
+              let name = tag.range(of: "href", options: .caseInsensitive)
+        else { return nil }
+        var rest = tag[name.upperBound...].drop(while: \.isWhitespace)
+        guard rest.first == "=" else { return nil }
+        rest = rest.dropFirst().drop(while: \.isWhitespace)
+        let value: Substring
+        if let quote = rest.first, quote == "\"" || quote == "'" {
+            value = rest.dropFirst().prefix { $0 != quote }
+        } else {
+            value = rest.prefix { !$0.isWhitespace }
+        }
+        return value.isEmpty ? nil : String(value)
+    }
+
+    /// Named entities worth decoding in comment text.
+    private static let namedEntities: [String: Unicode.Scalar] = [
+        "quot": "\"", "amp": "&", "lt": "<", "gt": ">", "apos": "'", "nbsp": "\u{A0}",
+    ]
+    /// Longest entity between `&` and `;` that is decoded (`#x10FFFF`).
+    private static let maximumEntityLength = 8
+
+    /// `text` with `&quot; &amp; &lt; &gt; &apos; &nbsp;` and numeric entities (`&#39;`, `&#x27;`)
+    /// decoded once; anything else that starts with `&` is left as it is.
+    static func decodeEntities(_ text: String) -> String {
+        guard text.contains("&") else { return text }
+        let scalars = Array(text.unicodeScalars)
+        var result = String.UnicodeScalarView()
+        var index = 0
+        while index < scalars.count {
+            if scalars[index] == "&", let (decoded, next) = entity(in: scalars, at: index) {
+                result.append(decoded)
+                index = next
+            } else {
+                result.append(scalars[index])
+                index += 1
+            }
+        }
+        return String(result)
+    }
+
+    /// The character of the entity starting at `start` and the index after its `;`.
+    private static func entity(in scalars: [Unicode.Scalar], at start: Int) -> (Unicode.Scalar, Int)? {
+        let nameStart = start + 1
+        guard let semicolon = scalars[nameStart..<min(scalars.count, nameStart + maximumEntityLength + 1)].firstIndex(of: ";"),
+              semicolon > nameStart
+        else { return nil }
+        let name = String(String.UnicodeScalarView(scalars[nameStart..<semicolon]))
+        let decoded: Unicode.Scalar?
+        if name.hasPrefix("#x") || name.hasPrefix("#X") {
+            decoded = UInt32(name.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init)
+        } else if name.hasPrefix("#") {
+            decoded = UInt32(name.dropFirst()).flatMap(Unicode.Scalar.init)
+        } else {
+            decoded = namedEntities[name]
+        }
+        guard let decoded, decoded != "\0" else { return nil }
+        return (decoded, semicolon + 1)
+    }
+}
+
+// MARK: - Links
+
+/// Finding links in plain text and reducing each to a few features.
+private enum TextLinks {
+    /// Top-level domains that make a bare `name.tld` a link. Common ones only, so that abbreviations
+    /// and numbers ("e.g.", "2.1") are not taken for links.
+    private static let genericDomainSuffixes: Set<String> = [
+        "com", "net", "org", "info", "biz", "xyz", "online", "site", "club", "top", "shop", "store", "app", "blog",
+    ]
+    /// Country domains popular with link shorteners and spam. Many are also words ("song.it", "go.to"
+    /// in text typed without a space after the full stop), so a bare one is a link only with a path.
+    private static let countryDomainSuffixes: Set<String> = [
+        "io", "co", "me", "tv", "ly", "gl", "be", "us", "uk", "ru", "de", "fr", "br", "in", "cn", "jp", "kr",
+        "eu", "ws", "cc", "to", "nl", "it", "es", "pl", "au", "ca",
+    ]
+    /// Second-level labels under which a country's domains are registered (`example.co.uk`).
+    private static let secondLevelLabels: Set<String> = ["co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go"]
+    /// Punctuation that surrounds a link in prose without being part of it.
+    private static let surroundingPunctuation = CharacterSet(charactersIn: ".,;:!?()[]{}<>\"'*")
+    /// A host longer than this is garbage, not a name worth a feature.
+    private static let maximumHostLength = 100
+
+    /// `text` with its links replaced by spaces, and the links.
+    static func extract(from text: String) -> (text: String, links: [String]) {
+        var prose: [Substring] = []
+        var links: [String] = []
+        for chunk in text.split(whereSeparator: \.isWhitespace) {
+            if let (before, link) = split(chunk) {
+                prose.append(before)
+                links.append(link)
+            } else {
+                prose.append(chunk)
+            }
+        }
+        return (prose.joined(separator: " "), links)
+    }
+
+    /// The text before the link in a whitespace-free `chunk`, and the link, or nil without one.
+    private static func split(_ chunk: Substring) -> (Substring, String)? {
+        let starts = ["http://", "https://", "www."].compactMap { chunk.range(of: $0, options: .caseInsensitive)?.lowerBound }
+        // "www." starts a link only at the start of a word, not inside "awww.".
+        if let start = starts.filter({ $0 == chunk.startIndex || !chunk[chunk.index(before: $0)].isLetter }).min() {
+            let link = chunk[start...].trimmingCharacters(in: surroundingPunctuation)
+            return (chunk[..<start], link)
+        }
+        let candidate = chunk.trimmingCharacters(in: surroundingPunctuation)
+        return isBareDomain(candidate) ? ("", candidate) : nil
+    }
+
+    /// Whether `text` is `name.tld` or `name.tld/path` with a common top-level domain.
+    private static func isBareDomain(_ text: String) -> Bool {
+        let host = text.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, let suffix = labels.last?.lowercased() else { return false }
+        let hasPath = host.endIndex < text.endIndex
+        guard genericDomainSuffixes.contains(suffix) || (hasPath && countryDomainSuffixes.contains(suffix)) else { return false }
+        let isLabel = { (label: Substring) in
+            !label.isEmpty && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        }
+        return labels.allSatisfy(isLabel) && labels.dropLast().contains { $0.contains(where: \.isLetter) }
+    }
+
+    /// `has:url`, the registrable-ish `domain:…`, and `host:…` when the host is more than that domain.
+    static func features(of link: String) -> [String] {
+        var rest = Substring(link)
+        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        var host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] }
+        if let colon = host.firstIndex(of: ":") { host = host[..<colon] }
+        var name = host.lowercased()
+        while name.hasSuffix(".") { name.removeLast() }
+        if name.hasPrefix("www.") { name.removeFirst(4) }
+        guard name.contains("."), name.count <= maximumHostLength else { return ["has:url"] }
+        let domain = registrableDomain(name)
+        return domain == name ? ["has:url", "domain:" + domain] : ["has:url", "domain:" + domain, "host:" + name]
+    }
+
+    /// The last two labels of `host`, or three under a country's second level (`bbc.co.uk`); an
+    /// IP address stays whole.
+    private static func registrableDomain(_ host: String) -> String {
+        let labels = host.split(separator: ".")
+        if labels.allSatisfy({ $0.allSatisfy(\.isNumber) }) { return host }
+        guard labels.count > 2 else { return host }
+        let keep = labels[labels.count - 1].count == 2 && secondLevelLabels.contains(String(labels[labels.count - 2])) ? 3 : 2
+        return labels.suffix(keep).joined(separator: ".")
+    }
+}

@@ -1,0 +1,232 @@
+import Comments
+import Foundation
+
+/// A spam rule: a pure function of the facts and settings.
+public typealias SpamRule = @Sendable (SpamFacts, SpamSettings) -> RuleHit?
+
+/// The rules, each a pure function returning points and a reason, and the verdict they add up to.
+public enum SpamRules {
+    /// Every rule, in the order reasons are shown.
+    public static let all: [SpamRule] = [
+        honeypot, formTiming, links, blocklisted, duplicate, shouting, repetition, oldThread, knownAuthor, classifier,
+    ]
+
+    /// Filled honeypot: only bots see and fill the hidden field.
+    public static let honeypot: SpamRule = { facts, _ in
+        guard let value = facts.honeypot, !value.isEmpty else { return nil }
+        return RuleHit(rule: "honeypot", points: 10, reason: "the hidden field was filled in")
+    }
+
+    /// Posting within seconds of the form appearing, or without a (valid) signed form time.
+    public static let formTiming: SpamRule = { facts, settings in
+        guard !facts.isEdit else { return nil }
+        guard facts.formTimestampSent else {
+            return RuleHit(rule: "no-form-time", points: 1.5, reason: "posted without the widget's form timestamp")
+        }
+        guard let rendered = facts.formRenderedAt, rendered <= facts.now + 60_000 else {
+            return RuleHit(rule: "forged-form-time", points: 4, reason: "the form timestamp is forged")
+        }
+        let seconds = Double(facts.now - rendered) / 1000
+        if seconds < Double(settings.minimumSecondsToSubmit) {
+            return RuleHit(rule: "too-fast", points: 4, reason: String(format: "submitted %.1f s after the form appeared", max(0, seconds)))
+        }
+        return nil
+    }
+
+    /// Links: one is normal, several are what link droppers post.
+    public static let links: SpamRule = { facts, _ in
+        switch facts.linkCount {
+        case 0: return nil
+        case 1: return RuleHit(rule: "links", points: 1, reason: "1 link")
+        case 2: return RuleHit(rule: "links", points: 2.5, reason: "2 links")
+        default: return RuleHit(rule: "links", points: min(8, 2 + Double(facts.linkCount)), reason: "\(facts.linkCount) links")
+        }
+    }
+
+    /// A blocklisted word, domain, email or author name.
+    public static let blocklisted: SpamRule = { facts, _ in
+        let hits = facts.blocklistHits.filter { $0.kind != .ip }
+        guard !hits.isEmpty else { return nil }
+        let list = hits.map { "\($0.kind.rawValue) '\($0.value)'" }.joined(separator: ", ")
+        return RuleHit(rule: "blocklist", points: 10, reason: "blocklisted \(list)")
+    }
+
+    /// The same text posted again within a day.
+    public static let duplicate: SpamRule = { facts, _ in
+        guard facts.duplicates > 0 else { return nil }
+        let points = facts.duplicates >= 3 ? 6.0 : 4.0
+        return RuleHit(rule: "duplicate", points: points, reason: "the same text was posted \(facts.duplicates) time(s) in the last 24 h")
+    }
+
+    /// Mostly capital letters over a long enough text. Scripts without case never trigger it.
+    public static let shouting: SpamRule = { facts, _ in
+        var upper = 0, cased = 0
+        for scalar in facts.text.unicodeScalars where scalar.properties.isCased {
+            cased += 1
+            if scalar.properties.isUppercase { upper += 1 }
+        }
+        guard cased >= 20, Double(upper) / Double(cased) >= 0.7 else { return nil }
+        return RuleHit(rule: "shouting", points: 1.5, reason: "\(Int(Double(upper) * 100 / Double(cased)))% capital letters")
+    }
+
+    /// One character repeated many times in a row (`!!!!!!!!!!`, `aaaaaaaaaaaa`).
+    public static let repetition: SpamRule = { facts, _ in
+        var longest = 0, run = 0
+        var previous: Character?
+        for character in facts.text {
+            if character == previous, !character.isWhitespace { run += 1 } else { run = 1 }
+            previous = character
+            longest = max(longest, run)
+        }
+        guard longest >= 10 else { return nil }
+        return RuleHit(rule: "repetition", points: 1.5, reason: "a character repeated \(longest) times")
+    }
+
+    /// Comments on old posts are mostly spam.
+    public static let oldThread: SpamRule = { facts, settings in
+        guard settings.oldThreadDays > 0, let created = facts.threadCreatedAt else { return nil }
+        let days = (facts.now - created) / 86_400_000
+        guard days >= settings.oldThreadDays else { return nil }
+        return RuleHit(rule: "old-thread", points: 2, reason: "the thread is \(days) days old")
+    }
+
+    /// Authors whose comments were approved before are trusted a little.
+    public static let knownAuthor: SpamRule = { facts, _ in
+        guard facts.approvedBefore > 0 else { return nil }
+        let points = facts.approvedBefore >= 3 ? -4.0 : -2.5
+        return RuleHit(rule: "known-author", points: points, reason: "\(facts.approvedBefore) earlier approved comment(s)")
+    }
+
+    /// The learned classifier's view, once it has been trained.
+    public static let classifier: SpamRule = { facts, _ in
+        guard let probability = facts.spamProbability else { return nil }
+        let percent = String(format: "%.0f%%", probability * 100)
+        switch probability {
+        case 0.99...: return RuleHit(rule: "classifier", points: 7, reason: "learned filter: \(percent) spam")
+        case 0.9..<0.99: return RuleHit(rule: "classifier", points: 5, reason: "learned filter: \(percent) spam")
+        case 0.7..<0.9: return RuleHit(rule: "classifier", points: 3, reason: "learned filter: \(percent) spam")
+        case ..<0.1: return RuleHit(rule: "classifier", points: -1, reason: "learned filter: \(percent) spam")
+        default: return nil
+        }
+    }
+
+    /// Runs every rule and decides, applying the site's moderation mode after the score.
+    public static func judge(_ facts: SpamFacts, mode: ModerationMode, settings: SpamSettings) -> SpamReport {
+        let hits = all.compactMap { $0(facts, settings) }
+        let score = hits.reduce(0) { $0 + $1.points }
+        return SpamReport(hits: hits, score: score, status: verdict(score: score, facts: facts, mode: mode, settings: settings))
+    }
+
+    /// Spam by score first; then hold by score, or by the site's mode.
+    public static func verdict(score: Double, facts: SpamFacts, mode: ModerationMode, settings: SpamSettings) -> CommentStatus {
+        if score >= settings.spamScore { return .spam }
+        if score >= settings.holdScore { return .pending }
+        switch mode {
+        case .none: return .approved
+        case .all: return .pending
+        case .auto:
+            let firstTime = facts.approvedBefore == 0
+            return firstTime && (facts.linkCount > 0 || score >= settings.doubtfulScore) ? .pending : .approved
+        }
+    }
+}
+
+/// Pure helpers that turn a comment into facts: links, hosts, blocklist matches.
+public enum SpamFactFinder {
+    /// Hosts of http(s) links and bare `www.` links in `text`, plus the website's host.
+    public static func linkHosts(text: String, website: String?) -> [String] {
+        var hosts: [String] = []
+        let lowered = text.lowercased()
+        var searchStart = lowered.startIndex
+        while let range = lowered.range(of: "://", range: searchStart..<lowered.endIndex) {
+            let schemeStart = lowered[..<range.lowerBound].lastIndex(where: { !($0.isLetter && $0.isASCII) }).map { lowered.index(after: $0) } ?? lowered.startIndex
+            let scheme = lowered[schemeStart..<range.lowerBound]
+            let hostStart = range.upperBound
+            let hostEnd = lowered[hostStart...].firstIndex(where: { !($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") }) ?? lowered.endIndex
+            let host = String(lowered[hostStart..<hostEnd])
+            if (scheme == "http" || scheme == "https"), host.contains(".") { hosts.append(host) }
+            searchStart = hostEnd > range.upperBound ? hostEnd : range.upperBound
+        }
+        for word in lowered.split(whereSeparator: { $0.isWhitespace || "()<>[]\"'".contains($0) }) where word.hasPrefix("www.") {
+            let host = word.prefix { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }
+            if host.split(separator: ".").count >= 3, !hosts.contains(String(host)) { hosts.append(String(host)) }
+        }
+        if let website, let host = host(ofURL: website) { hosts.append(host) }
+        return hosts
+    }
+
+    static func host(ofURL url: String) -> String? {
+        guard let range = url.range(of: "://") else { return nil }
+        let rest = url[range.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let host = authority.split(separator: "@").last.map { $0.split(separator: ":").first.map(String.init) ?? "" } ?? ""
+        return host.isEmpty ? nil : host.lowercased()
+    }
+
+    /// The blocklist entries a comment (and its sender's address) match.
+    public static func matches(_ blocklist: [BlockEntry], text: String, author: String?, email: String?, hosts: [String], ip: String?) -> [BlockEntry] {
+        let lowerText = text.lowercased()
+        let lowerAuthor = author?.lowercased()
+        let lowerEmail = email?.lowercased()
+        let emailDomain = lowerEmail.flatMap { $0.split(separator: "@").last.map(String.init) }
+        return blocklist.filter { entry in
+            let value = entry.value.lowercased()
+            switch entry.kind {
+            case .ip: return ip.map { IPBlock.matches(rule: value, address: $0) } ?? false
+            case .email: return lowerEmail == value
+            case .author: return lowerAuthor == value
+            case .domain:
+                let candidates = hosts + (emailDomain.map { [$0] } ?? [])
+                return candidates.contains { $0 == value || $0.hasSuffix("." + value) }
+            case .word:
+                return containsWord(value, in: lowerText) || (lowerAuthor.map { containsWord(value, in: $0) } ?? false)
+            }
+        }
+    }
+
+    /// Whole-word (or whole-phrase) containment for words written in ASCII; plain containment
+    /// otherwise, since Chinese or Japanese text has no spaces between words.
+    static func containsWord(_ word: String, in text: String) -> Bool {
+        guard !word.isEmpty else { return false }
+        guard word.unicodeScalars.allSatisfy(\.isASCII) else { return text.contains(word) }
+        let isWordCharacter: (Character) -> Bool = { $0.isLetter || $0.isNumber }
+        var searchStart = text.startIndex
+        while let range = text.range(of: word, range: searchStart..<text.endIndex) {
+            let startsWord = range.lowerBound == text.startIndex || !isWordCharacter(text[text.index(before: range.lowerBound)])
+            let endsWord = range.upperBound == text.endIndex || !isWordCharacter(text[range.upperBound])
+            if startsWord && endsWord { return true }
+            searchStart = text.index(after: range.lowerBound)
+        }
+        return false
+    }
+}
+
+/// Matching client addresses against `ip` blocklist entries: exact, or CIDR (`203.0.113.0/24`).
+public enum IPBlock {
+    /// Whether `address` falls under `rule`.
+    public static func matches(rule: String, address: String) -> Bool {
+        let parts = rule.split(separator: "/", maxSplits: 1)
+        guard let ruleBytes = bytes(String(parts[0])), let addressBytes = bytes(address), ruleBytes.count == addressBytes.count else {
+            return rule == address
+        }
+        let bits = parts.count == 2 ? Int(parts[1]) ?? ruleBytes.count * 8 : ruleBytes.count * 8
+        guard bits >= 0, bits <= ruleBytes.count * 8 else { return false }
+        for bit in 0..<bits {
+            let mask = UInt8(0x80) >> UInt8(bit % 8)
+            if ruleBytes[bit / 8] & mask != addressBytes[bit / 8] & mask { return false }
+        }
+        return true
+    }
+
+    static func bytes(_ text: String) -> [UInt8]? {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, text, &v6) == 1 {
+            let raw = withUnsafeBytes(of: &v6) { Array($0) }
+            if raw[0..<10].allSatisfy({ $0 == 0 }) && raw[10] == 0xFF && raw[11] == 0xFF { return Array(raw[12...]) }
+            return raw
+        }
+        return nil
+    }
+}

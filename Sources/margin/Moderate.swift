@@ -1,0 +1,288 @@
+import ArgumentParser
+import Comments
+import Foundation
+import Moderation
+
+/// `margin moderate …`: the moderator's queue and actions, safe while the server runs.
+struct Moderate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List, inspect and moderate comments.",
+        subcommands: [List.self, Show.self, Approve.self, Reject.self, MarkSpam.self, Delete.self, Link.self, Log.self])
+
+    /// `margin moderate list`
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List comments, newest first (pending by default).")
+        @Option(help: "pending, approved, rejected, spam, deleted or all.")
+        var status: String = "pending"
+        @Option(help: "Only this site.")
+        var site: String?
+        @Option(help: "At most this many comments.")
+        var limit: Int = 100
+        @Flag(help: "Print JSON instead of a table.")
+        var json = false
+        @OptionGroup var database: DatabaseOptions
+
+        func validate() throws {
+            guard status == "all" || CommentStatus(rawValue: status) != nil else {
+                throw ValidationError("--status is one of pending, approved, rejected, spam, deleted, all.")
+            }
+        }
+
+        func run() async throws {
+            let store = try database.openStore()
+            let rows = try await store.moderationQueue(siteID: site, status: CommentStatus(rawValue: status), limit: limit)
+            if json {
+                printJSON(rows.map { CommentView(thread: $0.0, comment: $0.1) })
+            } else if rows.isEmpty {
+                print("No \(status == "all" ? "" : status + " ")comments.")
+            } else {
+                printTable(
+                    ["ID", "STATUS", "SCORE", "SITE", "PAGE", "AUTHOR", "WHEN", "TEXT"],
+                    rows.map { thread, comment in
+                        [String(comment.id), comment.status.rawValue, String(format: "%.1f", comment.spamScore), thread.siteID,
+                         thread.uri, comment.author ?? "-", formatTime(comment.createdAt), excerpt(comment.body, 50)]
+                    })
+            }
+        }
+    }
+
+    /// `margin moderate show ID`
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one comment with its score, reasons and log.")
+        @Argument(help: "Comment id.")
+        var id: Int64
+        @Flag(help: "Print JSON.")
+        var json = false
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let store = try database.openStore()
+            try await reporting {
+                guard let comment = try await store.comment(id: id), let thread = try await store.thread(id: comment.threadID) else {
+                    throw CommentsError.commentNotFound(id)
+                }
+                let log = try await store.moderationLog(commentID: id, limit: 100)
+                if json {
+                    printJSON(CommentView(thread: thread, comment: comment, log: log))
+                    return
+                }
+                print("Comment \(comment.id) on \(thread.siteID) \(thread.uri)\(thread.title.map { " (\($0))" } ?? "")")
+                print("Status:  \(comment.status.rawValue)")
+                print("Author:  \(comment.author ?? "Anonymous")\(comment.email.map { " <\($0)>" } ?? "")")
+                if let website = comment.website { print("Website: \(website)") }
+                if let ip = comment.ip { print("Network: \(ip)") }
+                print("Posted:  \(formatTime(comment.createdAt))\(comment.editedAt.map { ", edited \(formatTime($0))" } ?? "")")
+                if let parent = comment.parentID { print("Reply to: \(parent)") }
+                print("Score:   \(String(format: "%.1f", comment.spamScore))")
+                for reason in comment.spamReasons { print("  \(reason)") }
+                print("")
+                print(comment.body)
+                if !log.isEmpty {
+                    print("")
+                    print("Log:")
+                    for entry in log.reversed() {
+                        print("  \(formatTime(entry.at))  \(entry.action) by \(entry.actor.rawValue)\(entry.reason.map { ": \($0)" } ?? "")")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Shared by approve, reject, spam and delete.
+    struct ActionOptions: ParsableArguments {
+        @Argument(help: "Comment ids.")
+        var ids: [Int64]
+        @Option(help: "Why, for the log.")
+        var reason: String?
+        @Option(name: .customLong("public-url"), help: "Public base URL of the server, for links in the mails this causes (env MARGIN_PUBLIC_URL).")
+        var publicURL: String?
+        @OptionGroup var database: DatabaseOptions
+
+        func apply(_ action: ModerationAction) async throws {
+            let store = try database.openStore()
+            try await reporting {
+                // Check every id first, so a typo changes nothing.
+                for id in ids where try await store.comment(id: id) == nil { throw CommentsError.commentNotFound(id) }
+                let moderator = Moderator(store: store, clock: SystemClock(), notifier: MailOptions.notifier(store: store, publicURL: publicURL))
+                for id in ids {
+                    switch try await moderator.act(on: id, action: action, actor: .cli, reason: reason) {
+                    case .applied(let comment):
+                        print("\(id): \(comment.map { $0.status.rawValue } ?? "removed")")
+                    case .linkAlreadyUsed:
+                        print("\(id): unchanged")
+                    }
+                }
+            }
+        }
+    }
+
+    /// `margin moderate approve ID…`
+    struct Approve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Publish comments (and teach the filter they are not spam).")
+        @OptionGroup var options: ActionOptions
+        func run() async throws { try await options.apply(.approve) }
+    }
+
+    /// `margin moderate reject ID…`
+    struct Reject: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Hide comments without calling them spam.")
+        @OptionGroup var options: ActionOptions
+        func run() async throws { try await options.apply(.reject) }
+    }
+
+    /// `margin moderate spam ID…`
+    struct MarkSpam: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "spam", abstract: "Mark comments as spam (and teach the filter).")
+        @OptionGroup var options: ActionOptions
+        func run() async throws { try await options.apply(.spam) }
+    }
+
+    /// `margin moderate delete ID…`
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete comments (a tombstone stays where replies exist).")
+        @OptionGroup var options: ActionOptions
+        func run() async throws { try await options.apply(.delete) }
+    }
+
+    /// `margin moderate link ID ACTION`
+    struct Link: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a signed, single-use moderation link.")
+        @Argument(help: "Comment id.")
+        var id: Int64
+        @Argument(help: "approve, reject, spam or delete.")
+        var action: ModerationAction
+        @Option(name: .customLong("public-url"), help: "Public base URL of the server (env MARGIN_PUBLIC_URL; default http://127.0.0.1:8080).")
+        var publicURL: String?
+        @Option(help: "Days until the link expires.")
+        var days: Int = 7
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let store = try database.openStore()
+            try await reporting {
+                guard let comment = try await store.comment(id: id), let thread = try await store.thread(id: comment.threadID) else {
+                    throw CommentsError.commentNotFound(id)
+                }
+                let signer = try await MailOptions.signer(store: store)
+                let expires = SystemClock().nowMillis() + Int64(days) * 86_400_000
+                guard let link = signer.sign(site: thread.siteID, commentID: id, action: action.rawValue, expiresAt: expires,
+                                             nonce: LinkSigner.makeNonce(random: SystemRandom()))
+                else { throw CommentsError.storageUnavailable("no signing key") }
+                print(MailOptions.publicURL(publicURL) + link.pathAndQuery)
+            }
+        }
+    }
+
+    /// `margin moderate log [ID]`
+    struct Log: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the moderation log (of one comment, or everything).")
+        @Argument(help: "Comment id.")
+        var id: Int64?
+        @Option(help: "At most this many entries.")
+        var limit: Int = 100
+        @Flag(help: "Print JSON.")
+        var json = false
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let store = try database.openStore()
+            let entries = try await store.moderationLog(commentID: id, limit: limit)
+            if json {
+                printJSON(entries)
+            } else if entries.isEmpty {
+                print("The log is empty.")
+            } else {
+                printTable(["WHEN", "COMMENT", "SITE", "ACTION", "BY", "REASON"], entries.map {
+                    [formatTime($0.at), String($0.commentID), $0.siteID, $0.action, $0.actor.rawValue, $0.reason ?? ""]
+                })
+            }
+        }
+    }
+}
+
+/// A comment as the moderation CLI prints it in JSON (stable field names for scripts).
+struct CommentView: Encodable {
+    var id: Int64
+    var site: String
+    var uri: String
+    var parent: Int64?
+    var status: String
+    var author: String?
+    var email: String?
+    var website: String?
+    var text: String
+    var score: Double
+    var reasons: [String]
+    var created: Int64
+    var edited: Int64?
+    var ip: String?
+    var log: [ModerationLogEntry]?
+
+    init(thread: CommentThread, comment: Comment, log: [ModerationLogEntry]? = nil) {
+        id = comment.id
+        site = thread.siteID
+        uri = thread.uri
+        parent = comment.parentID
+        status = comment.status.rawValue
+        author = comment.author
+        email = comment.email
+        website = comment.website
+        text = comment.body
+        score = comment.spamScore
+        reasons = comment.spamReasons
+        created = comment.createdAt
+        edited = comment.editedAt
+        ip = comment.ip
+        self.log = log
+    }
+}
+
+extension ModerationAction: ExpressibleByArgument {}
+
+/// Mail and link settings the CLI needs when its actions cause mail.
+enum MailOptions {
+    static func publicURL(_ flag: String?) -> String {
+        let url = flag ?? ProcessInfo.processInfo.environment["MARGIN_PUBLIC_URL"] ?? "http://127.0.0.1:8080"
+        return url.hasSuffix("/") ? String(url.dropLast()) : url
+    }
+
+    /// The store's signing keys, creating the first one if the server never ran on this file.
+    static func signer(store: any CommentStore) async throws -> LinkSigner {
+        if try await store.signingKeys().isEmpty {
+            try await store.addSigningKey(LinkSigner.makeKey(random: SystemRandom(), at: SystemClock().nowMillis()))
+        }
+        return LinkSigner(keys: try await store.signingKeys())
+    }
+
+    /// A notifier so CLI decisions queue the same reply mails as the server's (delivered by it).
+    static func notifier(store: any CommentStore, publicURL: String?) -> Notifier {
+        let environment = ProcessInfo.processInfo.environment
+        let settings = MailSettings(
+            from: environment["MARGIN_MAIL_FROM"] ?? "margin@localhost",
+            moderators: environment["MARGIN_MODERATORS"].map { $0.split(separator: ",").map { String($0) } } ?? [],
+            publicURL: Self.publicURL(publicURL))
+        return Notifier(store: store, settings: settings, clock: SystemClock(), random: SystemRandom())
+    }
+}
+
+/// Prints a value as pretty, stable JSON.
+func printJSON(_ value: some Encodable) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self))
+}
+
+/// `2026-11-29 04:32` in UTC.
+func formatTime(_ millis: Int64) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "yyyy-MM-dd HH:mm"
+    return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+}
+
+/// The first `length` characters on one line.
+func excerpt(_ text: String, _ length: Int) -> String {
+    let flat = text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    return flat.count > length ? String(flat.prefix(length - 1)) + "…" : flat
+}
