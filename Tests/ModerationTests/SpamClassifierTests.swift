@@ -48,11 +48,8 @@ import Testing
         ("", 1),
     ])
     func reportsTheLineOfMalformedInput(text: String, line: Int) {
-        #expect {
-            try LabelledCSV.parse(text)
-        } throws: { error in
-            (error as? LabelledCSVError)?.line == line
-        }
+        let error = #expect(throws: LabelledCSVError.self) { try LabelledCSV.parse(text) }
+        #expect(error?.line == line)
     }
 
     @Test func errorsDescribeTheLine() {

@@ -218,7 +218,7 @@ public struct RateLimit: Sendable, Equatable, CustomStringConvertible {
             return
         }
         var windows: [Window] = []
-        for part in trimmed.split(separator: ",") {
+        for part in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
             let pieces = part.split(separator: "/")
             guard pieces.count == 2, let count = Int(String(pieces[0]).trimmingASCIIWhitespace()), count > 0 else { return nil }
             let unit = String(pieces[1]).trimmingASCIIWhitespace()

@@ -14,7 +14,7 @@ public enum SpamRules {
     /// Filled honeypot: only bots see and fill the hidden field.
     public static let honeypot: SpamRule = { facts, _ in
         guard let value = facts.honeypot, !value.isEmpty else { return nil }
-        return RuleHit(rule: "honeypot", points: 10, reason: "the hidden field was filled in")
+        return RuleHit(rule: "honeypot", points: 15, reason: "the hidden field was filled in")
     }
 
     /// Posting within seconds of the form appearing, or without a (valid) signed form time.

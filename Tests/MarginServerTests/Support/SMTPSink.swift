@@ -1,0 +1,1 @@
+../../ModerationTests/Support/SMTPSink.swift
