@@ -4,6 +4,7 @@ import Logging
 import Moderation
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
 /// Everything `margin serve` can be told; flags and `MARGIN_*` variables fill it in.
 public struct ServerConfiguration: Sendable {
@@ -130,8 +131,11 @@ struct OutboxService: Service {
     let sender: OutboxSender
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await sender.run()
+        let stopping = Mutex(false)
+        await withGracefulShutdownHandler {
+            await sender.run(stopping: { stopping.withLock { $0 } })
+        } onGracefulShutdown: {
+            stopping.withLock { $0 = true }
         }
     }
 }

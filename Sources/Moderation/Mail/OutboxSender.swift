@@ -30,10 +30,10 @@ public struct OutboxSender: Sendable {
 
     /// Sends what is due now; returns how many were delivered.
     @discardableResult
-    public func deliverDue() async throws -> Int {
+    public func deliverDue(stopping: @Sendable () -> Bool = { false }) async throws -> Int {
         var delivered = 0
         for mail in try await store.dueMail(now: clock.nowMillis(), limit: 50) {
-            if Task.isCancelled { break }
+            if Task.isCancelled || stopping() { break }
             do {
                 try await transport.send(message(for: mail))
                 try await store.markSent(mailID: mail.id, at: clock.nowMillis())
@@ -50,15 +50,20 @@ public struct OutboxSender: Sendable {
         return delivered
     }
 
-    /// Delivers until cancelled, polling every `pollInterval`.
-    public func run() async {
-        while !Task.isCancelled {
+    /// Delivers until cancelled or `stopping()` turns true, polling every `pollInterval`. A mail
+    /// being sent when asked to stop is finished and its state written, so none is sent twice.
+    public func run(stopping: @escaping @Sendable () -> Bool = { false }) async {
+        while !Task.isCancelled && !stopping() {
             do {
-                try await deliverDue()
+                try await deliverDue(stopping: stopping)
             } catch {
                 logger.error("outbox check failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: pollInterval)
+            var waited: Duration = .zero
+            while waited < pollInterval && !stopping() && !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(50))
+                waited += .milliseconds(50)
+            }
         }
     }
 
