@@ -63,9 +63,6 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
-/// The site a fresh database starts with, so the quick start works with no configuration.
-public let defaultSite = Site(
-    id: "default", name: "Margin", origins: ["http://localhost:*", "http://127.0.0.1:*"], moderation: .none)
 
 /// The composition root: wires the store, clock and randomness into the routes and middleware.
 public func buildApplication(
@@ -77,9 +74,7 @@ public func buildApplication(
     mailTransport: (any MailTransport)? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
-    var defaults = defaultSite
-    defaults.createdAt = clock.nowMillis()
-    if try await store.addSiteIfNoneExist(defaults) {
+    if try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: clock.nowMillis())) {
         logger.info("created the default site for http://localhost:* and http://127.0.0.1:*")
     }
     let formSecret = try await store.secret(named: FormTimestamp.secretName, make: { random.bytes(32) }, at: clock.nowMillis())

@@ -46,6 +46,11 @@ public struct Site: Sendable, Equatable {
         self.createdAt = createdAt
     }
 
+    /// The site a fresh database starts with, so a quick start works with no configuration.
+    public static func embeddedDefault(createdAt: Int64) -> Site {
+        Site(id: "default", name: "Margin", origins: ["http://localhost:*", "http://127.0.0.1:*"], moderation: .none, createdAt: createdAt)
+    }
+
     /// Whether a browser `Origin` header value is one of this site's origins (`*` matches any port).
     public func allows(origin: String) -> Bool {
         let candidate = origin.lowercased()

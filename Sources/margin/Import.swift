@@ -1,0 +1,95 @@
+import ArgumentParser
+import Comments
+import Foundation
+
+/// `margin import FORMAT FILE`: bring comments over from another system.
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import a Disqus XML export or a WordPress WXR export (one transaction; re-running adds nothing).")
+
+    /// The formats this command reads.
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case disqus, wordpress
+    }
+
+    @Argument(help: "disqus or wordpress.")
+    var format: Format
+    @Argument(help: "The export file.")
+    var file: String
+    @Option(help: "Site to import into (default: default).")
+    var site: String = "default"
+    @Option(name: .customLong("map"), help: "File of remap rules: 'OLD NEW', 'OLD* NEW*' or '~REGEX REPLACEMENT', one per line.")
+    var map: String?
+    @Flag(name: .customLong("dry-run"), help: "Report what would be imported without writing anything.")
+    var dryRun = false
+    @Flag(name: .customLong("skip-invalid"), help: "Skip and count invalid records instead of refusing the file.")
+    var skipInvalid = false
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let url = URL(fileURLWithPath: file)
+        guard FileManager.default.isReadableFile(atPath: url.path) else {
+            printError("error: cannot read \(file)")
+            throw ExitCode.failure
+        }
+        let rules: RemapRules
+        do {
+            rules = try map.map { try RemapRules(parsing: String(contentsOfFile: $0, encoding: .utf8)) } ?? RemapRules()
+        } catch {
+            printError("error: \(map ?? ""): \(error)")
+            throw ExitCode.failure
+        }
+        let store = try database.openStore()
+        // Importing before the server ever ran: give the file the same default site it would have.
+        _ = try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: SystemClock().nowMillis()))
+        let importer = Importer(store: store)
+        let options = Importer.Options(
+            siteID: site, source: format == .disqus ? .disqus : .wordpress, rules: rules, dryRun: dryRun, skipInvalid: skipInvalid)
+        let showProgress = isatty(STDERR_FILENO) == 1 && !json
+        let format = self.format
+        let summary: ImportSummary
+        let progress: (@Sendable (Int) -> Void)? = showProgress ? reportProgress : nil
+        do {
+            summary = try await importer.run(options, progress: progress) { skipInvalid, handle in
+                switch format {
+                case .disqus: try DisqusReader(url: url).read(skipInvalid: skipInvalid, handle)
+                case .wordpress: try WXRReader(url: url).read(skipInvalid: skipInvalid, handle)
+                }
+            }
+        } catch let error as ImportError {
+            if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+            printError("error: \(file):\(error.line):\(error.column): \(error.message). Nothing was imported.")
+            throw ExitCode.failure
+        } catch let error as CommentsError {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
+        if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        if json {
+            printJSON(summary)
+        } else {
+            printSummary(summary)
+        }
+    }
+}
+
+/// The human form of an import summary.
+func printSummary(_ summary: ImportSummary) {
+    print(summary.dryRun ? "Dry run: nothing was written." : "Imported in \(String(format: "%.1f", summary.seconds)) s.")
+    print("  threads:            \(summary.threads)")
+    print("  comments:           \(summary.comments) (\(summary.replies) replies, \(summary.tombstones) tombstones, \(summary.spam) spam, \(summary.pending) pending)")
+    print("  duplicates dropped: \(summary.duplicatesDropped)")
+    if summary.skipped.isEmpty {
+        print("  skipped:            0")
+    } else {
+        print("  skipped:")
+        for (reason, count) in summary.skipped.sorted(by: { $0.key < $1.key }) { print("    \(count)  \(reason)") }
+    }
+}
+
+/// Rewrites one progress line on a terminal's standard error.
+@Sendable func reportProgress(_ count: Int) {
+    FileHandle.standardError.write(Data("\r\u{1B}[2Kimporting… \(count) posts read".utf8))
+}
