@@ -5,14 +5,14 @@ import Foundation
 /// `margin import FORMAT FILE`: bring comments over from another system.
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Import a Disqus XML export or a WordPress WXR export (one transaction; re-running adds nothing).")
+        abstract: "Import a Disqus XML export, a WordPress WXR export or a Margin export (one transaction; re-running adds nothing).")
 
     /// The formats this command reads.
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case disqus, wordpress
+        case disqus, wordpress, margin
     }
 
-    @Argument(help: "disqus or wordpress.")
+    @Argument(help: "disqus, wordpress or margin.")
     var format: Format
     @Argument(help: "The export file.")
     var file: String
@@ -42,6 +42,16 @@ struct Import: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let store = try database.openStore()
+        if format == .margin {
+            do {
+                let summary = try await MarginImporter(store: store).run(url: url, dryRun: dryRun)
+                if json { printJSON(summary) } else { printSummary(summary) }
+            } catch let error as ImportError {
+                printError("error: \(file):\(error.line): \(error.message). Nothing was imported.")
+                throw ExitCode.failure
+            }
+            return
+        }
         // Importing before the server ever ran: give the file the same default site it would have.
         _ = try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: SystemClock().nowMillis()))
         let importer = Importer(store: store)
@@ -55,7 +65,7 @@ struct Import: AsyncParsableCommand {
             summary = try await importer.run(options, progress: progress) { skipInvalid, handle in
                 switch format {
                 case .disqus: try DisqusReader(url: url).read(skipInvalid: skipInvalid, handle)
-                case .wordpress: try WXRReader(url: url).read(skipInvalid: skipInvalid, handle)
+                case .wordpress, .margin: try WXRReader(url: url).read(skipInvalid: skipInvalid, handle)
                 }
             }
         } catch let error as ImportError {

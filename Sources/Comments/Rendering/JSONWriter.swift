@@ -58,6 +58,21 @@ public struct JSONWriter: Sendable {
         if let value { number(value) } else { raw("null") }
     }
 
+    /// Appends a double in its shortest exact form (integral values as `2.0`).
+    public mutating func double(_ value: Double) {
+        bytes.append(contentsOf: (value.isFinite ? "\(value)" : "0").utf8)
+    }
+
+    /// Appends an array of strings.
+    public mutating func strings(_ values: [String]) {
+        raw("[")
+        for (index, value) in values.enumerated() {
+            if index > 0 { raw(",") }
+            string(value)
+        }
+        raw("]")
+    }
+
     /// Appends `true` or `false`.
     public mutating func bool(_ value: Bool) {
         raw(value ? "true" : "false")

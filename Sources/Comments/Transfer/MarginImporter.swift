@@ -1,0 +1,267 @@
+import Foundation
+import GRDB
+
+/// Reads Margin's own JSON Lines export back, in one transaction. Ids are kept when they are
+/// free, so an export imported into an empty database exports again byte for byte; comments
+/// already present (same id, time and text, or same origin) are skipped, so re-running adds nothing.
+public struct MarginImporter: Sendable {
+    public let store: SQLiteStore
+
+    public init(store: SQLiteStore) { self.store = store }
+
+    /// Imports the file at `url`; `dryRun` reports without writing.
+    public func run(url: URL, dryRun: Bool) async throws -> ImportSummary {
+        let started = Date()
+        var summary = try await store.writer.writeWithoutTransaction { db -> ImportSummary in
+            var result = ImportSummary()
+            try db.inTransaction {
+                var session = MarginImportSession(db: db)
+                try JSONLines.read(url: url) { line, number in try session.handle(line, number: number) }
+                guard session.sawHeader else { throw ImportError(message: "the file is empty", line: 1, column: 1) }
+                try session.finish()
+                result = session.summary
+                return dryRun ? .rollback : .commit
+            }
+            return result
+        }
+        summary.seconds = (Date().timeIntervalSince(started) * 1000).rounded() / 1000
+        summary.dryRun = dryRun
+        return summary
+    }
+}
+
+/// Splits a file into lines without reading it whole.
+enum JSONLines {
+    static func read(url: URL, _ handle: ([UInt8], Int) throws -> Void) throws {
+        guard let file = try? FileHandle(forReadingFrom: url) else {
+            throw ImportError(message: "cannot read \(url.path)", line: 0, column: 0)
+        }
+        defer { try? file.close() }
+        var pending: [UInt8] = []
+        var number = 0
+        while true {
+            let chunk = try file.read(upToCount: 1 << 16) ?? Data()
+            if chunk.isEmpty { break }
+            pending += chunk
+            var start = 0
+            while let end = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                number += 1
+                try handle(Array(pending[start..<end]), number)
+                start = end + 1
+            }
+            pending.removeFirst(start)
+        }
+        if !pending.isEmpty {
+            number += 1
+            try handle(pending, number)
+        }
+    }
+}
+
+/// One running Margin import.
+struct MarginImportSession {
+    let db: Database
+    var summary = ImportSummary()
+    var sawHeader = false
+    var threadIDs: [Int64: Int64] = [:]
+    var commentIDs: [Int64: Int64] = [:]
+    var parents: [(Int64, Int64)] = []
+    var createdThreads: Set<Int64> = []
+
+    init(db: Database) { self.db = db }
+
+    mutating func handle(_ bytes: [UInt8], number: Int) throws {
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { return }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            throw ImportError(message: "not a JSON object", line: number, column: 1)
+        }
+        let line = Fields(values: object, line: number)
+        if !sawHeader {
+            guard try line.string("format") == "margin", try line.integer("version") == 1 else {
+                throw ImportError(message: "not a Margin export (the first line must be \(Exporter.marginHeader))", line: number, column: 1)
+            }
+            sawHeader = true
+            return
+        }
+        switch try line.string("type") {
+        case "site": try site(line)
+        case "thread": try thread(line)
+        case "comment": try comment(line)
+        case "vote": try vote(line)
+        case "log": try log(line)
+        case "block": try block(line)
+        default: throw ImportError(message: "unknown record type", line: number, column: 1)
+        }
+    }
+
+    func site(_ line: Fields) throws {
+        try db.execute(
+            sql: """
+            INSERT INTO sites (id, name, origins, moderation, require_author, require_email, rate_limit, moderators, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
+            """,
+            arguments: [try line.required("id"), try line.required("name"), JSONText.encode(try line.strings("origins")),
+                        try line.string("moderation") ?? "none", try line.bool("require_author"), try line.bool("require_email"),
+                        try line.string("rate_limit"), JSONText.encode(try line.strings("moderators")), try line.integer("created_at") ?? 0])
+    }
+
+    mutating func thread(_ line: Fields) throws {
+        let exportedID = try line.requiredInteger("id")
+        let site = try line.required("site")
+        let uri = try line.required("uri")
+        if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM threads WHERE site_id = ? AND uri = ?", arguments: [site, uri]) {
+            threadIDs[exportedID] = existing
+            return
+        }
+        let idFree = try Int64.fetchOne(db, sql: "SELECT id FROM threads WHERE id = ?", arguments: [exportedID]) == nil
+        try db.execute(
+            sql: "INSERT INTO threads (id, site_id, uri, title, locked, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [idFree ? exportedID : nil, site, uri, try line.string("title"), try line.bool("locked"), try line.integer("created_at") ?? 0])
+        threadIDs[exportedID] = db.lastInsertedRowID
+        createdThreads.insert(db.lastInsertedRowID)
+        summary.threads += 1
+    }
+
+    mutating func comment(_ line: Fields) throws {
+        let exportedID = try line.requiredInteger("id")
+        let site = try line.required("site")
+        guard let threadID = threadIDs[try line.requiredInteger("thread")] else {
+            throw ImportError(message: "comment \(exportedID) names a thread that is not in the file", line: line.line, column: 1)
+        }
+        let created = try line.integer("created_at") ?? 0
+        let body = try line.string("body") ?? ""
+        let origin = try line.string("origin")
+        if let existing = try Row.fetchOne(db, sql: "SELECT id, created_at, body FROM comments WHERE id = ?", arguments: [exportedID]),
+           existing["created_at"] as Int64 == created, existing["body"] as String == body {
+            commentIDs[exportedID] = exportedID
+            summary.skip("already imported")
+            return
+        }
+        if let origin, let existing = try Int64.fetchOne(db, sql: "SELECT id FROM comments WHERE site_id = ? AND origin = ?", arguments: [site, origin]) {
+            commentIDs[exportedID] = existing
+            summary.skip("already imported")
+            return
+        }
+        let status = try line.string("status") ?? "approved"
+        guard CommentStatus(rawValue: status) != nil else {
+            throw ImportError(message: "unknown status '\(status)'", line: line.line, column: 1)
+        }
+        let idFree = try Int64.fetchOne(db, sql: "SELECT id FROM comments WHERE id = ?", arguments: [exportedID]) == nil
+        try db.execute(
+            sql: """
+            INSERT INTO comments (id, site_id, thread_id, parent_id, status, author, email, website, body, html, created_at, edited_at,
+                ip, user_agent, spam_score, spam_reasons, likes, dislikes, notify, edit_key_hash, trained_as, origin)
+            VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            arguments: [
+                idFree ? exportedID : nil, site, threadID, status, try line.string("author"), try line.string("email"),
+                try line.string("website"), body, try line.string("html") ?? "", created, try line.integer("edited_at"),
+                try line.string("ip"), try line.string("user_agent"), try line.double("spam_score"),
+                JSONText.encode(try line.strings("spam_reasons")), try line.integer("likes") ?? 0, try line.integer("dislikes") ?? 0,
+                try line.bool("notify"), try line.string("edit_key_hash"), try line.string("trained_as"), origin,
+            ])
+        let id = db.lastInsertedRowID
+        commentIDs[exportedID] = id
+        if let parent = try line.integer("parent") { parents.append((id, parent)) }
+        summary.comments += 1
+        switch status {
+        case "spam": summary.spam += 1
+        case "pending": summary.pending += 1
+        case "deleted": summary.tombstones += 1
+        default: break
+        }
+    }
+
+    func vote(_ line: Fields) throws {
+        guard let comment = commentIDs[try line.requiredInteger("comment")] else { return }
+        try db.execute(
+            sql: "INSERT INTO votes (comment_id, voter, value, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            arguments: [comment, try line.required("voter"), try line.requiredInteger("value"), try line.integer("created_at") ?? 0])
+    }
+
+    func log(_ line: Fields) throws {
+        let exportedComment = try line.requiredInteger("comment")
+        let comment = commentIDs[exportedComment] ?? exportedComment
+        let action = try line.required("action"), actor = try line.required("actor"), at = try line.integer("at") ?? 0
+        let exists = try Bool.fetchOne(
+            db, sql: "SELECT 1 FROM moderation_log WHERE comment_id = ? AND action = ? AND actor = ? AND at = ?",
+            arguments: [comment, action, actor, at]) ?? false
+        if exists { return }
+        let exportedID = try line.requiredInteger("id")
+        let idFree = try Int64.fetchOne(db, sql: "SELECT id FROM moderation_log WHERE id = ?", arguments: [exportedID]) == nil
+        try db.execute(
+            sql: "INSERT INTO moderation_log (id, comment_id, site_id, action, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [idFree ? exportedID : nil, comment, try line.required("site"), action, actor, try line.string("reason"), at])
+    }
+
+    func block(_ line: Fields) throws {
+        try db.execute(
+            sql: "INSERT INTO blocklist (kind, value, reason, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            arguments: [try line.required("kind"), try line.required("value"), try line.string("reason"), try line.integer("created_at") ?? 0])
+    }
+
+    mutating func finish() throws {
+        for (id, exportedParent) in parents {
+            guard let parent = commentIDs[exportedParent] else { summary.skip("parent missing (kept as top-level)"); continue }
+            try db.execute(sql: "UPDATE comments SET parent_id = ? WHERE id = ?", arguments: [parent, id])
+            summary.replies += 1
+        }
+    }
+}
+
+/// Typed access to one line's fields; a wrong type is an ImportError naming the line.
+struct Fields {
+    let values: [String: Any]
+    let line: Int
+
+    func value(_ key: String) -> Any? {
+        guard let value = values[key], !(value is NSNull) else { return nil }
+        return value
+    }
+
+    func fail(_ key: String, _ what: String) -> ImportError {
+        ImportError(message: "field '\(key)' \(what)", line: line, column: 1)
+    }
+
+    func string(_ key: String) throws -> String? {
+        guard let value = value(key) else { return nil }
+        guard let string = value as? String else { throw fail(key, "must be a string") }
+        return string
+    }
+
+    func required(_ key: String) throws -> String {
+        guard let value = try string(key) else { throw fail(key, "is missing") }
+        return value
+    }
+
+    func integer(_ key: String) throws -> Int64? {
+        guard let value = value(key) else { return nil }
+        guard let number = value as? NSNumber, String(cString: number.objCType) != "c", number.doubleValue.rounded() == number.doubleValue else {
+            throw fail(key, "must be an integer")
+        }
+        return number.int64Value
+    }
+
+    func requiredInteger(_ key: String) throws -> Int64 {
+        guard let value = try integer(key) else { throw fail(key, "is missing") }
+        return value
+    }
+
+    func double(_ key: String) throws -> Double {
+        guard let value = value(key) else { return 0 }
+        guard let number = value as? NSNumber else { throw fail(key, "must be a number") }
+        return number.doubleValue
+    }
+
+    func bool(_ key: String) throws -> Bool {
+        guard let value = value(key) else { return false }
+        guard let number = value as? NSNumber, String(cString: number.objCType) == "c" else { throw fail(key, "must be true or false") }
+        return number.boolValue
+    }
+
+    func strings(_ key: String) throws -> [String] {
+        guard let value = value(key) else { return [] }
+        guard let strings = value as? [String] else { throw fail(key, "must be an array of strings") }
+        return strings
+    }
+}
