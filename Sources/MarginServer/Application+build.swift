@@ -102,6 +102,9 @@ public func buildApplication(
         .register(on: router)
     ModerationRoutes(store: store, moderator: Moderator(store: store, clock: clock, notifier: notifier), clock: clock)
         .register(on: router)
+    if let sqlite = store as? SQLiteStore {
+        AdminRoutes(store: sqlite, clock: clock, failures: RateLimiter(clock: clock)).register(on: router)
+    }
     HealthRoutes(store: store).register(on: router)
     PageRoutes().register(on: router)
 

@@ -228,9 +228,9 @@ extension HTMLSanitizer {
             lang 10216 rang 10217 loz 9674 spades 9824 clubs 9827 hearts 9829 diams 9830 \
             Tab 9 NewLine 10 excl 33 num 35 dollar 36 percnt 37 lpar 40 rpar 41 ast 42 plus 43 comma 44 \
             period 46 sol 47 colon 58 semi 59 equals 61 quest 63 commat 64 lsqb 91 bsol 92 rsqb 93 Hat 94 \
-            lowbar 95 grave 96 lcub 123 verbar 124 rcub 125 hyphen 8208 dash 8208 horbar 8213 nbsp 160 \
-            NonBreakingSpace 160 ZeroWidthSpace 8203 shy 173 check 10003 cross 10007 star 9734 starf 9733 \
-            hyphen 8208 laquo 171 raquo 187 half 189 frac13 8531 frac23 8532 deg 176 middot 183 centerdot 183
+            lowbar 95 grave 96 lcub 123 verbar 124 rcub 125 hyphen 8208 dash 8208 horbar 8213 \
+            NonBreakingSpace 160 ZeroWidthSpace 8203 check 10003 cross 10007 star 9734 starf 9733 \
+            half 189 frac13 8531 frac23 8532 centerdot 183
             """
 
         /// Every name that matches with a semicolon.
@@ -705,7 +705,6 @@ extension HTMLSanitizer {
         /// Reads the content of a raw text element (or nothing for ordinary markup) and its end tag.
         private mutating func content(_ model: ContentModel, into builder: inout TreeBuilder) {
             let end: Int?
-            let endName: [UInt8]
             let keep: Bool
             switch model {
             case .markup:
@@ -716,10 +715,8 @@ extension HTMLSanitizer {
                 return
             case .rawText(let name, let keepText):
                 end = findEndTag(name, from: position)
-                endName = name
                 keep = keepText
             case .script:
-                endName = Array("script".utf8)
                 end = findScriptEnd(from: position)
                 keep = false
             }
@@ -735,7 +732,7 @@ extension HTMLSanitizer {
                 return
             }
             position = after
-            builder.endTag(tag.name.isEmpty ? String(decoding: endName, as: UTF8.self) : tag.name)
+            builder.endTag(tag.name)
         }
 
         /// Raw text keeps `&` as typed; only NUL is replaced.
@@ -775,6 +772,7 @@ extension HTMLSanitizer {
         /// old pages that hid scripts in comments keep working, and it decides what is script.
         private func findScriptEnd(from start: Int) -> Int? {
             let script = Array("script".utf8)
+            /// The script data states that matter for finding the end.
             enum State { case data, escaped, doubleEscaped }
             var state = State.data
             var dashes = 0

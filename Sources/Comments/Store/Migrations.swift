@@ -5,6 +5,7 @@ public enum Migrations {
     public static let sqlite: [(String, String)] = [
         ("v1-core", v1Core),
         ("v2-moderation", v2Moderation),
+        ("v3-admin-tokens", v3AdminTokens),
     ]
 
     static let v1Core = """
@@ -154,5 +155,16 @@ public enum Migrations {
         last_error TEXT
     );
     CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
+    """
+
+    static let v3AdminTokens = """
+    CREATE TABLE admin_tokens (
+        id TEXT PRIMARY KEY NOT NULL,
+        name TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER,
+        revoked_at INTEGER
+    );
     """
 }

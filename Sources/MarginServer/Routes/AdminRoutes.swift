@@ -1,0 +1,120 @@
+import Comments
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// The admin API (`/api/v1/admin/…`) behind hashed bearer tokens: streamed exports and uploads
+/// to import. Failed token attempts are rate-limited per client.
+struct AdminRoutes: Sendable {
+    let store: SQLiteStore
+    let clock: any MarginClock
+    let failures: RateLimiter
+    /// Largest upload accepted for import.
+    static let uploadBytesMax = 1 << 30
+
+    func register(on router: Router<MarginRequestContext>) {
+        let admin = router.group("api/v1/admin")
+        admin.get("export", use: export)
+        admin.post("import", use: importUpload)
+    }
+
+    /// Checks the bearer token; 401 without a valid one, 429 after too many failures.
+    func authorize(_ request: Request, context: MarginRequestContext) async throws {
+        let client = context.clientIP ?? "unknown"
+        let presented = CommentsRoutes.bearer(request) ?? ""
+        if !presented.isEmpty, try await store.verifyAdminToken(presented, at: clock.nowMillis()) != nil { return }
+        if let wait = failures.take(site: "admin", client: client, limit: RateLimit(windows: [.init(count: 10, seconds: 60)])) {
+            throw APIError(.tooManyRequests, code: "rate_limited", message: "Too many failed attempts; wait \(wait) s.",
+                           headers: [.retryAfter: String(wait)])
+        }
+        throw APIError(.unauthorized, code: "invalid_admin_token", message: "An admin token is required (margin admin token create).",
+                       headers: [.wwwAuthenticate: "Bearer"])
+    }
+
+    /// `GET /api/v1/admin/export?format=margin|disqus|csv[&site=]`, streamed.
+    @Sendable func export(_ request: Request, context: MarginRequestContext) async throws -> Response {
+        try await authorize(request, context: context)
+        let query = request.uri.queryParameters
+        let formatText = query["format"].map(String.init) ?? "margin"
+        guard let format = ExportFormat(rawValue: formatText) else {
+            throw CommentsError.invalidField(field: "format", message: "must be margin, disqus or csv")
+        }
+        let site = query["site"].map(String.init)
+        if let site, try await store.site(id: site) == nil { throw CommentsError.siteNotFound(site) }
+        // Export to a temporary file first, then stream it: the database read stays short and
+        // memory stays flat whatever the size.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("margin-export-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: file)
+        try await Exporter(store: store).export(format: format, siteID: site) { bytes in try handle.write(contentsOf: Data(bytes)) }
+        try handle.close()
+        let contentType = switch format {
+        case .margin: "application/x-ndjson; charset=utf-8"
+        case .disqus: "application/xml; charset=utf-8"
+        case .csv: "text/csv; charset=utf-8"
+        }
+        let body = ResponseBody { writer in
+            defer { try? FileManager.default.removeItem(at: file) }
+            let reader = try FileHandle(forReadingFrom: file)
+            defer { try? reader.close() }
+            while let chunk = try reader.read(upToCount: 1 << 16), !chunk.isEmpty {
+                try await writer.write(ByteBuffer(bytes: chunk))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [
+            .contentType: contentType, .cacheControl: "no-store",
+            .contentDisposition: "attachment; filename=\"margin-export.\(format == .margin ? "jsonl" : format == .csv ? "csv" : "xml")\"",
+        ], body: body)
+    }
+
+    /// `POST /api/v1/admin/import?format=disqus|wordpress|margin[&site=][&dry_run=1]` with the file as the body.
+    @Sendable func importUpload(_ request: Request, context: MarginRequestContext) async throws -> Response {
+        try await authorize(request, context: context)
+        let query = request.uri.queryParameters
+        let format = query["format"].map(String.init) ?? ""
+        guard ["disqus", "wordpress", "margin"].contains(format) else {
+            throw CommentsError.invalidField(field: "format", message: "must be disqus, wordpress or margin")
+        }
+        let site = query["site"].map(String.init) ?? "default"
+        let dryRun = query["dry_run"].map { $0 == "1" || $0 == "true" } ?? false
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("margin-import-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: file)
+        var received = 0
+        do {
+            for try await buffer in request.body {
+                received += buffer.readableBytes
+                if received > Self.uploadBytesMax { throw NIOTooManyBytesError(maxBytes: Self.uploadBytesMax) }
+                try handle.write(contentsOf: Data(buffer.readableBytesView))
+            }
+            try handle.close()
+        } catch {
+            try? handle.close()
+            throw error
+        }
+        let summary: ImportSummary
+        do {
+            if format == "margin" {
+                summary = try await MarginImporter(store: store).run(url: file, dryRun: dryRun)
+            } else {
+                if site == "default" { _ = try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: clock.nowMillis())) }
+                let url = file
+                summary = try await Importer(store: store, clock: clock).run(
+                    Importer.Options(siteID: site, source: format == "disqus" ? .disqus : .wordpress, dryRun: dryRun)
+                ) { skipInvalid, handle in
+                    if format == "disqus" {
+                        try DisqusReader(url: url).read(skipInvalid: skipInvalid, handle)
+                    } else {
+                        try WXRReader(url: url).read(skipInvalid: skipInvalid, handle)
+                    }
+                }
+            }
+        } catch let error as ImportError {
+            throw APIError(.unprocessableContent, code: "malformed_import",
+                           message: "Line \(error.line), column \(error.column): \(error.message). Nothing was imported.")
+        }
+        return try JSONBody.response(encoding: summary)
+    }
+}
