@@ -143,7 +143,7 @@ final class SMTPSink: @unchecked Sendable {
 
     /// Starts the server (on a free port the first time, on the same port after `stop()`) and
     /// returns once it listens; waits at most `timeout`.
-    func start(timeout: Duration = .seconds(15)) async throws {
+    func start(timeout: Duration = .seconds(60)) async throws {
         let process = try lock.withLock { () throws -> Process in
             guard !closed else { throw SinkError(description: "the sink was closed") }
             guard self.process?.isRunning != true else { throw SinkError(description: "the sink is running") }
