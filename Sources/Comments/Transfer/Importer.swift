@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 
@@ -79,6 +80,13 @@ public struct Importer: Sendable {
                     throw CommentsError.siteNotFound(options.siteID)
                 }
                 try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS import_parents (comment_id INTEGER PRIMARY KEY, parent_key TEXT NOT NULL)")
+                // Fingerprints live in a temporary table, not in memory: a million posts must not
+                // cost a million strings of RAM.
+                try db.execute(sql: """
+                    CREATE TEMP TABLE IF NOT EXISTS import_fingerprints (
+                        digest BLOB PRIMARY KEY, key TEXT NOT NULL, comment_id INTEGER NOT NULL, legacy INTEGER NOT NULL
+                    ) WITHOUT ROWID
+                    """)
                 var session = ImportSession(db: db, options: options, now: now, progress: progress)
                 session.firstNewID = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM comments") ?? 0) + 1
                 try produce(options.skipInvalid) { event in try session.handle(event) }
@@ -108,16 +116,14 @@ struct ImportSession {
     var threadLocked: [String: Bool] = [:]
     /// Path → thread row id, for threads used so far.
     var threadIDs: [String: Int64] = [:]
-    /// Fingerprints (author, time, message) of posts imported, to drop exact duplicates; and what
-    /// a dropped key maps to.
-    var fingerprints: [String: (key: String, id: Int64, legacyThread: Bool)] = [:]
+    /// What a dropped duplicate's key maps to (fingerprints themselves are in a temporary table).
+
     /// Threads this import created, some of which may end up empty after duplicates move.
     var createdThreads: Set<Int64> = []
     /// Thread id → whether its path is a query-keyed legacy address (`/?p=198`).
     var legacyThreads: [Int64: Bool] = [:]
     var aliases: [String: String] = [:]
     var postsRead = 0
-    var importedKeys: Set<String> = []
     /// Every comment this import adds has an id at least this.
     var firstNewID: Int64 = 1
 
@@ -203,14 +209,15 @@ struct ImportSession {
         let created = post.createdAt ?? threadCreated[post.threadKey] ?? now
         // The same comment twice (a blog that moved has each post under two thread addresses):
         // keep one, preferring the copy on a real path over a query-keyed legacy address.
-        let fingerprint = "\(post.authorName ?? "")|\(created)|\(post.html)"
+        let fingerprint = Data(SHA256.hash(data: Array("\(post.authorName ?? "")|\(created)|\(post.html)".utf8)).prefix(16))
         let isLegacy = legacyThreads[threadID] ?? false
-        if let kept = fingerprints[fingerprint] {
-            if kept.legacyThread && !isLegacy {
-                try db.execute(sql: "UPDATE comments SET thread_id = ? WHERE id = ?", arguments: [threadID, kept.id])
-                fingerprints[fingerprint] = (kept.key, kept.id, false)
+        if let kept = try Row.fetchOne(db, sql: "SELECT key, comment_id, legacy FROM temp.import_fingerprints WHERE digest = ?", arguments: [fingerprint]) {
+            let keptKey: String = kept["key"], keptID: Int64 = kept["comment_id"], keptLegacy: Bool = kept["legacy"]
+            if keptLegacy && !isLegacy {
+                try db.execute(sql: "UPDATE comments SET thread_id = ? WHERE id = ?", arguments: [threadID, keptID])
+                try db.execute(sql: "UPDATE temp.import_fingerprints SET legacy = 0 WHERE digest = ?", arguments: [fingerprint])
             }
-            aliases[post.key] = kept.key
+            aliases[post.key] = keptKey
             summary.duplicatesDropped += 1
             return
         }
@@ -237,18 +244,21 @@ struct ImportSession {
                 deleted ? nil : post.ip.flatMap(IPAnonymizer.anonymize), max(0, post.likes), max(0, post.dislikes), origin,
             ])
         guard db.changesCount > 0 else {
-            summary.skip(importedKeys.contains(post.key) ? "id repeated in the file" : "already imported")
             // Later copies of it in this file are still duplicates of the stored one.
             if let existing = try Row.fetchOne(
                 db, sql: "SELECT id, thread_id FROM comments WHERE site_id = ? AND origin = ?", arguments: [options.siteID, origin]) {
-                let existingThread: Int64 = existing["thread_id"]
-                fingerprints[fingerprint] = (post.key, existing["id"], existingThread == threadID ? isLegacy : false)
+                let existingID: Int64 = existing["id"], existingThread: Int64 = existing["thread_id"]
+                summary.skip(existingID >= firstNewID ? "id repeated in the file" : "already imported")
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO temp.import_fingerprints (digest, key, comment_id, legacy) VALUES (?, ?, ?, ?)",
+                    arguments: [fingerprint, post.key, existingID, existingThread == threadID ? isLegacy : false])
             }
             return
         }
-        importedKeys.insert(post.key)
         let id = db.lastInsertedRowID
-        fingerprints[fingerprint] = (post.key, id, isLegacy)
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO temp.import_fingerprints (digest, key, comment_id, legacy) VALUES (?, ?, ?, ?)",
+            arguments: [fingerprint, post.key, id, isLegacy])
         if let parent = post.parentKey, !parent.isEmpty {
             try db.execute(sql: "INSERT INTO temp.import_parents (comment_id, parent_key) VALUES (?, ?)", arguments: [id, parent])
         }
@@ -318,5 +328,6 @@ struct ImportSession {
             if db.changesCount == 0 { summary.threads += 1 }
         }
         try db.execute(sql: "DELETE FROM temp.import_parents")
+        try db.execute(sql: "DELETE FROM temp.import_fingerprints")
     }
 }

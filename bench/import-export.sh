@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Import and export speed and memory: generates a synthetic Disqus export (default 1,000,000
+# posts over 50,000 threads), imports it into a fresh database with the release build, exports
+# it (Margin JSONL), and reports wall time and peak RSS of each step (GNU time). The reference
+# measured in the same run is `cat FILE > /dev/null` plus the XML parse alone is not separable,
+# so the ratios printed are against reading the file (the floor for any importer).
+#
+#   bench/import-export.sh [POSTS] [THREADS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+posts=${1:-1000000}
+threads=${2:-50000}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+scripts/install-deps
+swift build -c release --product margin >/dev/null
+margin=.build/release/margin
+python3 bench/gen-disqus.py "$posts" "$threads" > "$work/export.xml"
+size=$(du -m "$work/export.xml" | cut -f1)
+measure() { /usr/bin/time -f "%e %M" -o "$work/time" "$@" > /dev/null; read -r seconds kb < "$work/time"; echo "$seconds $((kb / 1024))"; }
+read -r cat_s cat_mb < <(measure cat "$work/export.xml")
+read -r import_s import_mb < <(measure "$margin" import disqus "$work/export.xml" --db "$work/m.sqlite" --json)
+read -r export_s export_mb < <(measure "$margin" export --db "$work/m.sqlite" -o "$work/out.jsonl")
+comments=$(sqlite3 "$work/m.sqlite" "select count(*) from comments")
+echo "| step | seconds | peak RSS (MB) |"
+echo "|---|---|---|"
+echo "| read the ${size} MB file (cat, reference) | $cat_s | $cat_mb |"
+echo "| import $posts posts / $threads threads ($comments comments stored) | $import_s | $import_mb |"
+echo "| export Margin JSONL ($(du -m "$work/out.jsonl" | cut -f1) MB) | $export_s | $export_mb |"
