@@ -5,14 +5,14 @@ import Foundation
 /// `margin import FORMAT FILE`: bring comments over from another system.
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Import a Disqus XML export, a WordPress WXR export or a Margin export (one transaction; re-running adds nothing).")
+        abstract: "Import a Disqus XML export, a WordPress WXR export, an Isso database or a Margin export (one transaction; re-running adds nothing).")
 
     /// The formats this command reads.
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case disqus, wordpress, margin
+        case disqus, wordpress, isso, margin
     }
 
-    @Argument(help: "disqus, wordpress or margin.")
+    @Argument(help: "disqus, wordpress, isso (its SQLite file) or margin.")
     var format: Format
     @Argument(help: "The export file.")
     var file: String
@@ -56,7 +56,8 @@ struct Import: AsyncParsableCommand {
         _ = try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: SystemClock().nowMillis()))
         let importer = Importer(store: store)
         let options = Importer.Options(
-            siteID: site, source: format == .disqus ? .disqus : .wordpress, rules: rules, dryRun: dryRun, skipInvalid: skipInvalid)
+            siteID: site, source: format == .disqus ? .disqus : format == .isso ? .isso : .wordpress, rules: rules, dryRun: dryRun,
+            skipInvalid: skipInvalid)
         let showProgress = isatty(STDERR_FILENO) == 1 && !json
         let format = self.format
         let summary: ImportSummary
@@ -65,12 +66,14 @@ struct Import: AsyncParsableCommand {
             summary = try await importer.run(options, progress: progress) { skipInvalid, handle in
                 switch format {
                 case .disqus: try DisqusReader(url: url).read(skipInvalid: skipInvalid, handle)
+                case .isso: try IssoReader(path: url.path).read(skipInvalid: skipInvalid, handle)
                 case .wordpress, .margin: try WXRReader(url: url).read(skipInvalid: skipInvalid, handle)
                 }
             }
         } catch let error as ImportError {
             if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
-            printError("error: \(file):\(error.line):\(error.column): \(error.message). Nothing was imported.")
+            let position = error.line > 0 ? "\(error.line):\(error.column): " : " "
+            printError("error: \(file):\(position)\(error.message). Nothing was imported.")
             throw ExitCode.failure
         } catch let error as CommentsError {
             printError("error: \(error)")

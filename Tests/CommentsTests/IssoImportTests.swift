@@ -411,4 +411,47 @@ import Testing
         #expect(IssoReader.unescape("a & b &copy; &") == "a & b &copy; &")
         #expect(IssoReader.unescape("김 &amp; 🎉") == "김 & 🎉")
     }
+
+    /// Leaving Margin: Isso's own Disqus importer (`isso import -t disqus`) reads our Disqus
+    /// export and finds every comment a reader could see. (Isso skips every thread whose `<id>`
+    /// has text unless given `--empty-id`, Disqus's own exports included, so the flag is needed.)
+    @Test func issosImporterReadsOurDisqusExport() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try await Self.buildFixture(directory.appendingPathComponent("fixture.db"), in: directory)
+        let store = try SQLiteStore(path: directory.appendingPathComponent("margin.sqlite").path)
+        _ = try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: 1))
+        let data = Self.repo.deletingLastPathComponent().appendingPathComponent("shared/data")
+        for name in ["wpimporter-a11y-unit-test-data.xml", "isso-wordpress.xml"] {
+            let url = data.appendingPathComponent("wordpress/\(name)")
+            _ = try await Importer(store: store).run(Importer.Options(siteID: "default", source: .wordpress)) { skipInvalid, handle in
+                try WXRReader(url: url).read(skipInvalid: skipInvalid, handle)
+            }
+        }
+        let export = directory.appendingPathComponent("export.xml")
+        _ = FileManager.default.createFile(atPath: export.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: export)
+        try await Exporter(store: store).export(format: .disqus, siteID: nil) { try handle.write(contentsOf: Data($0)) }
+        try handle.close()
+
+        let issoDatabase = directory.appendingPathComponent("isso.db")
+        let ini = directory.appendingPathComponent("isso.ini")
+        try "[general]\ndbpath = \(issoDatabase.path)\nhost = http://127.0.0.1:1/\n".write(to: ini, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = Self.repo.appendingPathComponent("tmp/isso-venv/bin/isso")
+        process.arguments = ["-c", ini.path, "import", "-t", "disqus", "--empty-id", export.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<1200 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!process.isRunning)
+        #expect(process.terminationStatus == 0)
+
+        let ours = try await store.writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM comments WHERE status IN ('approved', 'deleted')") ?? 0
+        }
+        let theirs = try await DatabaseQueue(path: issoDatabase.path).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM comments") ?? 0 }
+        #expect(ours == 31)
+        #expect(theirs == ours)
+    }
 }

@@ -267,19 +267,8 @@ extension HTMLSanitizer {
 // MARK: - Links
 
 extension HTMLSanitizer {
-    /// The href allow-list: the same rules as `Markdown`'s link policy (which is private to that file).
+    /// Hrefs: browser-style clean-up, then `Markdown.URLPolicy`, the one link allow-list.
     fileprivate enum LinkPolicy {
-        private static let mailto: [UInt8] = Array("mailto".utf8)
-        private static let allowedSchemes: [[UInt8]] = [Array("http".utf8), Array("https".utf8), mailto]
-        private static let forbidden: [[UInt8]] = [
-            Array("javascript:".utf8), Array("vbscript:".utf8), Array("data:".utf8),
-        ]
-        /// Named references that can spell out URL syntax, for the defence-in-depth check.
-        private static let namedReferences: [String: UInt8] = [
-            "amp": 0x26, "lt": 0x3C, "gt": 0x3E, "quot": 0x22, "apos": 0x27, "colon": 0x3A, "tab": 0x09,
-            "newline": 0x0A, "sol": 0x2F, "num": 0x23, "quest": 0x3F, "lpar": 0x28, "rpar": 0x29, "period": 0x2E,
-            "comma": 0x2C,
-        ]
         private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
 
         /// The href to emit for an entity-decoded attribute value, or nil when the link must go.
@@ -303,124 +292,10 @@ extension HTMLSanitizer {
                     encoded.append(byte)
                 }
             }
-            guard allows(value), allows(encoded) else { return nil }
+            guard Markdown.URLPolicy.allows(value), Markdown.URLPolicy.allows(encoded) else { return nil }
             return encoded
         }
 
-        /// Markdown's rule: the URL as written, after entity decoding and after percent decoding, read
-        /// with bytes <= 0x20 removed and ASCII lowercased, must have no `javascript:`, `vbscript:` or
-        /// `data:` anywhere, and a `:` before any `/`, `?` or `#` must end `http` (then `//`), `https`
-        /// (then `//`) or `mailto`; without such a `:` it is a relative URL.
-        private static func allows(_ url: [UInt8]) -> Bool {
-            let plain = normalized(url)
-            return !plain.isEmpty
-                && isAllowed(plain)
-                && isAllowed(normalized(decodingCharacterReferences(url)))
-                && isAllowed(normalized(decodingPercentEscapes(url)))
-        }
-
-        private static func normalized(_ url: [UInt8]) -> [UInt8] {
-            var result: [UInt8] = []
-            result.reserveCapacity(url.count)
-            for byte in url where byte > ASCII.space && byte != ASCII.delete {
-                result.append(ASCII.lowercased(byte))
-            }
-            return result
-        }
-
-        private static func isAllowed(_ url: [UInt8]) -> Bool {
-            for word in forbidden where contains(url, word) {
-                return false
-            }
-            for (index, byte) in url.enumerated() {
-                switch byte {
-                case ASCII.slash, ASCII.question, ASCII.hash:
-                    return true
-                case ASCII.colon:
-                    let scheme = Array(url[..<index])
-                    guard allowedSchemes.contains(scheme) else { return false }
-                    return scheme == mailto || url[(index + 1)...].starts(with: [ASCII.slash, ASCII.slash])
-                default:
-                    continue
-                }
-            }
-            return true
-        }
-
-        /// A second round of reference decoding (semicolon optional, names case-insensitive), so no
-        /// consumer that decodes once more can find a script URL; only ASCII matters to the check.
-        private static func decodingCharacterReferences(_ url: [UInt8]) -> [UInt8] {
-            var result: [UInt8] = []
-            var index = 0
-            while index < url.count {
-                guard url[index] == ASCII.ampersand else {
-                    result.append(url[index])
-                    index += 1
-                    continue
-                }
-                var end = index + 1
-                var decoded: UInt32?
-                if end < url.count, url[end] == ASCII.hash {
-                    end += 1
-                    let hex = end < url.count && (url[end] | 0x20) == 0x78  // x
-                    if hex { end += 1 }
-                    let digitsStart = end
-                    var value: UInt32 = 0
-                    while end < url.count, end - digitsStart < 8 {
-                        let byte = url[end]
-                        let digit: UInt32
-                        if ASCII.isDigit(byte) {
-                            digit = UInt32(byte - 0x30)
-                        } else if hex, (byte | 0x20) >= 0x61, (byte | 0x20) <= 0x66 {
-                            digit = UInt32((byte | 0x20) - 0x61 + 10)
-                        } else {
-                            break
-                        }
-                        value = value * (hex ? 16 : 10) + digit
-                        end += 1
-                    }
-                    if end > digitsStart { decoded = value }
-                } else {
-                    while end < url.count, end - index <= 8, ASCII.isLetter(url[end]) {
-                        end += 1
-                    }
-                    let name = String(decoding: url[(index + 1)..<end].map(ASCII.lowercased), as: UTF8.self)
-                    if end < url.count, url[end] == ASCII.semicolon, let byte = namedReferences[name] {
-                        decoded = UInt32(byte)
-                    }
-                }
-                guard let decoded else {
-                    result.append(url[index])
-                    index += 1
-                    continue
-                }
-                result.append(decoded < 0x80 ? UInt8(decoded) : 0x80)
-                index = end < url.count && url[end] == ASCII.semicolon ? end + 1 : end
-            }
-            return result
-        }
-
-        private static func decodingPercentEscapes(_ url: [UInt8]) -> [UInt8] {
-            func hexValue(_ byte: UInt8) -> UInt8? {
-                if ASCII.isDigit(byte) { return byte - 0x30 }
-                let lower = byte | 0x20
-                return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : nil
-            }
-            var result: [UInt8] = []
-            var index = 0
-            while index < url.count {
-                if url[index] == 0x25, index + 2 < url.count, let high = hexValue(url[index + 1]),
-                    let low = hexValue(url[index + 2])
-                {
-                    result.append(high << 4 | low)
-                    index += 3
-                } else {
-                    result.append(url[index])
-                    index += 1
-                }
-            }
-            return result
-        }
 
         private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
             guard haystack.count >= needle.count else { return false }

@@ -169,8 +169,8 @@ extension Markdown {
 }
 
 extension Markdown {
-    /// The link allow-list.
-    fileprivate enum URLPolicy {
+    /// The link allow-list (the HTML sanitiser applies the same one).
+    enum URLPolicy {
         private static let mailto: [UInt8] = Array("mailto".utf8)
         private static let allowedSchemes: [[UInt8]] = [Array("http".utf8), Array("https".utf8), mailto]
         private static let forbidden: [[UInt8]] = [

@@ -211,7 +211,11 @@ public struct Exporter: Sendable {
 
             """)
         }
-        let cursor8 = try Row.fetchCursor(db, sql: "SELECT * FROM comments \(where_) ORDER BY id", arguments: arguments)
+        // What readers see: published comments and the tombstones that hold their replies. The
+        // format has no "pending"; held, rejected and spam comments stay out (the Margin format
+        // carries everything), or another system would publish them.
+        let visible = (where_.isEmpty ? "WHERE" : where_ + " AND") + " status IN ('approved', 'deleted')"
+        let cursor8 = try Row.fetchCursor(db, sql: "SELECT * FROM comments \(visible) ORDER BY id", arguments: arguments)
         while let row = try cursor8.next() {
             let comment = Comment(row: row)
             let message = comment.html.replacingOccurrences(of: "]]>", with: "]]]]><![CDATA[>")

@@ -73,8 +73,8 @@ struct AdminRoutes: Sendable {
         try await authorize(request, context: context)
         let query = request.uri.queryParameters
         let format = query["format"].map(String.init) ?? ""
-        guard ["disqus", "wordpress", "margin"].contains(format) else {
-            throw CommentsError.invalidField(field: "format", message: "must be disqus, wordpress or margin")
+        guard ["disqus", "wordpress", "isso", "margin"].contains(format) else {
+            throw CommentsError.invalidField(field: "format", message: "must be disqus, wordpress, isso or margin")
         }
         let site = query["site"].map(String.init) ?? "default"
         let dryRun = query["dry_run"].map { $0 == "1" || $0 == "true" } ?? false
@@ -102,18 +102,20 @@ struct AdminRoutes: Sendable {
                 if site == "default" { _ = try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: clock.nowMillis())) }
                 let url = file
                 summary = try await Importer(store: store, clock: clock).run(
-                    Importer.Options(siteID: site, source: format == "disqus" ? .disqus : .wordpress, dryRun: dryRun)
+                    Importer.Options(siteID: site, source: ImportSource(rawValue: format) ?? .wordpress, dryRun: dryRun)
                 ) { skipInvalid, handle in
                     if format == "disqus" {
                         try DisqusReader(url: url).read(skipInvalid: skipInvalid, handle)
+                    } else if format == "isso" {
+                        try IssoReader(path: url.path).read(skipInvalid: skipInvalid, handle)
                     } else {
                         try WXRReader(url: url).read(skipInvalid: skipInvalid, handle)
                     }
                 }
             }
         } catch let error as ImportError {
-            throw APIError(.unprocessableContent, code: "malformed_import",
-                           message: "Line \(error.line), column \(error.column): \(error.message). Nothing was imported.")
+            let position = error.line > 0 ? "Line \(error.line), column \(error.column): " : ""
+            throw APIError(.unprocessableContent, code: "malformed_import", message: "\(position)\(error.message). Nothing was imported.")
         }
         return try JSONBody.response(encoding: summary)
     }
