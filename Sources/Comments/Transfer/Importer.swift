@@ -85,13 +85,7 @@ public struct Importer: Sendable {
                     throw CommentsError.siteNotFound(options.siteID)
                 }
                 try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS import_parents (comment_id INTEGER PRIMARY KEY, parent_key TEXT NOT NULL)")
-                // Fingerprints live in a temporary table, not in memory: a million posts must not
-                // cost a million strings of RAM.
-                try db.execute(sql: """
-                    CREATE TEMP TABLE IF NOT EXISTS import_fingerprints (
-                        digest BLOB PRIMARY KEY, key TEXT NOT NULL, comment_id INTEGER NOT NULL, legacy INTEGER NOT NULL
-                    ) WITHOUT ROWID
-                    """)
+                try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS import_aliases (key TEXT PRIMARY KEY, comment_id INTEGER NOT NULL) WITHOUT ROWID")
                 var session = ImportSession(db: db, options: options, now: now, progress: progress)
                 session.firstNewID = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM comments") ?? 0) + 1
                 try produce(options.skipInvalid) { event in try session.handle(event) }
@@ -127,7 +121,10 @@ struct ImportSession {
     var createdThreads: Set<Int64> = []
     /// Thread id → whether its path is a query-keyed legacy address (`/?p=198`).
     var legacyThreads: [Int64: Bool] = [:]
-    var aliases: [String: String] = [:]
+    var aliases: [String: Int64] = [:]
+    /// 128-bit digests of (author, time, message) of the posts kept so far: a million posts
+    /// cost about 40 MB here, far less than their text.
+    var fingerprints: [Digest: (id: Int64, legacy: Bool)] = [:]
     var postsRead = 0
     /// Every comment this import adds has an id at least this.
     var firstNewID: Int64 = 1
@@ -214,16 +211,14 @@ struct ImportSession {
         let created = post.createdAt ?? threadCreated[post.threadKey] ?? now
         // The same comment twice (a blog that moved has each post under two thread addresses):
         // keep one, preferring the copy on a real path over a query-keyed legacy address.
-        let fingerprint = Data(SHA256.hash(data: Array("\(post.authorName ?? "")|\(created)|\(post.html)".utf8)).prefix(16))
+        let fingerprint = Digest("\(post.authorName ?? "")|\(created)|\(post.html)")
         let isLegacy = legacyThreads[threadID] ?? false
-        let lookup = try db.cachedStatement(sql: "SELECT key, comment_id, legacy FROM temp.import_fingerprints WHERE digest = ?")
-        if let kept = try Row.fetchOne(lookup, arguments: [fingerprint]) {
-            let keptKey: String = kept["key"], keptID: Int64 = kept["comment_id"], keptLegacy: Bool = kept["legacy"]
-            if keptLegacy && !isLegacy {
-                try db.execute(sql: "UPDATE comments SET thread_id = ? WHERE id = ?", arguments: [threadID, keptID])
-                try db.execute(sql: "UPDATE temp.import_fingerprints SET legacy = 0 WHERE digest = ?", arguments: [fingerprint])
+        if let kept = fingerprints[fingerprint] {
+            if kept.legacy && !isLegacy {
+                try db.execute(sql: "UPDATE comments SET thread_id = ? WHERE id = ?", arguments: [threadID, kept.id])
+                fingerprints[fingerprint] = (kept.id, false)
             }
-            aliases[post.key] = keptKey
+            aliases[post.key] = kept.id
             summary.duplicatesDropped += 1
             return
         }
@@ -256,15 +251,14 @@ struct ImportSession {
                 db, sql: "SELECT id, thread_id FROM comments WHERE site_id = ? AND origin = ?", arguments: [options.siteID, origin]) {
                 let existingID: Int64 = existing["id"], existingThread: Int64 = existing["thread_id"]
                 summary.skip(existingID >= firstNewID ? "id repeated in the file" : "already imported")
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO temp.import_fingerprints (digest, key, comment_id, legacy) VALUES (?, ?, ?, ?)",
-                    arguments: [fingerprint, post.key, existingID, existingThread == threadID ? isLegacy : false])
+                if fingerprints[fingerprint] == nil {
+                    fingerprints[fingerprint] = (existingID, existingThread == threadID ? isLegacy : false)
+                }
             }
             return
         }
         let id = db.lastInsertedRowID
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO temp.import_fingerprints (digest, key, comment_id, legacy) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [fingerprint, post.key, id, isLegacy])
+        if fingerprints[fingerprint] == nil { fingerprints[fingerprint] = (id, isLegacy) }
         if let parent = post.parentKey, !parent.isEmpty {
             try db.cachedStatement(sql: "INSERT INTO temp.import_parents (comment_id, parent_key) VALUES (?, ?)")
                 .execute(arguments: [id, parent])
@@ -292,13 +286,16 @@ struct ImportSession {
     mutating func finish() throws {
         // Keys of dropped duplicates point at the comment that was kept.
         for (alias, kept) in aliases {
-            try db.execute(sql: "UPDATE temp.import_parents SET parent_key = ? WHERE parent_key = ?", arguments: [kept, alias])
+            try db.execute(sql: "INSERT OR REPLACE INTO temp.import_aliases (key, comment_id) VALUES (?, ?)", arguments: [alias, kept])
         }
         let prefixed = prefix
         try db.execute(
             sql: """
             UPDATE comments SET parent_id = (
-                SELECT p.id FROM temp.import_parents ip JOIN comments p ON p.site_id = comments.site_id AND p.origin = ? || ip.parent_key
+                SELECT p.id FROM temp.import_parents ip JOIN comments p
+                    ON p.id = COALESCE(
+                        (SELECT o.id FROM comments o WHERE o.site_id = comments.site_id AND o.origin = ? || ip.parent_key),
+                        (SELECT a.comment_id FROM temp.import_aliases a WHERE a.key = ip.parent_key))
                 WHERE ip.comment_id = comments.id AND p.thread_id = comments.thread_id AND p.id != comments.id
             )
             WHERE id IN (SELECT comment_id FROM temp.import_parents)
@@ -335,6 +332,18 @@ struct ImportSession {
             if db.changesCount == 0 { summary.threads += 1 }
         }
         try db.execute(sql: "DELETE FROM temp.import_parents")
-        try db.execute(sql: "DELETE FROM temp.import_fingerprints")
+        try db.execute(sql: "DELETE FROM temp.import_aliases")
+    }
+}
+
+/// The first 128 bits of a SHA-256: enough to tell posts apart without keeping their text.
+struct Digest: Hashable {
+    let high: UInt64
+    let low: UInt64
+
+    init(_ text: String) {
+        let bytes = Array(SHA256.hash(data: Array(text.utf8)))
+        high = bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+        low = bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
     }
 }
