@@ -25,9 +25,7 @@ final class ThreadCache: Sendable {
     }
 
     func store(_ key: String, version: Int64, bytes: [UInt8]) -> Entry {
-        let digest = SHA256.hash(data: bytes)
-        let etag = "\"" + Base64URL.encode(digest.prefix(16)) + "\""
-        let entry = Entry(version: version, bytes: bytes, etag: etag)
+        let entry = Entry(version: version, bytes: bytes, etag: Self.etag(for: bytes))
         entries.withLock { entries in
             // Crude but bounded: a full cache starts over rather than tracking recency.
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
@@ -36,7 +34,7 @@ final class ThreadCache: Sendable {
         return entry
     }
 
-    /// The ETag for bytes that are not cached (unknown threads).
+    /// The strong ETag of a response body: a hash of its bytes.
     static func etag(for bytes: [UInt8]) -> String {
         "\"" + Base64URL.encode(SHA256.hash(data: bytes).prefix(16)) + "\""
     }

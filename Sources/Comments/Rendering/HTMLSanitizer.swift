@@ -295,20 +295,6 @@ extension HTMLSanitizer {
             guard Markdown.URLPolicy.allows(value), Markdown.URLPolicy.allows(encoded) else { return nil }
             return encoded
         }
-
-
-        private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-            guard haystack.count >= needle.count else { return false }
-            for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
-                var match = true
-                for offset in 1..<needle.count where haystack[start + offset] != needle[offset] {
-                    match = false
-                    break
-                }
-                if match { return true }
-            }
-            return false
-        }
     }
 }
 

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import GRDB
 
@@ -27,7 +26,7 @@ extension SQLiteStore {
         let token = AdminToken(id: id, name: name, createdAt: time)
         try await writer.write { db in
             try db.execute(sql: "INSERT INTO admin_tokens (id, name, secret_hash, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [id, name, Self.tokenHash(secret), time])
+                           arguments: [id, name, CommentService.hash(token: secret), time])
         }
         return (token, "mgn_\(id)_\(secret)")
     }
@@ -59,13 +58,10 @@ extension SQLiteStore {
                 return nil
             }
             let stored: String = row["secret_hash"]
-            guard CommentService.constantTimeEquals(Array(Self.tokenHash(secret).utf8), Array(stored.utf8)) else { return nil }
+            guard CommentService.constantTimeEquals(Array(CommentService.hash(token: secret).utf8), Array(stored.utf8)) else { return nil }
             try db.execute(sql: "UPDATE admin_tokens SET last_used_at = ? WHERE id = ?", arguments: [time, id])
             return AdminToken(id: id, name: row["name"], createdAt: row["created_at"], lastUsedAt: time, revokedAt: nil)
         }
     }
 
-    static func tokenHash(_ secret: String) -> String {
-        SHA256.hash(data: Array(secret.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
 }

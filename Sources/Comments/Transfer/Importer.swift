@@ -88,6 +88,7 @@ public struct Importer: Sendable {
                 try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS import_aliases (key TEXT PRIMARY KEY, comment_id INTEGER NOT NULL) WITHOUT ROWID")
                 var session = ImportSession(db: db, options: options, now: now, progress: progress)
                 session.firstNewID = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM comments") ?? 0) + 1
+                session.firstNewThreadID = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM threads") ?? 0) + 1
                 try produce(options.skipInvalid) { event in try session.handle(event) }
                 try session.finish()
                 result = session.summary
@@ -117,8 +118,6 @@ struct ImportSession {
     var threadIDs: [String: Int64] = [:]
     /// What a dropped duplicate's key maps to (fingerprints themselves are in a temporary table).
 
-    /// Threads this import created, some of which may end up empty after duplicates move.
-    var createdThreads: Set<Int64> = []
     /// Thread id → whether its path is a query-keyed legacy address (`/?p=198`).
     var legacyThreads: [Int64: Bool] = [:]
     var aliases: [String: Int64] = [:]
@@ -128,6 +127,8 @@ struct ImportSession {
     var postsRead = 0
     /// Every comment this import adds has an id at least this.
     var firstNewID: Int64 = 1
+    /// Every thread this import creates has an id at least this.
+    var firstNewThreadID: Int64 = 1
 
     init(db: Database, options: Importer.Options, now: Int64, progress: (@Sendable (Int) -> Void)?) {
         self.db = db
@@ -197,7 +198,6 @@ struct ImportSession {
             arguments: [options.siteID, path, threadTitles[key], threadLocked[key] ?? false, threadCreated[key] ?? now])
         let id = db.lastInsertedRowID
         threadIDs[path] = id
-        createdThreads.insert(id)
         legacyThreads[id] = path.contains("?")
         return id
     }
@@ -327,10 +327,10 @@ struct ImportSession {
         summary.tombstones = try Int.fetchOne(
             db, sql: "SELECT COUNT(*) FROM comments WHERE id >= ? AND status = 'deleted'", arguments: [firstNewID]) ?? 0
         // Threads that lost every comment to a better copy elsewhere are not kept.
-        for id in createdThreads {
-            try db.execute(sql: "DELETE FROM threads WHERE id = ? AND NOT EXISTS (SELECT 1 FROM comments WHERE thread_id = ?)", arguments: [id, id])
-            if db.changesCount == 0 { summary.threads += 1 }
-        }
+        try db.execute(
+            sql: "DELETE FROM threads WHERE id >= ? AND NOT EXISTS (SELECT 1 FROM comments WHERE thread_id = threads.id)",
+            arguments: [firstNewThreadID])
+        summary.threads = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM threads WHERE id >= ?", arguments: [firstNewThreadID]) ?? 0
         try db.execute(sql: "DELETE FROM temp.import_parents")
         try db.execute(sql: "DELETE FROM temp.import_aliases")
     }

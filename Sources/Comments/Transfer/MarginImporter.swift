@@ -66,7 +66,6 @@ struct MarginImportSession {
     var threadIDs: [Int64: Int64] = [:]
     var commentIDs: [Int64: Int64] = [:]
     var parents: [(Int64, Int64)] = []
-    var createdThreads: Set<Int64> = []
 
     init(db: Database) { self.db = db }
 
@@ -118,7 +117,6 @@ struct MarginImportSession {
             sql: "INSERT INTO threads (id, site_id, uri, title, locked, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [idFree ? exportedID : nil, site, uri, try line.string("title"), try line.bool("locked"), try line.integer("created_at") ?? 0])
         threadIDs[exportedID] = db.lastInsertedRowID
-        createdThreads.insert(db.lastInsertedRowID)
         summary.threads += 1
     }
 
