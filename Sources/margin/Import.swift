@@ -54,22 +54,12 @@ struct Import: AsyncParsableCommand {
         }
         // Importing before the server ever ran: give the file the same default site it would have.
         _ = try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: SystemClock().nowMillis()))
-        let importer = Importer(store: store)
-        let options = Importer.Options(
-            siteID: site, source: format == .disqus ? .disqus : format == .isso ? .isso : .wordpress, rules: rules, dryRun: dryRun,
-            skipInvalid: skipInvalid)
+        guard let source = ImportSource(rawValue: format.rawValue) else { return }
+        let options = Importer.Options(siteID: site, source: source, rules: rules, dryRun: dryRun, skipInvalid: skipInvalid)
         let showProgress = isatty(STDERR_FILENO) == 1 && !json
-        let format = self.format
         let summary: ImportSummary
-        let progress: (@Sendable (Int) -> Void)? = showProgress ? reportProgress : nil
         do {
-            summary = try await importer.run(options, progress: progress) { skipInvalid, handle in
-                switch format {
-                case .disqus: try DisqusReader(url: url).read(skipInvalid: skipInvalid, handle)
-                case .isso: try IssoReader(path: url.path).read(skipInvalid: skipInvalid, handle)
-                case .wordpress, .margin: try WXRReader(url: url).read(skipInvalid: skipInvalid, handle)
-                }
-            }
+            summary = try await Importer(store: store).run(options, file: url, progress: showProgress ? reportProgress : nil)
         } catch let error as ImportError {
             if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
             let position = error.line > 0 ? "\(error.line):\(error.column): " : " "

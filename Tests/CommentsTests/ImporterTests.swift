@@ -20,13 +20,7 @@ import Testing
                     dryRun: Bool = false, skipInvalid: Bool = false) async throws -> ImportSummary {
         _ = try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: 1))
         return try await Importer(store: store).run(
-            Importer.Options(siteID: "default", source: source, rules: rules, dryRun: dryRun, skipInvalid: skipInvalid)
-        ) { skipInvalid, handle in
-            switch source {
-            case .disqus: try DisqusReader(url: url).read(skipInvalid: skipInvalid, handle)
-            default: try WXRReader(url: url).read(skipInvalid: skipInvalid, handle)
-            }
-        }
+            Importer.Options(siteID: "default", source: source, rules: rules, dryRun: dryRun, skipInvalid: skipInvalid), file: url)
     }
 
     /// Writes a Disqus export: a blog that moved, so every comment hangs off a `?p=N` thread and

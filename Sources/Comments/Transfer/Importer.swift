@@ -347,3 +347,24 @@ struct Digest: Hashable {
         low = bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
     }
 }
+
+extension ImportSource {
+    /// Streams the file at `url` through this format's reader.
+    public func read(_ url: URL, skipInvalid: Bool, _ handle: (ImportEvent) throws -> Void) throws {
+        switch self {
+        case .disqus: try DisqusReader(url: url).read(skipInvalid: skipInvalid, handle)
+        case .wordpress: try WXRReader(url: url).read(skipInvalid: skipInvalid, handle)
+        case .isso: try IssoReader(path: url.path).read(skipInvalid: skipInvalid, handle)
+        }
+    }
+}
+
+extension Importer {
+    /// Imports the file at `url`, read with the reader of `options.source`.
+    public func run(_ options: Options, file url: URL, progress: (@Sendable (Int) -> Void)? = nil) async throws -> ImportSummary {
+        let source = options.source
+        return try await run(options, progress: progress) { skipInvalid, handle in
+            try source.read(url, skipInvalid: skipInvalid, handle)
+        }
+    }
+}

@@ -96,22 +96,12 @@ struct AdminRoutes: Sendable {
         }
         let summary: ImportSummary
         do {
-            if format == "margin" {
-                summary = try await MarginImporter(store: store).run(url: file, dryRun: dryRun)
-            } else {
+            if let source = ImportSource(rawValue: format) {
                 if site == "default" { _ = try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: clock.nowMillis())) }
-                let url = file
                 summary = try await Importer(store: store, clock: clock).run(
-                    Importer.Options(siteID: site, source: ImportSource(rawValue: format) ?? .wordpress, dryRun: dryRun)
-                ) { skipInvalid, handle in
-                    if format == "disqus" {
-                        try DisqusReader(url: url).read(skipInvalid: skipInvalid, handle)
-                    } else if format == "isso" {
-                        try IssoReader(path: url.path).read(skipInvalid: skipInvalid, handle)
-                    } else {
-                        try WXRReader(url: url).read(skipInvalid: skipInvalid, handle)
-                    }
-                }
+                    Importer.Options(siteID: site, source: source, dryRun: dryRun), file: file)
+            } else {
+                summary = try await MarginImporter(store: store).run(url: file, dryRun: dryRun)
             }
         } catch let error as ImportError {
             let position = error.line > 0 ? "Line \(error.line), column \(error.column): " : ""
