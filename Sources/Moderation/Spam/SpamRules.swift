@@ -206,7 +206,7 @@ public enum IPBlock {
     /// Whether `address` falls under `rule`.
     public static func matches(rule: String, address: String) -> Bool {
         let parts = rule.split(separator: "/", maxSplits: 1)
-        guard let ruleBytes = bytes(String(parts[0])), let addressBytes = bytes(address), ruleBytes.count == addressBytes.count else {
+        guard let ruleBytes = IPAnonymizer.bytes(of: String(parts[0])), let addressBytes = IPAnonymizer.bytes(of: address), ruleBytes.count == addressBytes.count else {
             return rule == address
         }
         let bits = parts.count == 2 ? Int(parts[1]) ?? ruleBytes.count * 8 : ruleBytes.count * 8
@@ -216,17 +216,5 @@ public enum IPBlock {
             if ruleBytes[bit / 8] & mask != addressBytes[bit / 8] & mask { return false }
         }
         return true
-    }
-
-    static func bytes(_ text: String) -> [UInt8]? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 {
-            let raw = withUnsafeBytes(of: &v6) { Array($0) }
-            if raw[0..<10].allSatisfy({ $0 == 0 }) && raw[10] == 0xFF && raw[11] == 0xFF { return Array(raw[12...]) }
-            return raw
-        }
-        return nil
     }
 }
