@@ -125,3 +125,15 @@ extension String {
         return String(scalars[start...end])
     }
 }
+
+/// The host of an absolute URL.
+public enum URLHost {
+    /// `Shop.Example.com` → `shop.example.com` for `https://user@Shop.Example.com:8080/x?y`; nil
+    /// without `://` or without a host.
+    public static func of(_ url: String) -> String? {
+        guard let range = url.range(of: "://") else { return nil }
+        let authority = url[range.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let host = authority.split(separator: "@").last.map { $0.split(separator: ":").first.map(String.init) ?? "" } ?? ""
+        return host.isEmpty ? nil : host.lowercased()
+    }
+}

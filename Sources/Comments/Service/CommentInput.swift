@@ -83,13 +83,10 @@ public enum FieldRules {
             throw CommentsError.invalidField(field: "website", message: "must be at most \(Limits.websiteMax) characters")
         }
         let lower = trimmed.lowercased()
-        let rest: Substring
-        if lower.hasPrefix("https://") { rest = trimmed.dropFirst(8) }
-        else if lower.hasPrefix("http://") { rest = trimmed.dropFirst(7) }
-        else { throw CommentsError.invalidField(field: "website", message: "must start with http:// or https://") }
-        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        let hostOnly = host.split(separator: "@").last.map { $0.split(separator: ":").first ?? "" } ?? ""
-        guard !hostOnly.isEmpty,
+        guard lower.hasPrefix("https://") || lower.hasPrefix("http://") else {
+            throw CommentsError.invalidField(field: "website", message: "must start with http:// or https://")
+        }
+        guard URLHost.of(trimmed) != nil,
               !trimmed.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F || "<>\"'`".unicodeScalars.contains($0) })
         else { throw CommentsError.invalidField(field: "website", message: "is not a valid http(s) URL") }
         return trimmed

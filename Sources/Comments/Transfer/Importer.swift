@@ -160,7 +160,7 @@ struct ImportSession {
     func path(for thread: ImportedThread) -> String? {
         var candidates: [String] = []
         if let link = thread.link?.trimmingCharacters(in: .whitespacesAndNewlines), !link.isEmpty,
-           !(hostOf(link)?.hasSuffix("disqus.com") ?? false) {
+           !(URLHost.of(link)?.hasSuffix("disqus.com") ?? false) {
             candidates.append(link)
         }
         candidates += thread.identifiers.filter { $0.hasPrefix("/") || $0.hasPrefix("http://") || $0.hasPrefix("https://") }
@@ -177,10 +177,6 @@ struct ImportSession {
         return options.rules.apply(path)
     }
 
-    func hostOf(_ url: String) -> String? {
-        guard let range = url.range(of: "://") else { return nil }
-        return url[range.upperBound...].prefix { $0 != "/" && $0 != ":" && $0 != "?" }.lowercased()
-    }
 
     mutating func threadID(for key: String) throws -> Int64? {
         guard let entry = threadPaths[key], let path = entry else { return nil }

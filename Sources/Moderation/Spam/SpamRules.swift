@@ -151,17 +151,10 @@ public enum SpamFactFinder {
             let host = word.prefix { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }
             if host.split(separator: ".").count >= 3, !hosts.contains(String(host)) { hosts.append(String(host)) }
         }
-        if let website, let host = host(ofURL: website) { hosts.append(host) }
+        if let website, let host = URLHost.of(website) { hosts.append(host) }
         return hosts
     }
 
-    static func host(ofURL url: String) -> String? {
-        guard let range = url.range(of: "://") else { return nil }
-        let rest = url[range.upperBound...]
-        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        let host = authority.split(separator: "@").last.map { $0.split(separator: ":").first.map(String.init) ?? "" } ?? ""
-        return host.isEmpty ? nil : host.lowercased()
-    }
 
     /// The blocklist entries a comment (and its sender's address) match.
     public static func matches(_ blocklist: [BlockEntry], text: String, author: String?, email: String?, hosts: [String], ip: String?) -> [BlockEntry] {
