@@ -29,7 +29,7 @@ enum JSONBody {
         guard let object = parsed as? [String: Any] else {
             throw APIError(.badRequest, code: "malformed_json", message: "The body must be a JSON object.")
         }
-        return try T(JSONObject(values: object))
+        return try T(JSONFields(values: object) { key, problem in CommentsError.invalidField(field: key, message: problem) })
     }
 
     /// A JSON response from pre-encoded bytes.
@@ -49,55 +49,5 @@ enum JSONBody {
 
 /// A request body that can be read from a JSON object.
 protocol JSONRequest {
-    init(_ json: JSONObject) throws
-}
-
-/// Typed access to a parsed JSON object; a field of the wrong type is a 422 naming it.
-struct JSONObject {
-    let values: [String: Any]
-
-    private func value(_ key: String) -> Any? {
-        guard let value = values[key], !(value is NSNull) else { return nil }
-        return value
-    }
-
-    private func wrongType(_ key: String, _ type: String) -> CommentsError {
-        .invalidField(field: key, message: "must be \(type)")
-    }
-
-    /// A string field, or nil when absent or null.
-    func string(_ key: String) throws -> String? {
-        guard let value = value(key) else { return nil }
-        guard let string = value as? String else { throw wrongType(key, "a string") }
-        return string
-    }
-
-    /// An integer field, or nil when absent or null.
-    func integer(_ key: String) throws -> Int64? {
-        guard let value = value(key) else { return nil }
-        guard let number = value as? NSNumber, !(value is NSDecimalNumber), !Self.isBoolean(number) else {
-            throw wrongType(key, "an integer")
-        }
-        let double = number.doubleValue
-        guard double.rounded() == double, abs(double) < 9.0e15 else { throw wrongType(key, "an integer") }
-        return number.int64Value
-    }
-
-    /// A boolean field, or nil when absent or null.
-    func boolean(_ key: String) throws -> Bool? {
-        guard let value = value(key) else { return nil }
-        guard let number = value as? NSNumber, Self.isBoolean(number) else { throw wrongType(key, "true or false") }
-        return number.boolValue
-    }
-
-    /// An array of strings, or nil when absent or null.
-    func strings(_ key: String) throws -> [String]? {
-        guard let value = value(key) else { return nil }
-        guard let array = value as? [Any], let strings = array as? [String] else { throw wrongType(key, "an array of strings") }
-        return strings
-    }
-
-    private static func isBoolean(_ number: NSNumber) -> Bool {
-        String(cString: number.objCType) == "c"
-    }
+    init(_ json: JSONFields) throws
 }

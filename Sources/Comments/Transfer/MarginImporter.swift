@@ -74,7 +74,9 @@ struct MarginImportSession {
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
             throw ImportError(message: "not a JSON object", line: number, column: 1)
         }
-        let line = Fields(values: object, line: number)
+        let line = JSONFields(values: object) { key, problem in
+            ImportError(message: "field '\(key)' \(problem)", line: number, column: 1)
+        }
         if !sawHeader {
             guard try line.string("format") == "margin", try line.integer("version") == 1 else {
                 throw ImportError(message: "not a Margin export (the first line must be \(Exporter.marginHeader))", line: number, column: 1)
@@ -83,28 +85,28 @@ struct MarginImportSession {
             return
         }
         switch try line.string("type") {
-        case "site": try site(line)
-        case "thread": try thread(line)
-        case "comment": try comment(line)
-        case "vote": try vote(line)
-        case "log": try log(line)
-        case "block": try block(line)
+        case "site": try site(line, number: number)
+        case "thread": try thread(line, number: number)
+        case "comment": try comment(line, number: number)
+        case "vote": try vote(line, number: number)
+        case "log": try log(line, number: number)
+        case "block": try block(line, number: number)
         default: throw ImportError(message: "unknown record type", line: number, column: 1)
         }
     }
 
-    func site(_ line: Fields) throws {
+    func site(_ line: JSONFields, number: Int) throws {
         try db.execute(
             sql: """
             INSERT INTO sites (id, name, origins, moderation, require_author, require_email, rate_limit, moderators, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
             """,
-            arguments: [try line.required("id"), try line.required("name"), JSONText.encode(try line.strings("origins")),
-                        try line.string("moderation") ?? "none", try line.bool("require_author"), try line.bool("require_email"),
-                        try line.string("rate_limit"), JSONText.encode(try line.strings("moderators")), try line.integer("created_at") ?? 0])
+            arguments: [try line.required("id"), try line.required("name"), JSONText.encode((try line.strings("origins") ?? [])),
+                        try line.string("moderation") ?? "none", (try line.boolean("require_author") ?? false), (try line.boolean("require_email") ?? false),
+                        try line.string("rate_limit"), JSONText.encode((try line.strings("moderators") ?? [])), try line.integer("created_at") ?? 0])
     }
 
-    mutating func thread(_ line: Fields) throws {
+    mutating func thread(_ line: JSONFields, number: Int) throws {
         let exportedID = try line.requiredInteger("id")
         let site = try line.required("site")
         let uri = try line.required("uri")
@@ -115,16 +117,16 @@ struct MarginImportSession {
         let idFree = try Int64.fetchOne(db, sql: "SELECT id FROM threads WHERE id = ?", arguments: [exportedID]) == nil
         try db.execute(
             sql: "INSERT INTO threads (id, site_id, uri, title, locked, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [idFree ? exportedID : nil, site, uri, try line.string("title"), try line.bool("locked"), try line.integer("created_at") ?? 0])
+            arguments: [idFree ? exportedID : nil, site, uri, try line.string("title"), (try line.boolean("locked") ?? false), try line.integer("created_at") ?? 0])
         threadIDs[exportedID] = db.lastInsertedRowID
         summary.threads += 1
     }
 
-    mutating func comment(_ line: Fields) throws {
+    mutating func comment(_ line: JSONFields, number: Int) throws {
         let exportedID = try line.requiredInteger("id")
         let site = try line.required("site")
         guard let threadID = threadIDs[try line.requiredInteger("thread")] else {
-            throw ImportError(message: "comment \(exportedID) names a thread that is not in the file", line: line.line, column: 1)
+            throw ImportError(message: "comment \(exportedID) names a thread that is not in the file", line: number, column: 1)
         }
         let created = try line.integer("created_at") ?? 0
         let body = try line.string("body") ?? ""
@@ -142,7 +144,7 @@ struct MarginImportSession {
         }
         let status = try line.string("status") ?? "approved"
         guard CommentStatus(rawValue: status) != nil else {
-            throw ImportError(message: "unknown status '\(status)'", line: line.line, column: 1)
+            throw ImportError(message: "unknown status '\(status)'", line: number, column: 1)
         }
         let idFree = try Int64.fetchOne(db, sql: "SELECT id FROM comments WHERE id = ?", arguments: [exportedID]) == nil
         try db.execute(
@@ -154,9 +156,9 @@ struct MarginImportSession {
             arguments: [
                 idFree ? exportedID : nil, site, threadID, status, try line.string("author"), try line.string("email"),
                 try line.string("website"), body, try line.string("html") ?? "", created, try line.integer("edited_at"),
-                try line.string("ip"), try line.string("user_agent"), try line.double("spam_score"),
-                JSONText.encode(try line.strings("spam_reasons")), try line.integer("likes") ?? 0, try line.integer("dislikes") ?? 0,
-                try line.bool("notify"), try line.string("edit_key_hash"), try line.string("trained_as"), origin,
+                try line.string("ip"), try line.string("user_agent"), (try line.double("spam_score") ?? 0),
+                JSONText.encode((try line.strings("spam_reasons") ?? [])), try line.integer("likes") ?? 0, try line.integer("dislikes") ?? 0,
+                (try line.boolean("notify") ?? false), try line.string("edit_key_hash"), try line.string("trained_as"), origin,
             ])
         let id = db.lastInsertedRowID
         commentIDs[exportedID] = id
@@ -170,14 +172,14 @@ struct MarginImportSession {
         }
     }
 
-    func vote(_ line: Fields) throws {
+    func vote(_ line: JSONFields, number: Int) throws {
         guard let comment = commentIDs[try line.requiredInteger("comment")] else { return }
         try db.execute(
             sql: "INSERT INTO votes (comment_id, voter, value, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             arguments: [comment, try line.required("voter"), try line.requiredInteger("value"), try line.integer("created_at") ?? 0])
     }
 
-    func log(_ line: Fields) throws {
+    func log(_ line: JSONFields, number: Int) throws {
         let exportedComment = try line.requiredInteger("comment")
         let comment = commentIDs[exportedComment] ?? exportedComment
         let action = try line.required("action"), actor = try line.required("actor"), at = try line.integer("at") ?? 0
@@ -192,7 +194,7 @@ struct MarginImportSession {
             arguments: [idFree ? exportedID : nil, comment, try line.required("site"), action, actor, try line.string("reason"), at])
     }
 
-    func block(_ line: Fields) throws {
+    func block(_ line: JSONFields, number: Int) throws {
         try db.execute(
             sql: "INSERT INTO blocklist (kind, value, reason, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             arguments: [try line.required("kind"), try line.required("value"), try line.string("reason"), try line.integer("created_at") ?? 0])
@@ -204,62 +206,5 @@ struct MarginImportSession {
             try db.execute(sql: "UPDATE comments SET parent_id = ? WHERE id = ?", arguments: [parent, id])
             summary.replies += 1
         }
-    }
-}
-
-/// Typed access to one line's fields; a wrong type is an ImportError naming the line.
-struct Fields {
-    let values: [String: Any]
-    let line: Int
-
-    func value(_ key: String) -> Any? {
-        guard let value = values[key], !(value is NSNull) else { return nil }
-        return value
-    }
-
-    func fail(_ key: String, _ what: String) -> ImportError {
-        ImportError(message: "field '\(key)' \(what)", line: line, column: 1)
-    }
-
-    func string(_ key: String) throws -> String? {
-        guard let value = value(key) else { return nil }
-        guard let string = value as? String else { throw fail(key, "must be a string") }
-        return string
-    }
-
-    func required(_ key: String) throws -> String {
-        guard let value = try string(key) else { throw fail(key, "is missing") }
-        return value
-    }
-
-    func integer(_ key: String) throws -> Int64? {
-        guard let value = value(key) else { return nil }
-        guard let number = value as? NSNumber, String(cString: number.objCType) != "c", number.doubleValue.rounded() == number.doubleValue else {
-            throw fail(key, "must be an integer")
-        }
-        return number.int64Value
-    }
-
-    func requiredInteger(_ key: String) throws -> Int64 {
-        guard let value = try integer(key) else { throw fail(key, "is missing") }
-        return value
-    }
-
-    func double(_ key: String) throws -> Double {
-        guard let value = value(key) else { return 0 }
-        guard let number = value as? NSNumber else { throw fail(key, "must be a number") }
-        return number.doubleValue
-    }
-
-    func bool(_ key: String) throws -> Bool {
-        guard let value = value(key) else { return false }
-        guard let number = value as? NSNumber, String(cString: number.objCType) == "c" else { throw fail(key, "must be true or false") }
-        return number.boolValue
-    }
-
-    func strings(_ key: String) throws -> [String] {
-        guard let value = value(key) else { return [] }
-        guard let strings = value as? [String] else { throw fail(key, "must be an array of strings") }
-        return strings
     }
 }

@@ -17,7 +17,7 @@ struct CommentsRoutes: Sendable {
         var parent: Int64?
         var notify: Bool?
 
-        init(_ json: JSONObject) throws {
+        init(_ json: JSONFields) throws {
             site = try json.string("site")
             uri = try json.string("uri")
             title = try json.string("title")
@@ -36,7 +36,7 @@ struct CommentsRoutes: Sendable {
     struct EditRequest: JSONRequest {
         var text, author, website: String?
 
-        init(_ json: JSONObject) throws {
+        init(_ json: JSONFields) throws {
             text = try json.string("text")
             author = try json.string("author")
             website = try json.string("website")
@@ -47,7 +47,7 @@ struct CommentsRoutes: Sendable {
     struct VoteRequest: JSONRequest {
         var value: Int64?
 
-        init(_ json: JSONObject) throws {
+        init(_ json: JSONFields) throws {
             value = try json.integer("value")
         }
     }

@@ -15,7 +15,7 @@ struct SiteRoutes: Sendable {
         var site: String?
         var uris: [String]?
 
-        init(_ json: JSONObject) throws {
+        init(_ json: JSONFields) throws {
             site = try json.string("site")
             uris = try json.strings("uris")
         }
@@ -30,7 +30,7 @@ struct SiteRoutes: Sendable {
     struct PreviewRequest: JSONRequest {
         var text: String?
 
-        init(_ json: JSONObject) throws {
+        init(_ json: JSONFields) throws {
             text = try json.string("text")
         }
     }
