@@ -17,12 +17,18 @@ import Testing
                 "not idempotent: \(output.debugDescription) → \(again.debugDescription)", sourceLocation: sourceLocation)
         let violations = SanitizedHTMLChecker.violations(in: output)
         #expect(violations.isEmpty, "\(output.debugDescription): \(violations)", sourceLocation: sourceLocation)
+        let both = HTMLSanitizer.sanitizeWithPlainText(html)
+        #expect(Array(both.html.unicodeScalars) == Array(output.unicodeScalars),
+                "one-pass HTML differs for \(html.debugDescription)", sourceLocation: sourceLocation)
     }
 
     private func expectPlainText(_ html: String, _ expected: String, sourceLocation: SourceLocation = #_sourceLocation) {
         let text = HTMLSanitizer.plainText(html)
         #expect(Array(text.unicodeScalars) == Array(expected.unicodeScalars),
                 "plainText(\(html.debugDescription)) = \(text.debugDescription)", sourceLocation: sourceLocation)
+        let both = HTMLSanitizer.sanitizeWithPlainText(html)
+        #expect(Array(both.text.unicodeScalars) == Array(text.unicodeScalars),
+                "one-pass text differs for \(html.debugDescription)", sourceLocation: sourceLocation)
     }
 
     private let rel = "rel=\"nofollow ugc noopener\""
@@ -313,6 +319,14 @@ import Testing
 
     // MARK: Markdown's output
 
+    /// Words joined by single spaces are written as one run; other spacing is kept as typed in
+    /// HTML (browsers fold it) and folded in plain text.
+    @Test func spacingBetweenWords() {
+        expectSanitize("one two  three\tfour \u{A0}five", "<p>one two  three\tfour \u{A0}five</p>")
+        expectPlainText("one two  three\tfour \u{A0}five", "one two three four \u{A0}five")
+        expectSanitize("a &amp; b <em>c d</em> e", "<p>a &amp; b <em>c d</em> e</p>")
+    }
+
     @Test func renderedMarkdownSanitizesToItself() {
         for source in [
             "hello", "a\nb\n\nc", "> quote\n> more\n\ntext", "- a\n- b\n  - c", "- a\n\n- b", "1. one\n2. two",
@@ -414,6 +428,7 @@ import Testing
         var checked = 0
         var unsafe: [String] = []
         var unstable: [String] = []
+        var onePassDiffers: [String] = []
         for entry in payloads {
             for (name, wrap) in Self.wrappers {
                 let input = wrap(entry.payload)
@@ -427,13 +442,20 @@ import Testing
                 if again != html {
                     unstable.append("\(name) \(entry.payload.debugDescription): \(html.debugDescription) → \(again.debugDescription)")
                 }
-                // The plain text becomes an imported comment's markdown body; it must not crash either.
-                _ = HTMLSanitizer.plainText(input)
+                // The plain text becomes an imported comment's markdown body; the importer gets both
+                // from one pass, which must give exactly what the two passes give.
+                let text = HTMLSanitizer.plainText(input)
+                let both = HTMLSanitizer.sanitizeWithPlainText(input)
+                if both.html.unicodeScalars.elementsEqual(html.unicodeScalars) == false
+                    || both.text.unicodeScalars.elementsEqual(text.unicodeScalars) == false {
+                    onePassDiffers.append("\(name) \(entry.payload.debugDescription)")
+                }
             }
         }
         #expect(checked == payloads.count * Self.wrappers.count)
         #expect(unsafe.isEmpty, "\(unsafe.count) unsafe outputs, first: \(unsafe.prefix(3))")
         #expect(unstable.isEmpty, "\(unstable.count) outputs change when sanitised again, first: \(unstable.prefix(3))")
+        #expect(onePassDiffers.isEmpty, "\(onePassDiffers.count) one-pass results differ, first: \(onePassDiffers.prefix(3))")
     }
 
     @Test func eventHandlerNamesNeverSurvive() throws {

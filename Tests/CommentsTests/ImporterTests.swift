@@ -154,6 +154,62 @@ import Testing
         #expect(try await store.commentCount(siteID: "default") == before)
     }
 
+    /// A large import drops the comment indexes and triggers and rebuilds them; whatever
+    /// happens, the schema afterwards is exactly what the migrations made.
+    @Test func bulkLoadingPutsBackEveryIndexAndTrigger() async throws {
+        let (store, directory) = try freshStore()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let schema = { try await store.writer.read { try SchemaTests.objects($0) } }
+        let before = try await schema()
+        #expect(before.keys.contains("trigger comments_bump_thread_on_insert"))
+        // Into an empty table: indexes rebuilt at the end.
+        _ = try await importFile(store, try movedBlogExport(in: directory), source: .disqus)
+        #expect(try await schema() == before)
+        // A failure half-way rolls the dropped objects back with everything else.
+        await #expect(throws: ImportError.self) {
+            try await importFile(store, Self.data.appendingPathComponent("disqus/remark42-disqus2.xml"), source: .disqus)
+        }
+        #expect(try await schema() == before)
+        // Into a table holding more than the import: indexes kept up to date row by row.
+        let summary = try await Importer(store: store).run(Importer.Options(siteID: "default", source: .disqus), expectedPosts: 0) { _, handle in
+            try handle(.thread(ImportedThread(key: "t", link: "https://example.org/later/")))
+            try handle(.post(ImportedPost(key: "900", threadKey: "t", html: "<p>later</p>", createdAt: 1_500_000_000_000)))
+        }
+        #expect(summary.comments == 1)
+        #expect(try await schema() == before)
+        let usesIndex = try await store.writer.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT id FROM comments WHERE thread_id = 1 ORDER BY created_at")
+                .map { $0["detail"] as String }.joined()
+        }
+        #expect(usesIndex.contains("comments_by_thread"))
+    }
+
+    /// Cached threads are keyed by their version: an import must bump every thread it adds to,
+    /// though it writes with the per-row triggers off.
+    @Test func anImportMarksTheThreadsItChangedAsChanged() async throws {
+        let (store, directory) = try freshStore()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try await importFile(store, try movedBlogExport(in: directory), source: .disqus)
+        let version = { try await store.writer.read { db in
+            try Int64.fetchOne(db, sql: "SELECT version FROM threads WHERE uri = '/blog/tensorflow.html'")
+        } }
+        let before = try #require(try await version())
+        let visibleBefore = try #require(try await store.visibleComments(siteID: "default", uri: "/blog/tensorflow.html")).1.count
+        for _ in 0..<2 {
+            // The second round adds nothing and may still bump: never less than before.
+            _ = try await Importer(store: store).run(Importer.Options(siteID: "default", source: .disqus)) { _, handle in
+                try handle(.thread(ImportedThread(key: "2", link: "http://www.example.org/blog/tensorflow.html")))
+                try handle(.post(ImportedPost(key: "77", threadKey: "2", parentKey: "10", html: "<p>a late reply</p>",
+                                              createdAt: 1_400_000_000_000)))
+            }
+        }
+        #expect(try #require(try await version()) > before)
+        let (_, comments) = try #require(try await store.visibleComments(siteID: "default", uri: "/blog/tensorflow.html"))
+        #expect(comments.count == visibleBefore + 1)
+        let reply = try #require(comments.first { $0.origin == "disqus:77" })
+        #expect(reply.parentID == comments.first { $0.origin == "disqus:10" }?.id)
+    }
+
     @Test func wordpressFixtures() async throws {
         let (store, directory) = try freshStore()
         defer { try? FileManager.default.removeItem(at: directory) }

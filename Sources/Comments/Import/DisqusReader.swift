@@ -39,15 +39,26 @@ private final class DisqusRecordBuilder: ImportRecordBuilder {
     static let namespace = "http://disqus.com"
     static let internals = "http://disqus.com/disqus-internals"
 
+    /// A text field of a thread or post (`author*` are inside a post's `<author>`).
+    private enum Field: Int, CaseIterable {
+        case link, title, createdAt, isClosed, isDeleted, isSpam, message, ipAddress, likes, dislikes
+        case authorName, authorEmail, authorUsername
+    }
+
     /// The fields of the record being read, as text; checked when the record ends.
     private struct Draft {
         var isPost: Bool
         var key: String?
         var start: ImportPosition
-        var fields: [String: String] = [:]
+        var fields = [String?](repeating: nil, count: Field.allCases.count)
         var threadKey: String?
         var parentKey: String?
         var identifiers: [String] = []
+
+        subscript(field: Field) -> String? {
+            get { fields[field.rawValue] }
+            set { fields[field.rawValue] = newValue }
+        }
     }
 
     private let skipInvalid: Bool
@@ -60,10 +71,41 @@ private final class DisqusRecordBuilder: ImportRecordBuilder {
         self.emit = emit
     }
 
-    private static let threadFields: Set<String> = ["id", "link", "title", "createdAt", "isClosed", "isDeleted"]
-    private static let postFields: Set<String> = ["message", "createdAt", "isDeleted", "isSpam", "ipAddress",
-                                                  "likes", "dislikes"]
-    private static let authorFields: Set<String> = ["name", "email", "username"]
+    /// The field a child of `<thread>` holds; `<id>` is collected separately.
+    private static func threadField(_ local: String) -> Field? {
+        switch local {
+        case "link": .link
+        case "title": .title
+        case "createdAt": .createdAt
+        case "isClosed": .isClosed
+        case "isDeleted": .isDeleted
+        default: nil
+        }
+    }
+
+    /// The field a child of `<post>` holds.
+    private static func postField(_ local: String) -> Field? {
+        switch local {
+        case "message": .message
+        case "createdAt": .createdAt
+        case "isDeleted": .isDeleted
+        case "isSpam": .isSpam
+        case "ipAddress": .ipAddress
+        case "likes": .likes
+        case "dislikes": .dislikes
+        default: nil
+        }
+    }
+
+    /// The field a child of a post's `<author>` holds.
+    private static func authorField(_ local: String) -> Field? {
+        switch local {
+        case "name": .authorName
+        case "email": .authorEmail
+        case "username": .authorUsername
+        default: nil
+        }
+    }
 
     func didStart(_ name: ImportElementName, depth: Int, attributes: ImportAttributes,
                   at position: ImportPosition) throws -> Bool {
@@ -92,13 +134,13 @@ private final class DisqusRecordBuilder: ImportRecordBuilder {
                 case "thread": draft?.threadKey = Self.id(attributes)
                 case "parent": draft?.parentKey = Self.id(attributes)
                 case "author": inAuthor = true
-                default: return Self.postFields.contains(name.local)
+                default: return Self.postField(name.local) != nil
                 }
                 return false
             }
-            return Self.threadFields.contains(name.local)
+            return name.local == "id" || Self.threadField(name.local) != nil
         case 4:
-            return draft?.isPost == true && inAuthor && Self.authorFields.contains(name.local)
+            return draft?.isPost == true && inAuthor && Self.authorField(name.local) != nil
         default:
             return false
         }
@@ -111,21 +153,19 @@ private final class DisqusRecordBuilder: ImportRecordBuilder {
             draft = nil
         case 3:
             if name.local == "author" { inAuthor = false }
-            if let text { record(text, as: name.local) }
+            guard let text, draft != nil else { return }
+            if draft?.isPost == true {
+                if let field = Self.postField(name.local) { draft?[field] = text }
+            } else if name.local == "id" {
+                // Keep every non-empty <id> of a thread, in order.
+                if let id = ImportField.scalar(text) { draft?.identifiers.append(id) }
+            } else if let field = Self.threadField(name.local) {
+                draft?[field] = text
+            }
         case 4:
-            if let text { record(text, as: "author." + name.local) }
+            if let text, let field = Self.authorField(name.local) { draft?[field] = text }
         default:
             break
-        }
-    }
-
-    private func record(_ text: String, as field: String) {
-        guard draft != nil else { return }
-        if field == "id", draft?.isPost == false {
-            // Keep every non-empty <id> of a thread, in order.
-            if let id = ImportField.scalar(text) { draft?.identifiers.append(id) }
-        } else {
-            draft?.fields[field] = text
         }
     }
 
@@ -190,16 +230,15 @@ private final class DisqusRecordBuilder: ImportRecordBuilder {
 
     private func thread(_ draft: Draft) throws -> ImportedThread {
         guard let key = draft.key else { throw Invalid(reason: "thread without dsq:id") }
-        let fields = draft.fields
         var problems = Problems(record: "thread \(key)")
         let thread = ImportedThread(
             key: key,
-            link: ImportField.scalar(fields["link"]),
+            link: ImportField.scalar(draft[.link]),
             identifiers: draft.identifiers,
-            title: ImportField.scalar(fields["title"]),
-            createdAt: problems.date(fields["createdAt"]),
-            isClosed: problems.flag(fields["isClosed"], "isClosed"),
-            isDeleted: problems.flag(fields["isDeleted"], "isDeleted"))
+            title: ImportField.scalar(draft[.title]),
+            createdAt: problems.date(draft[.createdAt]),
+            isClosed: problems.flag(draft[.isClosed], "isClosed"),
+            isDeleted: problems.flag(draft[.isDeleted], "isDeleted"))
         try problems.check()
         return thread
     }
@@ -208,22 +247,21 @@ private final class DisqusRecordBuilder: ImportRecordBuilder {
         guard let key = draft.key else { throw Invalid(reason: "post without dsq:id") }
         var problems = Problems(record: "post \(key)")
         if draft.threadKey == nil { problems.found.append("no thread dsq:id") }
-        let fields = draft.fields
-        let isDeleted = problems.flag(fields["isDeleted"], "isDeleted")
-        let isSpam = problems.flag(fields["isSpam"], "isSpam")
+        let isDeleted = problems.flag(draft[.isDeleted], "isDeleted")
+        let isSpam = problems.flag(draft[.isSpam], "isSpam")
         let post = ImportedPost(
             key: key,
             threadKey: draft.threadKey ?? "",
             parentKey: draft.parentKey,
-            authorName: ImportField.scalar(fields["author.name"]) ?? ImportField.scalar(fields["author.username"]),
-            authorEmail: ImportField.scalar(fields["author.email"]),
+            authorName: ImportField.scalar(draft[.authorName]) ?? ImportField.scalar(draft[.authorUsername]),
+            authorEmail: ImportField.scalar(draft[.authorEmail]),
             authorURL: nil,
-            ip: ImportField.scalar(fields["ipAddress"]),
-            html: fields["message"] ?? "",
-            createdAt: problems.date(fields["createdAt"]),
+            ip: ImportField.scalar(draft[.ipAddress]),
+            html: draft[.message] ?? "",
+            createdAt: problems.date(draft[.createdAt]),
             status: isDeleted ? .deleted : isSpam ? .spam : .approved,
-            likes: problems.count(fields["likes"], "likes"),
-            dislikes: problems.count(fields["dislikes"], "dislikes"))
+            likes: problems.count(draft[.likes], "likes"),
+            dislikes: problems.count(draft[.dislikes], "dislikes"))
         try problems.check()
         return post
     }

@@ -42,8 +42,17 @@ public enum HTMLSanitizer {
         run(html, mode: .text)
     }
 
+    /// `sanitize` and `plainText` of the same HTML from one parse (what an import stores).
+    public static func sanitizeWithPlainText(_ html: String) -> (html: String, text: String) {
+        var builder = TreeBuilder(output: Output(html: OutputWriter(mode: .html), text: OutputWriter(mode: .text)))
+        var tokenizer = Tokenizer(html)
+        tokenizer.run(into: &builder)
+        builder.closeAll()
+        return builder.out.finishBoth()
+    }
+
     private static func run(_ html: String, mode: OutputMode) -> String {
-        var builder = TreeBuilder(output: Output(mode: mode))
+        var builder = TreeBuilder(output: Output(html: OutputWriter(mode: mode), text: nil))
         var tokenizer = Tokenizer(html)
         tokenizer.run(into: &builder)
         return builder.finish()
@@ -105,6 +114,8 @@ extension HTMLSanitizer {
     fileprivate enum CharacterReferences {
         /// Decodes every reference in `bytes`; NUL becomes U+FFFD and a decoded CR becomes LF.
         static func decode(_ bytes: ArraySlice<UInt8>, inAttribute: Bool) -> [UInt8] {
+            // Most text has nothing to decode: copy it in one go.
+            guard bytes.contains(where: { $0 == ASCII.ampersand || $0 == 0 }) else { return Array(bytes) }
             var out: [UInt8] = []
             out.reserveCapacity(bytes.count)
             var index = bytes.startIndex
@@ -721,9 +732,60 @@ extension HTMLSanitizer {
         case link([UInt8])
     }
 
+    /// Feeds one or two writers from the same tree builder, so one parse can give both forms.
+    fileprivate struct Output {
+        private var first: OutputWriter
+        private var second: OutputWriter?
+
+        init(html first: OutputWriter, text second: OutputWriter?) {
+            self.first = first
+            self.second = second
+        }
+
+        mutating func open(_ kind: BlockKind) {
+            first.open(kind)
+            second?.open(kind)
+        }
+
+        mutating func close(_ kind: BlockKind) {
+            first.close(kind)
+            second?.close(kind)
+        }
+
+        mutating func open(_ kind: InlineKind) {
+            first.open(kind)
+            second?.open(kind)
+        }
+
+        mutating func close(_ kind: InlineKind) {
+            first.close(kind)
+            second?.close(kind)
+        }
+
+        mutating func lineBreak() {
+            first.lineBreak()
+            second?.lineBreak()
+        }
+
+        mutating func text(_ text: ArraySlice<UInt8>, verbatim: Bool) {
+            first.text(text, verbatim: verbatim)
+            second?.text(text, verbatim: verbatim)
+        }
+
+        /// The first writer's output.
+        mutating func finish() -> String {
+            first.finish()
+        }
+
+        /// Both writers' output.
+        mutating func finishBoth() -> (html: String, text: String) {
+            (first.finish(), second?.finish() ?? "")
+        }
+    }
+
     /// Accumulates the output as UTF-8. In HTML mode markup comes only from literals and everything
     /// else goes through `escaped`; the layout matches `Markdown`'s writer.
-    fileprivate struct Output {
+    fileprivate struct OutputWriter {
         let mode: OutputMode
         private var bytes: [UInt8] = []
         /// Text mode: a newline right after `<pre>` is not content, as in browsers.
@@ -858,6 +920,13 @@ extension HTMLSanitizer {
 
         /// Escapes for element content and double-quoted attribute values, exactly as `Markdown` does.
         private mutating func escaped(_ text: ArraySlice<UInt8>) {
+            let special: (UInt8) -> Bool = {
+                $0 == ASCII.ampersand || $0 == ASCII.lessThan || $0 == ASCII.greaterThan || $0 == ASCII.quote || $0 == ASCII.apostrophe
+            }
+            guard text.contains(where: special) else {
+                bytes.append(contentsOf: text)
+                return
+            }
             for byte in text {
                 switch byte {
                 case ASCII.ampersand: raw("&amp;")
@@ -946,7 +1015,7 @@ extension HTMLSanitizer {
             "tfoot", "th", "thead", "tr",
         ]
 
-        private var out: Output
+        fileprivate var out: Output
         private var blocks: [Block] = []
         private var inlines: [Inline] = []
         private var dropped: [DroppedElement] = []
@@ -996,9 +1065,17 @@ extension HTMLSanitizer {
                     index += 1
                     continue
                 }
+                // Words joined by single spaces go out as one run: the same output as word by
+                // word, without the per-word bookkeeping.
                 var end = index + 1
-                while end < text.count, !ASCII.isWhitespace(text[end]) {
-                    end += 1
+                while end < text.count {
+                    if !ASCII.isWhitespace(text[end]) {
+                        end += 1
+                    } else if text[end] == ASCII.space, end + 1 < text.count, !ASCII.isWhitespace(text[end + 1]) {
+                        end += 2
+                    } else {
+                        break
+                    }
                 }
                 bodyStarted = true
                 beginContent()
@@ -1098,11 +1175,16 @@ extension HTMLSanitizer {
 
         /// Closes everything and returns the output.
         mutating func finish() -> String {
+            closeAll()
+            return out.finish()
+        }
+
+        /// Closes every open block and inline element.
+        mutating func closeAll() {
             while !blocks.isEmpty {
                 popBlock()
             }
             inlines.removeAll()
-            return out.finish()
         }
 
         // MARK: Dropped content

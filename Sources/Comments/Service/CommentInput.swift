@@ -18,7 +18,7 @@ public enum FieldRules {
     /// it is stored exactly as written.
     public static func text(_ value: String?) throws -> String {
         guard let value else { throw CommentsError.invalidField(field: "text", message: "is required") }
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = value.trimmingWhiteSpace()
         if trimmed.isEmpty { throw CommentsError.invalidField(field: "text", message: "must not be empty") }
         if trimmed.count > Limits.textMax {
             throw CommentsError.invalidField(field: "text", message: "must be at most \(Limits.textMax) characters")
@@ -28,7 +28,7 @@ public enum FieldRules {
 
     /// A display name (trimmed; empty means anonymous).
     public static func author(_ value: String?, required: Bool) throws -> String? {
-        let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let trimmed = value?.trimmingWhiteSpace() ?? ""
         if trimmed.isEmpty {
             if required { throw CommentsError.invalidField(field: "author", message: "is required on this site") }
             return nil
@@ -44,7 +44,7 @@ public enum FieldRules {
 
     /// An email address of plausible syntax (`local@domain.tld`), at most 254 characters.
     public static func email(_ value: String?, required: Bool) throws -> String? {
-        let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let trimmed = value?.trimmingWhiteSpace() ?? ""
         if trimmed.isEmpty {
             if required { throw CommentsError.invalidField(field: "email", message: "is required on this site") }
             return nil
@@ -77,7 +77,7 @@ public enum FieldRules {
 
     /// A website: an absolute http(s) URL with a host, at most 254 characters.
     public static func website(_ value: String?) throws -> String? {
-        let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let trimmed = value?.trimmingWhiteSpace() ?? ""
         if trimmed.isEmpty { return nil }
         if trimmed.utf8.count > Limits.websiteMax {
             throw CommentsError.invalidField(field: "website", message: "must be at most \(Limits.websiteMax) characters")
@@ -94,7 +94,7 @@ public enum FieldRules {
 
     /// An optional page title, at most 200 characters.
     public static func title(_ value: String?) throws -> String? {
-        let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let trimmed = value?.trimmingWhiteSpace() ?? ""
         if trimmed.isEmpty { return nil }
         if trimmed.count > Limits.titleMax {
             throw CommentsError.invalidField(field: "title", message: "must be at most \(Limits.titleMax) characters")
