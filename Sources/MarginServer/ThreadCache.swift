@@ -1,15 +1,22 @@
 import Comments
 import Crypto
+import NIOCore
 import Synchronization
 
 /// Encoded thread responses, reused until the thread's version in the database changes. Keyed
 /// by version, so writes from any process (the CLI, another node) invalidate it without a signal.
+///
+/// Each entry also remembers the store's change stamp when it was last known current: while the
+/// stamp is unchanged, nothing was written anywhere, and the entry is served without asking the
+/// database at all.
 final class ThreadCache: Sendable {
     /// One encoded response and its validator.
     struct Entry: Sendable {
         let version: Int64
-        let bytes: [UInt8]
+        /// Shared, never copied per response.
+        let body: ByteBuffer
         let etag: String
+        var stamp: Int64?
     }
 
     private let entries = Mutex<[String: Entry]>([:])
@@ -17,15 +24,27 @@ final class ThreadCache: Sendable {
 
     init(capacity: Int = 4096) { self.capacity = capacity }
 
-    func lookup(_ key: String, version: Int64) -> Entry? {
-        entries.withLock { entries in
-            guard let entry = entries[key], entry.version == version else { return nil }
+    /// The entry for `key` if nothing in the store changed since it was last known current.
+    func fresh(_ key: String, stamp: Int64?) -> Entry? {
+        guard let stamp else { return nil }
+        return entries.withLock { entries in
+            guard let entry = entries[key], entry.stamp == stamp else { return nil }
             return entry
         }
     }
 
-    func store(_ key: String, version: Int64, bytes: [UInt8]) -> Entry {
-        let entry = Entry(version: version, bytes: bytes, etag: Self.etag(for: bytes))
+    /// The entry for `key` if its thread is still at `version`, now known current at `stamp`.
+    func lookup(_ key: String, version: Int64, stamp: Int64?) -> Entry? {
+        entries.withLock { entries in
+            guard var entry = entries[key], entry.version == version else { return nil }
+            entry.stamp = stamp
+            entries[key] = entry
+            return entry
+        }
+    }
+
+    func store(_ key: String, version: Int64, bytes: [UInt8], stamp: Int64?) -> Entry {
+        let entry = Entry(version: version, body: ByteBuffer(bytes: bytes), etag: Self.etag(for: bytes), stamp: stamp)
         entries.withLock { entries in
             // Crude but bounded: a full cache starts over rather than tracking recency.
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }

@@ -27,6 +27,17 @@ import Testing
             let hundred = try await server.client.postJSON("/api/v1/counts", ["site": "default", "uris": (1...100).map { "/p\($0)/" }])
             #expect(hundred.status == 200)
             #expect(try await server.client.postJSON("/api/v1/counts", ["site": "default"]).status == 422)
+
+            // Counts are served from memory until anything is written, here by another process.
+            let a = try await server.client.postJSON("/api/v1/counts", ["site": "default", "uris": ["/a/", "/b/"]])
+            #expect(((a.json["counts"] as? [String: Any])?["/a/"] as? NSNumber)?.intValue == 2)
+            let cliStore = try SQLiteStore(path: server.databasePath)
+            let thread = try #require(try await cliStore.visibleComments(siteID: "default", uri: "/a/"))
+            _ = try await cliStore.delete(commentID: try #require(thread.1.first?.id))
+            let after = try await server.client.postJSON("/api/v1/counts", ["site": "default", "uris": ["/a/", "/b/"]])
+            #expect(((after.json["counts"] as? [String: Any])?["/a/"] as? NSNumber)?.intValue == 1)
+            #expect(((after.json["counts"] as? [String: Any])?["/b/"] as? NSNumber)?.intValue == 1)
+            #expect(try await server.client.postJSON("/api/v1/counts", ["site": "nope", "uris": ["/a/"]]).status == 404)
         }
     }
 

@@ -181,13 +181,19 @@ public struct CommentService: Sendable {
 
     /// Approved counts keyed by the uris exactly as the caller gave them.
     public func counts(site: Site, uris: [String]) async throws -> [String: Int] {
+        let normalized = try Self.countedURIs(uris)
+        let counts = try await store.approvedCounts(siteID: site.id, uris: Array(Set(normalized.values)))
+        return normalized.mapValues { counts[$0] ?? 0 }
+    }
+
+    /// The uris of a counts request, as given → normalised; at most `Limits.countsMax`.
+    public static func countedURIs(_ uris: [String]) throws -> [String: String] {
         if uris.count > Limits.countsMax {
             throw CommentsError.invalidField(field: "uri", message: "at most \(Limits.countsMax) uris per request")
         }
         var normalized: [String: String] = [:]
         for uri in uris { normalized[uri] = try FieldRules.uri(uri) }
-        let counts = try await store.approvedCounts(siteID: site.id, uris: Array(Set(normalized.values)))
-        return normalized.mapValues { counts[$0] ?? 0 }
+        return normalized
     }
 
     /// The stored form of an edit token.

@@ -1,6 +1,12 @@
 /// Everything Margin keeps, behind one protocol so SQLite (the embedded default) and a shared
 /// database can serve the same API. Every implementation must pass `StoreConformance`.
 public protocol CommentStore: Sendable {
+    /// A number that changes whenever anything in the store may have changed, from this process
+    /// or any other, and costs next to nothing to ask: read caches stay valid while it stays
+    /// the same. Nil when the store cannot tell (then nothing may be served from a cache
+    /// without asking the store).
+    func changeStamp() -> Int64?
+
     // MARK: Sites
 
     /// Every site, ordered by id.

@@ -12,6 +12,9 @@ public final class SQLiteStore: CommentStore {
         do {
             writer = try DatabasePool(path: path, configuration: Self.configuration())
             try Self.migrator.migrate(writer)
+            var watching = Configuration()
+            watching.readonly = true
+            watch = try DatabaseQueue(path: path, configuration: watching)
         } catch {
             throw Self.mapped(error)
         }
@@ -21,6 +24,18 @@ public final class SQLiteStore: CommentStore {
     public init() throws {
         writer = try DatabaseQueue(configuration: Self.configuration())
         try Self.migrator.migrate(writer)
+        watch = nil
+    }
+
+    /// A connection of its own that only asks `PRAGMA data_version`: the value changes whenever
+    /// another connection (this store's writer, the CLI, another process) commits.
+    private let watch: DatabaseQueue?
+
+    public func changeStamp() -> Int64? {
+        guard let watch else { return nil }
+        return try? watch.inDatabase { db in
+            try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version"))
+        }
     }
 
     static func configuration() -> Configuration {

@@ -64,23 +64,31 @@ struct CommentsRoutes: Sendable {
     /// `GET /api/v1/comments?site=&uri=[&limit=&after=]`
     @Sendable func thread(_ request: Request, context: MarginRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
-        let site = try await service.requireSite(query["site"].map(String.init))
+        let siteID = query["site"].map(String.init)
         let uri = try FieldRules.uri(query["uri"].map(String.init))
         let limit = try Self.integer(query["limit"].map(String.init), field: "limit", in: 1...ThreadDocument.maxLimit)
         let after = try Self.integer(query["after"].map(String.init), field: "after", in: 1...Int64.max)
-        let key = "\(site.id)\u{0}\(uri)\u{0}\(limit ?? 0)\u{0}\(after ?? 0)"
+        let key = "\(siteID ?? "")\u{0}\(uri)\u{0}\(limit ?? 0)\u{0}\(after ?? 0)"
+        // Asked before anything is read, so an entry is never stamped newer than what it holds.
+        let stamp = service.store.changeStamp()
 
         let entry: ThreadCache.Entry
-        if let thread = try await service.store.thread(siteID: site.id, uri: uri),
-           let cached = cache.lookup(key, version: thread.version) {
-            entry = cached
-        } else if let (thread, comments) = try await service.store.visibleComments(siteID: site.id, uri: uri) {
-            let bytes = try ThreadDocument.encode(siteID: site.id, uri: uri, thread: thread, comments: comments, limit: limit, after: after)
-            entry = cache.store(key, version: thread.version, bytes: bytes)
+        if let fresh = cache.fresh(key, stamp: stamp) {
+            entry = fresh
         } else {
-            if after != nil { throw CommentsError.invalidField(field: "after", message: "is not a top-level comment of this thread") }
-            let bytes = try ThreadDocument.encode(siteID: site.id, uri: uri, thread: nil, comments: [], limit: limit, after: nil)
-            entry = ThreadCache.Entry(version: -1, bytes: bytes, etag: ThreadCache.etag(for: bytes))
+            let site = try await service.requireSite(siteID)
+            if let thread = try await service.store.thread(siteID: site.id, uri: uri),
+               let cached = cache.lookup(key, version: thread.version, stamp: stamp) {
+                entry = cached
+            } else if let (thread, comments) = try await service.store.visibleComments(siteID: site.id, uri: uri) {
+                let bytes = try ThreadDocument.encode(siteID: site.id, uri: uri, thread: thread, comments: comments, limit: limit, after: after)
+                entry = cache.store(key, version: thread.version, bytes: bytes, stamp: stamp)
+            } else {
+                if after != nil { throw CommentsError.invalidField(field: "after", message: "is not a top-level comment of this thread") }
+                let bytes = try ThreadDocument.encode(siteID: site.id, uri: uri, thread: nil, comments: [], limit: limit, after: nil)
+                // No thread yet: valid only while nothing at all changes.
+                entry = cache.store(key, version: -1, bytes: bytes, stamp: stamp)
+            }
         }
         var headers = HTTPFields()
         headers[.eTag] = entry.etag
@@ -88,7 +96,8 @@ struct CommentsRoutes: Sendable {
         if ifNoneMatch(request.headers[.ifNoneMatch], matches: entry.etag) {
             return Response(status: .notModified, headers: headers)
         }
-        return JSONBody.response(entry.bytes, headers: headers)
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: entry.body))
     }
 
     /// `POST /api/v1/comments`: 201 when published, 202 when held or judged spam.

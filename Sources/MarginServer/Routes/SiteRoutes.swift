@@ -9,6 +9,7 @@ struct SiteRoutes: Sendable {
     let formTimestamp: FormTimestamp
     /// The server's own public address, used for feed links when a site has no origin.
     let publicURL: String
+    var countCache = CountCache()
 
     /// The body of `POST /api/v1/counts`.
     struct CountsRequest: JSONRequest {
@@ -80,17 +81,31 @@ struct SiteRoutes: Sendable {
     /// `GET /api/v1/counts?site=&uri=…&uri=…`
     @Sendable func countsByQuery(_ request: Request, context: MarginRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
-        let site = try await service.requireSite(query["site"].map(String.init))
-        let uris = query.getAll("uri").map { String($0) }
-        return try JSONBody.response(encoding: CountsResponse(counts: try await service.counts(site: site, uris: uris)))
+        return try await counts(siteID: query["site"].map(String.init), uris: query.getAll("uri").map { String($0) })
     }
 
     /// `POST /api/v1/counts` with `{"site", "uris": [...]}`.
     @Sendable func countsByBody(_ request: Request, context: MarginRequestContext) async throws -> Response {
         let body = try await JSONBody.decode(CountsRequest.self, from: request)
-        let site = try await service.requireSite(body.site)
         guard let uris = body.uris else { throw CommentsError.invalidField(field: "uris", message: "is required") }
-        return try JSONBody.response(encoding: CountsResponse(counts: try await service.counts(site: site, uris: uris)))
+        return try await counts(siteID: body.site, uris: uris)
+    }
+
+    /// Counts from memory while nothing was written anywhere since they were read.
+    func counts(siteID: String?, uris: [String]) async throws -> Response {
+        let normalized = try CommentService.countedURIs(uris)
+        let wanted = Set(normalized.values)
+        let stamp = service.store.changeStamp()
+        let counts: [String: Int]
+        if let siteID, let known = countCache.counts(siteID: siteID, uris: wanted, stamp: stamp) {
+            counts = known
+        } else {
+            let site = try await service.requireSite(siteID)
+            let stored = try await service.store.approvedCounts(siteID: site.id, uris: Array(wanted))
+            counts = Dictionary(uniqueKeysWithValues: wanted.map { ($0, stored[$0] ?? 0) })
+            countCache.remember(siteID: site.id, counts: counts, stamp: stamp)
+        }
+        return try JSONBody.response(encoding: CountsResponse(counts: normalized.mapValues { counts[$0] ?? 0 }))
     }
 
     /// `POST /api/v1/preview` with `{"text"}`: the HTML the comment would be stored with.
