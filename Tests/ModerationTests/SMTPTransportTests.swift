@@ -510,7 +510,9 @@ final class ScriptedSMTPServer: @unchecked Sendable {
     /// Listens on a free port and plays `script` to the first connection.
     init(_ script: [Step]) throws {
         (listener, port) = try listenOnLoopback()
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        // Generous: when the whole suite runs in parallel on a busy machine, the client may only
+        // connect many seconds after the server is made.
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
         _ = setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let listener = self.listener
         Thread.detachNewThread { [self] in
@@ -523,9 +525,9 @@ final class ScriptedSMTPServer: @unchecked Sendable {
     /// What went off script, if anything.
     var scriptFailure: String? { lock.withLock { failure } }
 
-    /// Waits (at most 10 s) until the script ran to its end or broke off.
+    /// Waits (at most 60 s) until the script ran to its end or broke off.
     func waitUntilDone() async throws {
-        for _ in 0..<200 {
+        for _ in 0..<1200 {
             if lock.withLock({ done }) { return }
             try await Task.sleep(for: .milliseconds(50))
         }
