@@ -58,6 +58,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // Compiled in by scripts/embed-assets (EmbedAssets.swift), not shipped beside the binary.
+            exclude: ["Embed/embed.js", "Embed/embed.css", "Embed/demo.css"],
             swiftSettings: strict
         ),
         .executableTarget(
