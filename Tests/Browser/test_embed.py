@@ -811,3 +811,17 @@ def test_sort_toggle(driver, margin, demo):
     newest.click()
     assert newest.get_attribute("aria-pressed") == "true"
     assert top_ids() == sorted(oldest, reverse=True)
+
+
+# ---- size budget ---------------------------------------------------------------------------
+
+def test_widget_fits_the_size_budget(margin):
+    """Script and styles, as the server sends them, at most 12 KB gzipped together."""
+    import gzip
+
+    served = b""
+    for path in ("/embed.js", "/embed.css"):
+        with urllib.request.urlopen(margin.base + path, timeout=10) as response:
+            assert response.status == 200
+            served += response.read()
+    assert len(gzip.compress(served, compresslevel=9)) <= 12 * 1024
