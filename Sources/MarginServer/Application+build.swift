@@ -94,7 +94,7 @@ public func buildApplication(
 
     let router = Router(context: MarginRequestContext.self)
     router.add(middleware: ErrorMiddleware())
-    router.add(middleware: SiteCORSMiddleware(sites: SiteDirectory(store: store)))
+    router.add(middleware: SiteCORSMiddleware(sites: SiteDirectory(sites: service.sites)))
     CommentsRoutes(
         service: service, cache: ThreadCache(), limiter: RateLimiter(clock: clock), defaultRateLimit: configuration.rateLimit
     ).register(on: router)

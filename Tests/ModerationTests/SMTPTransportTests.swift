@@ -295,9 +295,15 @@ private let sendFlags: Int32 = 0
         ])
         defer { server.close() }
 
-        try await SMTPTransport(configuration: SMTPConfiguration(
-            host: "127.0.0.1", port: server.port, heloName: "margin.test", timeoutSeconds: 10))
-            .send(Self.awkwardMessage())
+        do {
+            try await SMTPTransport(configuration: SMTPConfiguration(
+                host: "127.0.0.1", port: server.port, heloName: "margin.test", timeoutSeconds: 30))
+                .send(Self.awkwardMessage())
+        } catch {
+            // Say what the server saw, too: a failure here is otherwise hard to read.
+            Issue.record("\(error); server: \(server.scriptFailure ?? "on script"), received \(server.received)")
+            return
+        }
 
         try await server.waitUntilDone()
         #expect(server.scriptFailure == nil)
@@ -323,7 +329,8 @@ private let sendFlags: Int32 = 0
                 .send(Self.awkwardMessage())
         }
         #expect(error?.isPermanent == false)
-        #expect(error?.description.contains("after its STARTTLS reply") == true, "\(String(describing: error))")
+        #expect(error?.description.contains("after its STARTTLS reply") == true,
+                "\(String(describing: error)); server: \(server.scriptFailure ?? "on script"), received \(server.received)")
     }
 
     @Test func serverClosingWithA421IsTransient() async throws {
@@ -545,7 +552,7 @@ final class ScriptedSMTPServer: @unchecked Sendable {
         let connection = accept(listener, nil, nil)
         guard connection >= 0 else { return record(failure: "no connection") }
         defer { _ = systemClose(connection) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
         _ = setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var pending: [UInt8] = []
         func readLine() -> String? {

@@ -78,12 +78,15 @@ public struct CommentService: Sendable {
     public let editWindowMillis: Int64
     /// Makes the builder of the notification mails a stored comment causes (queued with it).
     public let mail: (@Sendable () async throws -> MailBuilder)?
+    /// The sites, kept in memory until anything changes.
+    public let sites: SiteCache
 
     public init(store: any CommentStore, screening: any Screening = ModeScreening(), clock: any MarginClock = SystemClock(),
                 random: any RandomSource = SystemRandom(), editWindowMillis: Int64 = 15 * 60 * 1000,
                 mail: (@Sendable () async throws -> MailBuilder)? = nil) {
         self.mail = mail
         self.store = store
+        self.sites = SiteCache(store: store)
         self.screening = screening
         self.clock = clock
         self.random = random
@@ -93,7 +96,7 @@ public struct CommentService: Sendable {
     /// The site, or `siteNotFound`.
     public func requireSite(_ id: String?) async throws -> Site {
         guard let id, !id.isEmpty else { throw CommentsError.invalidField(field: "site", message: "is required") }
-        guard let site = try await store.site(id: id) else { throw CommentsError.siteNotFound(id) }
+        guard let site = try await sites.site(id: id) else { throw CommentsError.siteNotFound(id) }
         return site
     }
 
@@ -142,7 +145,7 @@ public struct CommentService: Sendable {
     public func edit(commentID: Int64, token: String?, input: EditInput) async throws -> PostedComment {
         var comment = try await authorize(commentID: commentID, token: token)
         guard let thread = try await store.thread(id: comment.threadID),
-              let site = try await store.site(id: thread.siteID)
+              let site = try await sites.site(id: thread.siteID)
         else { throw CommentsError.commentNotFound(commentID) }
         if let text = input.text {
             comment.body = try FieldRules.text(text)

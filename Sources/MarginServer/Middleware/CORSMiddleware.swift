@@ -42,11 +42,11 @@ struct SiteCORSMiddleware: RouterMiddleware {
     }
 }
 
-/// Sites looked up for origin checks.
+/// Sites looked up for origin checks (from memory while nothing changed).
 struct SiteDirectory: Sendable {
-    let store: any CommentStore
+    let sites: SiteCache
 
     func anySiteAllows(origin: String) async throws -> Bool {
-        try await store.sites().contains { $0.allows(origin: origin) }
+        try await sites.all().values.contains { $0.allows(origin: origin) }
     }
 }

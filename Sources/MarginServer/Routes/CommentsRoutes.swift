@@ -228,7 +228,7 @@ struct CommentsRoutes: Sendable {
         guard request.headers[.origin] != nil else { return }
         guard let comment = try await service.store.comment(id: commentID),
               let thread = try await service.store.thread(id: comment.threadID),
-              let site = try await service.store.site(id: thread.siteID)
+              let site = try await service.sites.site(id: thread.siteID)
         else { throw CommentsError.commentNotFound(commentID) }
         try Self.checkOrigin(request, site: site)
     }
