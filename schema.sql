@@ -45,7 +45,7 @@ CREATE TABLE comments (
     notify INTEGER NOT NULL DEFAULT 0,
     edit_key_hash TEXT,
     origin TEXT
-, trained_as TEXT CHECK (trained_as IN ('spam', 'ham')));
+, trained_as TEXT CHECK (trained_as IN ('spam', 'ham')), body_digest INTEGER);
 
 CREATE INDEX comments_by_thread ON comments (thread_id, created_at, id);
 
@@ -97,8 +97,6 @@ CREATE TRIGGER threads_bump_on_update AFTER UPDATE OF title, locked ON threads B
 END;
 
 CREATE INDEX comments_by_site_time ON comments (site_id, created_at);
-
-CREATE INDEX comments_by_email ON comments (email) WHERE email IS NOT NULL;
 
 CREATE TABLE moderation_log (
     id INTEGER PRIMARY KEY,
@@ -165,5 +163,11 @@ CREATE TABLE admin_tokens (
     last_used_at INTEGER,
     revoked_at INTEGER
 );
+
+CREATE INDEX comments_by_email ON comments (email COLLATE NOCASE) WHERE email IS NOT NULL;
+
+CREATE INDEX comments_by_author ON comments (site_id, author, ip) WHERE author IS NOT NULL;
+
+CREATE INDEX comments_by_body ON comments (site_id, body_digest, created_at) WHERE body_digest IS NOT NULL;
 
 INSERT INTO spam_totals (id) VALUES (1);

@@ -50,3 +50,24 @@ import Testing
         #expect(busyTimeout ?? 0 >= 5000)
     }
 }
+
+/// The spam filter's questions about a new comment are answered through indexes, never by
+/// reading every comment of the site.
+@Suite struct SpamFactQueryPlanTests {
+    @Test func spamFactsUseIndexes() async throws {
+        let store = try SQLiteStore()
+        let plans = try await store.writer.read { db -> [String] in
+            let queries = [
+                "SELECT COUNT(*) FROM comments WHERE email = 'a@b.c' COLLATE NOCASE AND status = 'approved' AND site_id = 's' AND id != 0",
+                "SELECT COUNT(*) FROM comments WHERE site_id = 's' AND author = 'x' AND ip = 'y' AND status = 'approved' AND id != 0",
+                "SELECT COUNT(*) FROM comments WHERE site_id = 's' AND body_digest = 1 AND created_at >= 5 AND body = 'x' AND id != 0",
+            ]
+            return try queries.map { sql in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String }.joined(separator: " ")
+            }
+        }
+        #expect(plans[0].contains("comments_by_email"), "\(plans[0])")
+        #expect(plans[1].contains("comments_by_author"), "\(plans[1])")
+        #expect(plans[2].contains("comments_by_body"), "\(plans[2])")
+    }
+}

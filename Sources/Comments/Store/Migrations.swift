@@ -6,6 +6,7 @@ public enum Migrations {
         ("v1-core", v1Core),
         ("v2-moderation", v2Moderation),
         ("v3-admin-tokens", v3AdminTokens),
+        ("v4-spam-fact-indexes", v4SpamFactIndexes),
     ]
 
     static let v1Core = """
@@ -166,5 +167,18 @@ public enum Migrations {
         last_used_at INTEGER,
         revoked_at INTEGER
     );
+    """
+
+    /// The spam filter's questions about a new comment (the author's approved history, the same
+    /// text in the last day) read every comment of the site before this: the email index was
+    /// case-sensitive while every lookup is not, names had no index, and the text was compared
+    /// row by row. Rows stored before this have no digest; they are older than the one-day window
+    /// within days of upgrading.
+    static let v4SpamFactIndexes = """
+    DROP INDEX comments_by_email;
+    CREATE INDEX comments_by_email ON comments (email COLLATE NOCASE) WHERE email IS NOT NULL;
+    CREATE INDEX comments_by_author ON comments (site_id, author, ip) WHERE author IS NOT NULL;
+    ALTER TABLE comments ADD COLUMN body_digest INTEGER;
+    CREATE INDEX comments_by_body ON comments (site_id, body_digest, created_at) WHERE body_digest IS NOT NULL;
     """
 }

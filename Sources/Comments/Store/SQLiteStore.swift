@@ -229,20 +229,26 @@ public final class SQLiteStore: CommentStore {
         }
     }
 
+    /// What `comments.body_digest` holds: 64 bits of the text's SHA-256, to find the same text
+    /// through an index.
+    static func digest(_ body: String) -> Int64 {
+        Int64(bitPattern: Digest(body).value)
+    }
+
     static func insertComment(_ comment: Comment, siteID: String, _ db: Database) throws -> Int64 {
         try db.execute(
             sql: """
             INSERT INTO comments (site_id, thread_id, parent_id, status, author, email, website, body, html,
                 created_at, edited_at, ip, user_agent, spam_score, spam_reasons, likes, dislikes, notify,
-                edit_key_hash, origin)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                edit_key_hash, origin, body_digest)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             arguments: [
                 siteID, comment.threadID, comment.parentID, comment.status.rawValue, comment.author,
                 comment.email, comment.website, comment.body, comment.html, comment.createdAt,
                 comment.editedAt, comment.ip, comment.userAgent, comment.spamScore,
                 JSONText.encode(comment.spamReasons), comment.likes, comment.dislikes, comment.notify,
-                comment.editKeyHash, comment.origin,
+                comment.editKeyHash, comment.origin, Self.digest(comment.body),
             ])
         return db.lastInsertedRowID
     }
@@ -260,12 +266,12 @@ public final class SQLiteStore: CommentStore {
             try db.execute(
                 sql: """
                 UPDATE comments SET body = ?, html = ?, author = ?, website = ?, edited_at = ?, status = ?,
-                    spam_score = ?, spam_reasons = ?
+                    spam_score = ?, spam_reasons = ?, body_digest = ?
                 WHERE id = ?
                 """,
                 arguments: [comment.body, comment.html, comment.author, comment.website, comment.editedAt,
                             comment.status.rawValue, comment.spamScore, JSONText.encode(comment.spamReasons),
-                            comment.id])
+                            Self.digest(comment.body), comment.id])
             guard db.changesCount > 0,
                   let row = try Row.fetchOne(db, sql: "SELECT * FROM comments WHERE id = ?", arguments: [comment.id]),
                   let thread = try Row.fetchOne(db, sql: "SELECT * FROM threads WHERE id = ?", arguments: [comment.threadID])
@@ -294,7 +300,7 @@ public final class SQLiteStore: CommentStore {
             try db.execute(
                 sql: """
                 UPDATE comments SET status = 'deleted', body = '', html = '', author = NULL, email = NULL,
-                    website = NULL, ip = NULL, user_agent = NULL, notify = 0, edit_key_hash = NULL
+                    website = NULL, ip = NULL, user_agent = NULL, notify = 0, edit_key_hash = NULL, body_digest = NULL
                 WHERE id = ?
                 """,
                 arguments: [commentID])
@@ -497,14 +503,17 @@ public final class SQLiteStore: CommentStore {
                     arguments: [email, siteID, excluding ?? 0]) ?? 0
             } else if let author, let ip {
                 approved = try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM comments WHERE author = ? AND ip = ? AND status = 'approved' AND site_id = ? AND id != ?",
-                    arguments: [author, ip, siteID, excluding ?? 0]) ?? 0
+                    db, sql: "SELECT COUNT(*) FROM comments WHERE site_id = ? AND author = ? AND ip = ? AND status = 'approved' AND id != ?",
+                    arguments: [siteID, author, ip, excluding ?? 0]) ?? 0
             } else {
                 approved = 0
             }
             let duplicates = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM comments WHERE site_id = ? AND created_at >= ? AND body = ? AND id != ?",
-                arguments: [siteID, since, body, excluding ?? 0]) ?? 0
+                db, sql: """
+                SELECT COUNT(*) FROM comments
+                WHERE site_id = ? AND body_digest = ? AND created_at >= ? AND body = ? AND id != ?
+                """,
+                arguments: [siteID, Self.digest(body), since, body, excluding ?? 0]) ?? 0
             return StoredFacts(approvedBefore: approved, duplicates: duplicates)
         }
     }

@@ -84,7 +84,7 @@ extension SQLiteStore {
                 if try Self.hasReplies(db, id) {
                     try db.execute(sql: """
                         UPDATE comments SET status = 'deleted', body = '', html = '', author = NULL, email = NULL, website = NULL,
-                            ip = NULL, user_agent = NULL, notify = 0, edit_key_hash = NULL WHERE id = ?
+                            ip = NULL, user_agent = NULL, notify = 0, edit_key_hash = NULL, body_digest = NULL WHERE id = ?
                         """, arguments: [id])
                 } else {
                     _ = try Self.deleteComment(db, id)
