@@ -162,8 +162,9 @@ public final class SQLiteStore: CommentStore {
     }
 
     private static func fetchThread(_ db: Database, siteID: String, uri: String) throws -> CommentThread? {
+        // Cached statements on the hot paths: compiling SQL costs more than running it.
         try Row.fetchOne(
-            db, sql: "SELECT * FROM threads WHERE site_id = ? AND uri = ?", arguments: [siteID, uri]
+            db.cachedStatement(sql: "SELECT * FROM threads WHERE site_id = ? AND uri = ?"), arguments: [siteID, uri]
         ).map(CommentThread.init(row:))
     }
 
@@ -206,7 +207,7 @@ public final class SQLiteStore: CommentStore {
             if thread.locked { throw CommentsError.threadLocked }
             if let parentID = new.comment.parentID {
                 let parent = try Row.fetchOne(
-                    db, sql: "SELECT thread_id, status FROM comments WHERE id = ?", arguments: [parentID])
+                    db.cachedStatement(sql: "SELECT thread_id, status FROM comments WHERE id = ?"), arguments: [parentID])
                 guard let parent, parent["thread_id"] as Int64 == thread.id,
                       parent["status"] as String == CommentStatus.approved.rawValue
                 else {
@@ -217,7 +218,7 @@ public final class SQLiteStore: CommentStore {
             var comment = new.comment
             comment.threadID = thread.id
             comment.id = try Self.insertComment(comment, siteID: new.siteID, db)
-            let version = try Int64.fetchOne(db, sql: "SELECT version FROM threads WHERE id = ?", arguments: [thread.id])
+            let version = try Int64.fetchOne(db.cachedStatement(sql: "SELECT version FROM threads WHERE id = ?"), arguments: [thread.id])
             thread.version = version ?? thread.version
             if comment.status == .pending || comment.status == .spam {
                 try Self.log(db, ModerationLogEntry(
@@ -236,13 +237,14 @@ public final class SQLiteStore: CommentStore {
     }
 
     static func insertComment(_ comment: Comment, siteID: String, _ db: Database) throws -> Int64 {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
             INSERT INTO comments (site_id, thread_id, parent_id, status, author, email, website, body, html,
                 created_at, edited_at, ip, user_agent, spam_score, spam_reasons, likes, dislikes, notify,
                 edit_key_hash, origin, body_digest)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
+            """
+        ).execute(
             arguments: [
                 siteID, comment.threadID, comment.parentID, comment.status.rawValue, comment.author,
                 comment.email, comment.website, comment.body, comment.html, comment.createdAt,
@@ -499,20 +501,20 @@ public final class SQLiteStore: CommentStore {
             let approved: Int
             if let email {
                 approved = try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM comments WHERE email = ? COLLATE NOCASE AND status = 'approved' AND site_id = ? AND id != ?",
+                    db.cachedStatement(sql: "SELECT COUNT(*) FROM comments WHERE email = ? COLLATE NOCASE AND status = 'approved' AND site_id = ? AND id != ?"),
                     arguments: [email, siteID, excluding ?? 0]) ?? 0
             } else if let author, let ip {
                 approved = try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM comments WHERE site_id = ? AND author = ? AND ip = ? AND status = 'approved' AND id != ?",
+                    db.cachedStatement(sql: "SELECT COUNT(*) FROM comments WHERE site_id = ? AND author = ? AND ip = ? AND status = 'approved' AND id != ?"),
                     arguments: [siteID, author, ip, excluding ?? 0]) ?? 0
             } else {
                 approved = 0
             }
             let duplicates = try Int.fetchOne(
-                db, sql: """
+                db.cachedStatement(sql: """
                 SELECT COUNT(*) FROM comments
                 WHERE site_id = ? AND body_digest = ? AND created_at >= ? AND body = ? AND id != ?
-                """,
+                """),
                 arguments: [siteID, Self.digest(body), since, body, excluding ?? 0]) ?? 0
             return StoredFacts(approvedBefore: approved, duplicates: duplicates)
         }
@@ -522,7 +524,7 @@ public final class SQLiteStore: CommentStore {
 
     public func blocklist() async throws -> [BlockEntry] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM blocklist ORDER BY kind, value").map { row in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM blocklist ORDER BY kind, value")).map { row in
                 BlockEntry(kind: BlockKind(rawValue: row["kind"]) ?? .word, value: row["value"], reason: row["reason"], createdAt: row["created_at"])
             }
         }
@@ -557,7 +559,7 @@ public final class SQLiteStore: CommentStore {
                     tokens[feature] = (row["spam_count"], row["ham_count"])
                 }
             }
-            let totals = try Row.fetchOne(db, sql: "SELECT spam_documents, ham_documents FROM spam_totals WHERE id = 1")
+            let totals = try Row.fetchOne(db.cachedStatement(sql: "SELECT spam_documents, ham_documents FROM spam_totals WHERE id = 1"))
             return ClassifierCounts(tokens: tokens, spamDocuments: totals?["spam_documents"] ?? 0, hamDocuments: totals?["ham_documents"] ?? 0)
         }
     }
