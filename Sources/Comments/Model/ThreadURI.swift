@@ -10,6 +10,13 @@ public enum ThreadURI {
     /// percent-escapes of unreserved characters are decoded, other escapes are upper-cased, and
     /// every byte that may not stand bare in a path is escaped. A trailing slash is kept as given.
     public static func normalize(_ raw: String) -> String? {
+        // Most addresses a widget sends are canonical already: say so without rebuilding them.
+        if isCanonical(raw) { return raw }
+        return rebuild(raw)
+    }
+
+    /// `normalize` the long way, for any input.
+    static func rebuild(_ raw: String) -> String? {
         var text = Substring(raw.trimmingASCIIWhitespace())
         if let schemeEnd = schemeSeparatorRange(text) {
             text = text[schemeEnd...]
@@ -23,6 +30,20 @@ public enum ThreadURI {
         let path = removeDotSegments(String(decoding: bytes, as: UTF8.self))
         guard path.utf8.count <= maxLength else { return nil }
         return path
+    }
+
+    /// Whether `raw` is a path that `normalize` would return unchanged: it starts with one `/`,
+    /// holds only bytes that may stand bare (so no escapes, query, fragment or white space) and
+    /// has no dot segment (every one would follow a `/`).
+    static func isCanonical(_ raw: String) -> Bool {
+        let bytes = raw.utf8
+        guard bytes.count <= maxLength, bytes.first == UInt8(ascii: "/"), !raw.hasPrefix("//") else { return false }
+        var previous: UInt8 = 0
+        for byte in bytes {
+            guard isAllowedBare(byte), !(previous == UInt8(ascii: "/") && byte == UInt8(ascii: ".")) else { return false }
+            previous = byte
+        }
+        return true
     }
 
     private static func schemeSeparatorRange(_ text: Substring) -> Substring.Index? {
