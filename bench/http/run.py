@@ -355,11 +355,29 @@ def seed(server, threads, workers=8):
 
 # --- servers ---------------------------------------------------------------------------------
 
-class Margin:
-    name = "margin"
+class Server:
+    """What every server under test shares: it runs as one process tree on a free port."""
+    name = "server"
 
     def __init__(self, work):
         self.work, self.proc = work, None
+
+    def stop(self):
+        stop(self.proc)
+        self.proc = None
+
+    @property
+    def base(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def post(self, uri, title, text, author, parent=None):
+        """Posts one comment through the server's own API (see `post_request`)."""
+        method, path, body = self.post_request(uri, title, text, author, parent)
+        return http(method, self.base + path, body)
+
+
+class Margin(Server):
+    name = "margin"
 
     def start(self, db):
         self.db = db
@@ -369,14 +387,6 @@ class Margin:
                 "--rate-limit", "off", "--log-level", "warning"]
         self.proc = spawn(argv, self.log, cwd=self.work)
         return wait_ready(f"{self.base}/healthz", self.proc, self.log)
-
-    def stop(self):
-        stop(self.proc)
-        self.proc = None
-
-    @property
-    def base(self):
-        return f"http://127.0.0.1:{self.port}"
 
     def thread_path(self, uri):
         return f"/api/v1/comments?site=default&uri={quote(uri, safe='/')}"
@@ -390,16 +400,9 @@ class Margin:
             body["parent"] = parent
         return "POST", "/api/v1/comments", body
 
-    def post(self, uri, title, text, author, parent=None):
-        method, path, body = self.post_request(uri, title, text, author, parent)
-        return http(method, self.base + path, body)
 
-
-class Isso:
+class Isso(Server):
     name = "isso"
-
-    def __init__(self, work):
-        self.work, self.proc = work, None
 
     def start(self, db):
         self.db = db
@@ -431,14 +434,6 @@ enabled = false
         self.proc = spawn(argv, self.log, env=env, cwd=self.work)
         return wait_ready(f"{self.base}/config", self.proc, self.log)
 
-    def stop(self):
-        stop(self.proc)
-        self.proc = None
-
-    @property
-    def base(self):
-        return f"http://127.0.0.1:{self.port}"
-
     def thread_path(self, uri):
         return f"/?uri={quote(uri, safe='/')}"
 
@@ -451,12 +446,8 @@ enabled = false
             body["parent"] = parent
         return "POST", f"/new?uri={quote(uri, safe='/')}", body
 
-    def post(self, uri, title, text, author, parent=None):
-        method, path, body = self.post_request(uri, title, text, author, parent)
-        return http(method, self.base + path, body)
 
-
-class Nginx:
+class Nginx(Server):
     """nginx serving one file for every path: Margin's own answer for /big/, byte for byte."""
     name = "nginx"
 
@@ -502,14 +493,6 @@ http {{
                 "-e", str(root / "logs" / "error.log")]
         self.proc = spawn(argv, self.log, cwd=root)
         return wait_ready(f"{self.base}/", self.proc, self.log)
-
-    def stop(self):
-        stop(self.proc)
-        self.proc = None
-
-    @property
-    def base(self):
-        return f"http://127.0.0.1:{self.port}"
 
     def thread_path(self, uri):
         return Margin.thread_path(None, uri)
