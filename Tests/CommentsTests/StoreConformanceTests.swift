@@ -241,4 +241,37 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
             try await store.ping()
         }
     }
+
+    /// What the spam rules learn about a comment: history by email (any case) or by name and
+    /// network, the same text within the window, the blocklist and the classifier counts, in one
+    /// read that agrees with the separate questions.
+    @Test(arguments: StoreKind.allCases)
+    func screeningFactsAnswerWhatTheSpamRulesAsk(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await insert(store, "same words", at: 1000)
+            try await insert(store, "same words", at: 5000)
+            try await insert(store, "other words", status: .pending, at: 6000)
+            try await store.addBlock(BlockEntry(kind: .word, value: "casino", reason: nil, createdAt: 1))
+            try await store.train(features: ["w:casino"], asSpam: true)
+            let byEmail = try await store.screeningFacts(
+                siteID: "blog", email: "ADA@Example.org", author: "Ada", ip: "203.0.113.0", body: "same words",
+                since: 2000, excluding: nil, features: ["w:casino", "w:same"])
+            #expect(byEmail.stored == StoredFacts(approvedBefore: 2, duplicates: 1))
+            #expect(byEmail.blocklist.map(\.value) == ["casino"])
+            #expect(byEmail.classifier.spamDocuments == 1)
+            #expect(byEmail.classifier.tokens["w:casino"]?.spam == 1)
+            #expect(byEmail.stored == (try await store.spamFacts(
+                siteID: "blog", email: "ADA@Example.org", author: "Ada", ip: "203.0.113.0", body: "same words", since: 2000, excluding: nil)))
+            #expect(byEmail.blocklist == (try await store.blocklist()))
+            #expect(byEmail.classifier == (try await store.classifierCounts(features: ["w:casino", "w:same"])))
+            let byName = try await store.screeningFacts(
+                siteID: "blog", email: nil, author: "Ada", ip: "203.0.113.0", body: "new words",
+                since: 0, excluding: nil, features: [])
+            #expect(byName.stored == StoredFacts(approvedBefore: 2, duplicates: 0))
+            let elsewhere = try await store.screeningFacts(
+                siteID: "blog", email: nil, author: "Ada", ip: "198.51.100.0", body: "same words",
+                since: 0, excluding: nil, features: [])
+            #expect(elsewhere.stored == StoredFacts(approvedBefore: 0, duplicates: 2))
+        }
+    }
 }

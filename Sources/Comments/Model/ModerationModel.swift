@@ -161,6 +161,19 @@ public struct StoredFacts: Sendable, Equatable {
     }
 }
 
+/// Everything the spam rules ask the store about one comment.
+public struct ScreeningFacts: Sendable, Equatable {
+    public var stored: StoredFacts
+    public var blocklist: [BlockEntry]
+    public var classifier: ClassifierCounts
+
+    public init(stored: StoredFacts, blocklist: [BlockEntry], classifier: ClassifierCounts) {
+        self.stored = stored
+        self.blocklist = blocklist
+        self.classifier = classifier
+    }
+}
+
 /// The learned classifier's counts for some features.
 public struct ClassifierCounts: Sendable, Equatable {
     public var tokens: [String: (spam: Int, ham: Int)]

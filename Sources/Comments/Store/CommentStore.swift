@@ -72,6 +72,10 @@ public protocol CommentStore: Sendable {
     func moderationLog(commentID: Int64?, limit: Int) async throws -> [ModerationLogEntry]
     /// Facts for the spam rules: the author's approved history and duplicates of `body` since `since`.
     func spamFacts(siteID: String, email: String?, author: String?, ip: String?, body: String, since: Int64, excluding: Int64?) async throws -> StoredFacts
+    /// `spamFacts`, `blocklist` and `classifierCounts` for one comment, read at one moment.
+    func screeningFacts(
+        siteID: String, email: String?, author: String?, ip: String?, body: String, since: Int64, excluding: Int64?, features: [String]
+    ) async throws -> ScreeningFacts
 
     // MARK: Blocklist
 

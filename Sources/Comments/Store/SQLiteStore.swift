@@ -498,35 +498,53 @@ public final class SQLiteStore: CommentStore {
 
     public func spamFacts(siteID: String, email: String?, author: String?, ip: String?, body: String, since: Int64, excluding: Int64?) async throws -> StoredFacts {
         try await read { db in
-            let approved: Int
-            if let email {
-                approved = try Int.fetchOne(
-                    db.cachedStatement(sql: "SELECT COUNT(*) FROM comments WHERE email = ? COLLATE NOCASE AND status = 'approved' AND site_id = ? AND id != ?"),
-                    arguments: [email, siteID, excluding ?? 0]) ?? 0
-            } else if let author, let ip {
-                approved = try Int.fetchOne(
-                    db.cachedStatement(sql: "SELECT COUNT(*) FROM comments WHERE site_id = ? AND author = ? AND ip = ? AND status = 'approved' AND id != ?"),
-                    arguments: [siteID, author, ip, excluding ?? 0]) ?? 0
-            } else {
-                approved = 0
-            }
-            let duplicates = try Int.fetchOne(
-                db.cachedStatement(sql: """
-                SELECT COUNT(*) FROM comments
-                WHERE site_id = ? AND body_digest = ? AND created_at >= ? AND body = ? AND id != ?
-                """),
-                arguments: [siteID, Self.digest(body), since, body, excluding ?? 0]) ?? 0
-            return StoredFacts(approvedBefore: approved, duplicates: duplicates)
+            try Self.storedFacts(db, siteID: siteID, email: email, author: author, ip: ip, body: body, since: since, excluding: excluding)
         }
+    }
+
+    public func screeningFacts(
+        siteID: String, email: String?, author: String?, ip: String?, body: String, since: Int64, excluding: Int64?, features: [String]
+    ) async throws -> ScreeningFacts {
+        // One read transaction: each costs file-lock system calls, and a POST used to make three here.
+        try await read { db in
+            ScreeningFacts(
+                stored: try Self.storedFacts(db, siteID: siteID, email: email, author: author, ip: ip, body: body, since: since, excluding: excluding),
+                blocklist: try Self.blocklist(db),
+                classifier: try Self.classifierCounts(db, features: features))
+        }
+    }
+
+    static func storedFacts(_ db: Database, siteID: String, email: String?, author: String?, ip: String?, body: String, since: Int64, excluding: Int64?) throws -> StoredFacts {
+        let approved: Int
+        if let email {
+            approved = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT COUNT(*) FROM comments WHERE email = ? COLLATE NOCASE AND status = 'approved' AND site_id = ? AND id != ?"),
+                arguments: [email, siteID, excluding ?? 0]) ?? 0
+        } else if let author, let ip {
+            approved = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT COUNT(*) FROM comments WHERE site_id = ? AND author = ? AND ip = ? AND status = 'approved' AND id != ?"),
+                arguments: [siteID, author, ip, excluding ?? 0]) ?? 0
+        } else {
+            approved = 0
+        }
+        let duplicates = try Int.fetchOne(
+            db.cachedStatement(sql: """
+            SELECT COUNT(*) FROM comments
+            WHERE site_id = ? AND body_digest = ? AND created_at >= ? AND body = ? AND id != ?
+            """),
+            arguments: [siteID, Self.digest(body), since, body, excluding ?? 0]) ?? 0
+        return StoredFacts(approvedBefore: approved, duplicates: duplicates)
     }
 
     // MARK: Blocklist
 
     public func blocklist() async throws -> [BlockEntry] {
-        try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM blocklist ORDER BY kind, value")).map { row in
-                BlockEntry(kind: BlockKind(rawValue: row["kind"]) ?? .word, value: row["value"], reason: row["reason"], createdAt: row["created_at"])
-            }
+        try await read { db in try Self.blocklist(db) }
+    }
+
+    static func blocklist(_ db: Database) throws -> [BlockEntry] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM blocklist ORDER BY kind, value")).map { row in
+            BlockEntry(kind: BlockKind(rawValue: row["kind"]) ?? .word, value: row["value"], reason: row["reason"], createdAt: row["created_at"])
         }
     }
 
@@ -551,17 +569,19 @@ public final class SQLiteStore: CommentStore {
     // MARK: Learned classifier
 
     public func classifierCounts(features: [String]) async throws -> ClassifierCounts {
-        try await read { db in
-            var tokens: [String: (spam: Int, ham: Int)] = [:]
-            let statement = try db.cachedStatement(sql: "SELECT spam_count, ham_count FROM spam_tokens WHERE token = ?")
-            for feature in Set(features) {
-                if let row = try Row.fetchOne(statement, arguments: [feature]) {
-                    tokens[feature] = (row["spam_count"], row["ham_count"])
-                }
+        try await read { db in try Self.classifierCounts(db, features: features) }
+    }
+
+    static func classifierCounts(_ db: Database, features: [String]) throws -> ClassifierCounts {
+        var tokens: [String: (spam: Int, ham: Int)] = [:]
+        let statement = try db.cachedStatement(sql: "SELECT spam_count, ham_count FROM spam_tokens WHERE token = ?")
+        for feature in Set(features) {
+            if let row = try Row.fetchOne(statement, arguments: [feature]) {
+                tokens[feature] = (row["spam_count"], row["ham_count"])
             }
-            let totals = try Row.fetchOne(db.cachedStatement(sql: "SELECT spam_documents, ham_documents FROM spam_totals WHERE id = 1"))
-            return ClassifierCounts(tokens: tokens, spamDocuments: totals?["spam_documents"] ?? 0, hamDocuments: totals?["ham_documents"] ?? 0)
         }
+        let totals = try Row.fetchOne(db.cachedStatement(sql: "SELECT spam_documents, ham_documents FROM spam_totals WHERE id = 1"))
+        return ClassifierCounts(tokens: tokens, spamDocuments: totals?["spam_documents"] ?? 0, hamDocuments: totals?["ham_documents"] ?? 0)
     }
 
     public func train(features: [String], asSpam: Bool) async throws {

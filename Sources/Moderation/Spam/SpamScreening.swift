@@ -28,12 +28,11 @@ public struct SpamScreening: Screening {
         let now = clock.nowMillis()
         let textHosts = SpamFactFinder.linkHosts(text: comment.body, website: nil)
         let hosts = SpamFactFinder.linkHosts(text: comment.body, website: comment.website)
-        let blocklist = try await store.blocklist()
-        let stored = try await store.spamFacts(
-            siteID: draft.site.id, email: comment.email, author: comment.author, ip: comment.ip, body: comment.body,
-            since: now - 86_400_000, excluding: draft.isEdit ? comment.id : nil)
         let features = SpamClassifier.features(comment.body)
-        let counts = try await store.classifierCounts(features: features)
+        let facts = try await store.screeningFacts(
+            siteID: draft.site.id, email: comment.email, author: comment.author, ip: comment.ip, body: comment.body,
+            since: now - 86_400_000, excluding: draft.isEdit ? comment.id : nil, features: features)
+        let blocklist = facts.blocklist, stored = facts.stored, counts = facts.classifier
         let trained = counts.spamDocuments > 0 && counts.hamDocuments > 0
         let probability = trained
             ? SpamClassifier.probability(
