@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -31,8 +30,7 @@ struct PageRoutes: Sendable {
         init(_ text: String, contentType: String) {
             body = ByteBuffer(string: text)
             self.contentType = contentType
-            let digest = SHA256.hash(data: Array(text.utf8))
-            etag = "\"" + digest.prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
+            etag = ThreadCache.etag(for: Array(text.utf8))
         }
 
         func response(to request: Request) -> Response {
@@ -44,9 +42,7 @@ struct PageRoutes: Sendable {
                 // Blogs on other origins load it with <script src> and <link>.
                 HTTPField.Name("Cross-Origin-Resource-Policy")!: "cross-origin",
             ]
-            let tags = request.headers[values: .ifNoneMatch].flatMap { $0.split(separator: ",") }
-                .map { $0.trimmingWhiteSpace() }
-            if tags.contains(etag) || tags.contains("*") {
+            if ifNoneMatch(request.headers[.ifNoneMatch], matches: etag) {
                 return Response(status: .notModified, headers: headers)
             }
             headers[.contentLength] = String(body.readableBytes)
