@@ -284,12 +284,10 @@ struct ImportSession {
             ])
         guard db.changesCount > 0 else {
             // Later copies of it in this file are still duplicates of the stored one.
-            if let existing = try Row.fetchOne(
-                db, sql: "SELECT id, thread_id FROM comments WHERE site_id = ? AND origin = ?", arguments: [options.siteID, origin]) {
-                let existingID: Int64 = existing["id"], existingThread: Int64 = existing["thread_id"]
-                summary.skip(existingID >= firstNewID ? "id repeated in the file" : "already imported")
+            if let existing = try commentWithOrigin(key: post.key) {
+                summary.skip(existing.id >= firstNewID ? "id repeated in the file" : "already imported")
                 if fingerprints[fingerprint] == nil {
-                    fingerprints[fingerprint] = (existingID, legacy: existingThread == threadID ? isLegacy : false)
+                    fingerprints[fingerprint] = (existing.id, legacy: existing.thread == threadID ? isLegacy : false)
                 }
             }
             return
@@ -309,13 +307,15 @@ struct ImportSession {
         }
     }
 
-    /// The comment an export key names, stored by this import or an earlier one, or kept in
-    /// place of a dropped duplicate.
-    func storedComment(key: String) throws -> (id: Int64, thread: Int64)? {
+    /// The comment stored under an export key, by this import or an earlier one.
+    func commentWithOrigin(key: String) throws -> (id: Int64, thread: Int64)? {
         let byOrigin = try db.cachedStatement(sql: "SELECT id, thread_id FROM comments WHERE site_id = ? AND origin = ?")
-        if let row = try Row.fetchOne(byOrigin, arguments: [options.siteID, prefix + key]) {
-            return (row[0], row[1])
-        }
+        return try Row.fetchOne(byOrigin, arguments: [options.siteID, prefix + key]).map { ($0[0], $0[1]) }
+    }
+
+    /// The comment an export key names: stored under it, or kept in place of a dropped duplicate.
+    func storedComment(key: String) throws -> (id: Int64, thread: Int64)? {
+        if let stored = try commentWithOrigin(key: key) { return stored }
         guard let kept = aliases[key] else { return nil }
         let byID = try db.cachedStatement(sql: "SELECT thread_id FROM comments WHERE id = ?")
         return try Int64.fetchOne(byID, arguments: [kept]).map { (kept, $0) }
