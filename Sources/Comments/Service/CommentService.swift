@@ -182,13 +182,6 @@ public struct CommentService: Sendable {
         return try await store.vote(commentID: commentID, voter: Base64URL.encode(mac), value: value, at: clock.nowMillis())
     }
 
-    /// Approved counts keyed by the uris exactly as the caller gave them.
-    public func counts(site: Site, uris: [String]) async throws -> [String: Int] {
-        let normalized = try Self.countedURIs(uris)
-        let counts = try await store.approvedCounts(siteID: site.id, uris: Array(Set(normalized.values)))
-        return normalized.mapValues { counts[$0] ?? 0 }
-    }
-
     /// The uris of a counts request, as given → normalised; at most `Limits.countsMax`.
     public static func countedURIs(_ uris: [String]) throws -> [String: String] {
         if uris.count > Limits.countsMax {

@@ -70,9 +70,9 @@ public protocol CommentStore: Sendable {
     func isLinkUsed(nonce: String) async throws -> Bool
     /// The audit log, newest first, of one comment or of everything.
     func moderationLog(commentID: Int64?, limit: Int) async throws -> [ModerationLogEntry]
-    /// Facts for the spam rules: the author's approved history and duplicates of `body` since `since`.
-    func spamFacts(siteID: String, email: String?, author: String?, ip: String?, body: String, since: Int64, excluding: Int64?) async throws -> StoredFacts
-    /// `spamFacts`, `blocklist` and `classifierCounts` for one comment, read at one moment.
+    /// Everything the spam rules ask the store about one comment, read at one moment: the
+    /// author's approved history, duplicates of `body` since `since`, the blocklist and the
+    /// classifier's counts for `features`.
     func screeningFacts(
         siteID: String, email: String?, author: String?, ip: String?, body: String, since: Int64, excluding: Int64?, features: [String]
     ) async throws -> ScreeningFacts

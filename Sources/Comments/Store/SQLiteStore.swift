@@ -496,12 +496,6 @@ public final class SQLiteStore: CommentStore {
             arguments: [entry.commentID, entry.siteID, entry.action, entry.actor.rawValue, entry.reason, entry.at])
     }
 
-    public func spamFacts(siteID: String, email: String?, author: String?, ip: String?, body: String, since: Int64, excluding: Int64?) async throws -> StoredFacts {
-        try await read { db in
-            try Self.storedFacts(db, siteID: siteID, email: email, author: author, ip: ip, body: body, since: since, excluding: excluding)
-        }
-    }
-
     public func screeningFacts(
         siteID: String, email: String?, author: String?, ip: String?, body: String, since: Int64, excluding: Int64?, features: [String]
     ) async throws -> ScreeningFacts {
