@@ -136,17 +136,6 @@ public enum ThreadURI {
     }
 }
 
-extension String {
-    /// The string without leading and trailing ASCII spaces and control characters.
-    func trimmingASCIIWhitespace() -> String {
-        let scalars = unicodeScalars
-        guard let start = scalars.firstIndex(where: { $0.value > 0x20 }),
-              let end = scalars.lastIndex(where: { $0.value > 0x20 })
-        else { return "" }
-        return String(scalars[start...end])
-    }
-}
-
 /// The host of an absolute URL.
 public enum URLHost {
     /// `Shop.Example.com` → `shop.example.com` for `https://user@Shop.Example.com:8080/x?y`; nil

@@ -14,3 +14,14 @@ extension StringProtocol {
         return String(self[first...last])
     }
 }
+
+extension String {
+    /// The string without leading and trailing ASCII spaces and control characters.
+    func trimmingASCIIWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let start = scalars.firstIndex(where: { $0.value > 0x20 }),
+              let end = scalars.lastIndex(where: { $0.value > 0x20 })
+        else { return "" }
+        return String(scalars[start...end])
+    }
+}
