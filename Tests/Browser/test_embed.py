@@ -625,6 +625,32 @@ def test_invalid_field_error_next_to_it_and_text_kept(driver, margin, demo):
         margin.cli("sites", "update", "default", "--rate-limit", "off")
 
 
+def test_network_failure_while_posting_keeps_the_text(driver, margin, demo):
+    """The connection drops between loading the thread and posting: the reader is told in
+    words next to the form, and what they typed is still there."""
+    open_page(driver, demo)
+    f = main_form(driver)
+    text = uniq("Typed before the network went away")
+    ta = f.find_element(By.CSS_SELECTOR, "textarea")
+    type_into(ta, text)
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions",
+                           {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    try:
+        f.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        general = f.find_element(By.CSS_SELECTOR, ":scope > .err")
+        wait(driver, lambda: general.is_displayed() and general.text)
+        assert general.text == "Could not reach the comment server. Please try again.", general.text
+        assert general.get_attribute("role") == "alert"
+        assert ta.get_attribute("value") == text
+    finally:
+        driver.execute_cdp_cmd("Network.emulateNetworkConditions",
+                               {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    # Back online, the same text posts.
+    f.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    article(driver, text)
+
+
 def test_unreachable_server_shows_an_error(driver, blog, margin):
     """A network failure is reported in words, not silently."""
     dead = f"http://127.0.0.1:{free_port()}"
