@@ -10,7 +10,7 @@ CREATE TABLE sites (
     require_author INTEGER NOT NULL DEFAULT 0,
     require_email INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL
-, rate_limit TEXT, moderators TEXT NOT NULL DEFAULT '[]');
+, rate_limit TEXT, moderators TEXT NOT NULL DEFAULT '[]', avatars TEXT NOT NULL DEFAULT 'identicon' CHECK (avatars IN ('identicon', 'gravatar')));
 
 CREATE TABLE threads (
     id INTEGER PRIMARY KEY,

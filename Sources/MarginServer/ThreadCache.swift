@@ -13,6 +13,8 @@ final class ThreadCache: Sendable {
     /// One encoded response and its validator.
     struct Entry: Sendable {
         let version: Int64
+        /// The site's avatar setting it was encoded with: changing it changes no thread version.
+        let avatars: AvatarSource
         /// Shared, never copied per response.
         let body: ByteBuffer
         let etag: String
@@ -33,18 +35,20 @@ final class ThreadCache: Sendable {
         }
     }
 
-    /// The entry for `key` if its thread is still at `version`, now known current at `stamp`.
-    func lookup(_ key: String, version: Int64, stamp: Int64?) -> Entry? {
+    /// The entry for `key` if its thread is still at `version` and its site's avatar setting
+    /// unchanged, now known current at `stamp`.
+    func lookup(_ key: String, version: Int64, avatars: AvatarSource, stamp: Int64?) -> Entry? {
         entries.withLock { entries in
-            guard var entry = entries[key], entry.version == version else { return nil }
+            guard var entry = entries[key], entry.version == version, entry.avatars == avatars else { return nil }
             entry.stamp = stamp
             entries[key] = entry
             return entry
         }
     }
 
-    func store(_ key: String, version: Int64, bytes: [UInt8], stamp: Int64?) -> Entry {
-        let entry = Entry(version: version, body: ByteBuffer(bytes: bytes), etag: Self.etag(for: bytes), stamp: stamp)
+    func store(_ key: String, version: Int64, avatars: AvatarSource, bytes: [UInt8], stamp: Int64?) -> Entry {
+        let entry = Entry(
+            version: version, avatars: avatars, body: ByteBuffer(bytes: bytes), etag: Self.etag(for: bytes), stamp: stamp)
         entries.withLock { entries in
             // Crude but bounded: a full cache starts over rather than tracking recency.
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }

@@ -28,6 +28,8 @@ struct Sites: AsyncParsableCommand {
         var rateLimit: String?
         @Option(name: .customLong("moderator"), help: "Email of a moderator of this site; repeat for several (default: the server's --moderator).")
         var moderators: [String] = []
+        @Option(help: "Commenters' pictures: identicon (drawn in the browser, the default) or gravatar (loaded from gravatar.com by each reader's browser).")
+        var avatars: AvatarSource = .identicon
         @OptionGroup var database: DatabaseOptions
 
         func validate() throws {
@@ -41,7 +43,7 @@ struct Sites: AsyncParsableCommand {
             let site = Site(
                 id: id, name: name ?? id, origins: origins.map(SiteArguments.normalizeOrigin), moderation: moderation,
                 requireAuthor: requireAuthor, requireEmail: requireEmail, createdAt: SystemClock().nowMillis(),
-                rateLimit: try SiteArguments.rateLimit(rateLimit), moderators: moderators)
+                rateLimit: try SiteArguments.rateLimit(rateLimit), moderators: moderators, avatars: avatars)
             try await reporting { try await store.addSite(site) }
             print("Added site '\(id)'.")
         }
@@ -92,6 +94,8 @@ struct Sites: AsyncParsableCommand {
         var rateLimit: String?
         @Option(name: .customLong("moderator"), help: "Replace the site's moderators (repeat for several; 'none' clears them).")
         var moderators: [String] = []
+        @Option(help: "identicon or gravatar.")
+        var avatars: AvatarSource?
         @OptionGroup var database: DatabaseOptions
 
         func validate() throws {
@@ -111,6 +115,7 @@ struct Sites: AsyncParsableCommand {
                 if let requireEmail { site.requireEmail = requireEmail }
                 if let rateLimit { site.rateLimit = rateLimit == "default" ? nil : try SiteArguments.rateLimit(rateLimit) }
                 if !moderators.isEmpty { site.moderators = moderators == ["none"] ? [] : moderators }
+                if let avatars { site.avatars = avatars }
                 try await store.updateSite(site)
             }
             print("Updated site '\(id)'.")
@@ -144,6 +149,7 @@ struct SiteView: Encodable {
     var requireEmail: Bool
     var rateLimit: String
     var moderators: [String]
+    var avatars: String
     var comments: Int
 
     init(site: Site, comments: Int) {
@@ -155,11 +161,12 @@ struct SiteView: Encodable {
         requireEmail = site.requireEmail
         rateLimit = site.rateLimit?.description ?? "default"
         moderators = site.moderators
+        avatars = site.avatars.rawValue
         self.comments = comments
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, origins, moderation, comments
+        case id, name, origins, moderation, comments, moderators, avatars
         case requireAuthor = "require_author"
         case requireEmail = "require_email"
         case rateLimit = "rate_limit"
@@ -207,3 +214,4 @@ enum SiteArguments {
 }
 
 extension ModerationMode: ExpressibleByArgument {}
+extension AvatarSource: ExpressibleByArgument {}

@@ -5,6 +5,7 @@ Needs chromium + chromium-driver (Debian) and `pip install selenium pytest`.
 Everything talks to 127.0.0.1 only; Chromium is pointed at a dead proxy for anything else.
 """
 import concurrent.futures
+import hashlib
 import html
 import json
 import os
@@ -117,7 +118,7 @@ class Margin:
 
 
 class Blog:
-    """A stand-in third-party blog on another 127.0.0.1 port: /page?uri=&lang=&theme=&html_lang=&csp=&thread=
+    """A stand-in third-party blog on another 127.0.0.1 port: /page?site=&uri=&lang=&theme=&html_lang=&csp=&thread=
     embeds the widget with a <script> tag, the way a blog would."""
 
     def __init__(self, margin):
@@ -147,7 +148,7 @@ class Blog:
                     m = blog.margin.base
                     self.send_header("Content-Security-Policy",
                                      f"default-src 'none'; script-src 'self' {m}; style-src 'self' {m}; "
-                                     f"connect-src {m}; img-src 'self' data: {m}; base-uri 'none'")
+                                     f"connect-src {m}; img-src 'self' data: {m} https://www.gravatar.com; base-uri 'none'")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -157,7 +158,7 @@ class Blog:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def page(self, q):
-        attrs = {"data-site": "default", "data-uri": q.get("uri", "/demo/"), "data-title": "A test post"}
+        attrs = {"data-site": q.get("site", "default"), "data-uri": q.get("uri", "/demo/"), "data-title": "A test post"}
         for k in ("lang", "theme", "sort"):
             if q.get(k):
                 attrs["data-" + k] = q[k]
@@ -213,8 +214,10 @@ def demo(margin, blog):
     return demo_page(margin, blog)
 
 
-def make_driver():
+def make_driver(network_log=False):
     o = webdriver.ChromeOptions()
+    if network_log:  # every request the page makes, read back with requested_urls()
+        o.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,900",
               "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=127.0.0.1;localhost",
               "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
@@ -243,6 +246,17 @@ def open_page(d, url):
         "const t=document.getElementById('margin-thread');return t&&t.getAttribute('data-margin-ready')!==null"),
         msg="widget never set data-margin-ready")
     return d.find_element(By.ID, "margin-thread").shadow_root
+
+
+def requested_urls(d):
+    """URLs the browser asked for since the last call (from Chromium's DevTools network log),
+    including requests that then failed, as every one to another host does here."""
+    urls = []
+    for entry in d.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
 
 
 def root(d):
@@ -822,6 +836,36 @@ def test_screenshots_of_the_demo_page(blog):
             b.stop()
     finally:
         m.stop()
+
+
+def test_avatars_stay_local_unless_the_site_enables_gravatar(margin, blog):
+    margin.cli("sites", "add", "faces", "--origin", "http://127.0.0.1:*", "--rate-limit", "off", "--avatars", "gravatar")
+    local, remote = uniq("identicon only"), uniq("gravatar please")
+    margin.post("/faces/", local, author="Ann", email="Reader@Example.org")
+    status, body = margin.request("POST", "/comments", {"site": "faces", "uri": "/faces/", "text": remote,
+                                                        "author": "Ann", "email": " Reader@Example.org"})
+    assert status == 201, body
+    d = make_driver(network_log=True)
+    try:
+        open_page(d, blog.url(uri="/faces/"))
+        article(d, local)
+        assert js(d, "return R.querySelectorAll('img.av').length") == 0
+        assert js(d, "return R.querySelectorAll('svg.av').length") >= 1
+        allowed = (margin.base + "/", blog.base + "/")
+        others = [u for u in requested_urls(d) if not u.startswith(allowed)]
+        assert others == [], f"requests to other hosts while the site keeps identicons: {others}"
+
+        open_page(d, blog.url(uri="/faces/", site="faces"))
+        article(d, remote)
+        picture = "https://www.gravatar.com/avatar/" + hashlib.sha256(b"reader@example.org").hexdigest() + "?s=80&d=404"
+        seen = []
+        wait(d, lambda: seen.extend(requested_urls(d)) or picture in seen, msg=f"no request for {picture}: {seen}")
+        assert all(u.startswith(allowed) or u == picture for u in seen), seen
+        # There is no internet here, so the picture fails to load: the identicon takes its place.
+        wait(d, lambda: js(d, "return R.querySelectorAll('img.av').length") == 0, msg="a failed Gravatar stays broken")
+        assert js(d, "return R.querySelectorAll('svg.av').length") >= 1
+    finally:
+        d.quit()
 
 
 def test_sort_toggle(driver, margin, demo):

@@ -24,14 +24,16 @@ import Testing
         #expect(blog["origins"] as? [String] == ["https://blog.example.org", "https://www.blog.example.org"])
         #expect(blog["moderation"] as? String == "auto")
         #expect(blog["comments"] as? Int == 0)
+        #expect(blog["avatars"] as? String == "identicon")
 
-        let updated = try await CLI.run(["sites", "update", "blog", "--moderation", "all", "--origin", "http://localhost:*", "--require-email", "true"] + db)
+        let updated = try await CLI.run(["sites", "update", "blog", "--moderation", "all", "--origin", "http://localhost:*", "--require-email", "true", "--avatars", "gravatar"] + db)
         #expect(updated.status == 0, "\(updated.stderr)")
         let after = try await CLI.run(["sites", "list", "--json"] + db)
         let updatedBlog = try #require((try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [[String: Any]])?.first { $0["id"] as? String == "blog" })
         #expect(updatedBlog["moderation"] as? String == "all")
         #expect(updatedBlog["origins"] as? [String] == ["http://localhost:*"])
         #expect(updatedBlog["require_email"] as? Bool == true)
+        #expect(updatedBlog["avatars"] as? String == "gravatar")
 
         let removed = try await CLI.run(["sites", "remove", "blog"] + db)
         #expect(removed.status == 0)
@@ -56,6 +58,9 @@ import Testing
         #expect(badID.status != 0)
         let badMode = try await CLI.run(["sites", "update", "blog", "--moderation", "sometimes"] + db)
         #expect(badMode.status != 0)
+        let badAvatars = try await CLI.run(["sites", "update", "blog", "--avatars", "libravatar"] + db)
+        #expect(badAvatars.status != 0)
+        #expect(badAvatars.stderr.contains("identicon"))
         let list = try await CLI.run(["sites", "list", "--json"] + db)
         #expect(list.stdout.contains("\"blog\"") && !list.stdout.contains("\"x\""))
     }

@@ -18,6 +18,8 @@ import Testing
         }
         #expect(try await CLI.run(["import", "disqus", Self.data.appendingPathComponent("disqus/isso-disqus.xml").path] + db).status == 0)
         #expect(try await CLI.run(["block", "add", "word", "casino"] + db).status == 0)
+        #expect(try await CLI.run(["sites", "add", "faces", "--origin", "https://faces.example", "--avatars", "gravatar",
+                                   "--moderator", "mod@faces.example", "--rate-limit", "5/min"] + db).status == 0)
     }
 
     @Test func marginExportRoundTripsByteForByte() async throws {
@@ -34,6 +36,7 @@ import Testing
         #expect(try await CLI.run(["export", "-o", second, "--db", copy]).status == 0)
         let a = try Data(contentsOf: URL(fileURLWithPath: first)), b = try Data(contentsOf: URL(fileURLWithPath: second))
         #expect(a == b)
+        #expect(String(decoding: a, as: UTF8.self).contains(#""id":"faces","#) && String(decoding: a, as: UTF8.self).contains(#""avatars":"gravatar""#))
         #expect(String(decoding: a, as: UTF8.self).hasPrefix(#"{"format":"margin","version":1}"#))
         // Importing again adds nothing.
         let again = try await CLI.run(["import", "margin", first, "--json", "--db", copy])

@@ -68,6 +68,32 @@ import Testing
         }
     }
 
+    @Test func gravatarHashesOnlyWhenTheSiteTurnsThemOn() async throws {
+        try await TestServer.with { server in
+            let withEmail = try await server.post(["site": "default", "uri": "/faces/", "text": "has a face", "email": "  Ada@Example.ORG "])
+            #expect(withEmail.status == 201)
+            _ = try await server.publish("no email", uri: "/faces/")
+            let plain = try await server.client.get("/api/v1/comments?site=default&uri=/faces/")
+            #expect(!plain.text.contains("gravatar"), "no hash leaves the server while the site keeps identicons")
+            #expect(try await server.client.get("/api/v1/config?site=default").json["avatars"] as? String == "identicon")
+
+            // Turned on by another process (the CLI): no thread changed, yet the next read has hashes.
+            var site = try #require(try await server.store.site(id: "default"))
+            site.avatars = .gravatar
+            try await SQLiteStore(path: server.databasePath).updateSite(site)
+            #expect(try await server.client.get("/api/v1/config?site=default").json["avatars"] as? String == "gravatar")
+            let faces = try await server.client.get("/api/v1/comments?site=default&uri=/faces/", headers: [("If-None-Match", plain.header("ETag") ?? "")])
+            #expect(faces.status == 200, "the old ETag must not match the body with hashes")
+            let comments = try #require(faces.json["comments"] as? [[String: Any]])
+            // sha256("ada@example.org") by coreutils sha256sum: trimmed and lowercased, as Gravatar expects.
+            let expected = "cfe00dde46ef942601ffafb9e2825e802858b460e586b8305b344c1eb826357d"
+            #expect(ThreadDocument.gravatarHash("  Ada@Example.ORG ") == expected)
+            #expect(comments.first { $0["html"] as? String == "<p>has a face</p>" }?["gravatar"] as? String == expected)
+            #expect(comments.first { $0["html"] as? String == "<p>no email</p>" }?["gravatar"] is NSNull)
+            #expect(comments.allSatisfy { $0["email"] == nil }, "the address itself is never served")
+        }
+    }
+
     @Test func atomFeedsAreValidAndThreaded() async throws {
         try await TestServer.with { server in
             let root = try await server.publish("root *comment*", uri: "/feed/", author: "Ada & <Bob>")

@@ -15,6 +15,16 @@ public enum ModerationMode: String, Sendable, Codable, CaseIterable {
     case all
 }
 
+/// Where the widget gets a commenter's picture.
+public enum AvatarSource: String, Sendable, Codable, CaseIterable {
+    /// Drawn in the browser from a hash of the name: no request leaves for another host.
+    case identicon
+    /// Gravatar's picture for the commenter's email (the thread JSON then carries a SHA-256 of
+    /// each email), falling back to the identicon; off by default because the reader's browser
+    /// then talks to gravatar.com.
+    case gravatar
+}
+
 /// A blog served by this Margin instance.
 public struct Site: Sendable, Equatable {
     public var id: String
@@ -29,12 +39,14 @@ public struct Site: Sendable, Equatable {
     public var rateLimit: RateLimit?
     /// Who gets mail about held comments (the server's default moderators when empty).
     public var moderators: [String]
+    public var avatars: AvatarSource
 
     public init(
         id: String, name: String, origins: [String], moderation: ModerationMode = .none,
         requireAuthor: Bool = false, requireEmail: Bool = false, createdAt: Int64 = 0,
-        rateLimit: RateLimit? = nil, moderators: [String] = []
+        rateLimit: RateLimit? = nil, moderators: [String] = [], avatars: AvatarSource = .identicon
     ) {
+        self.avatars = avatars
         self.rateLimit = rateLimit
         self.moderators = moderators
         self.id = id

@@ -1,3 +1,5 @@
+import Crypto
+
 /// The JSON a page receives for its thread: approved comments as a tree of any depth, oldest
 /// first on each level, with tombstones where a hidden comment still has visible replies.
 public enum ThreadDocument {
@@ -5,9 +7,11 @@ public enum ThreadDocument {
     public static let maxLimit = 1000
 
     /// Encodes the thread. `limit` and `after` (a top-level comment id) page the top level; the
-    /// replies of every top-level comment on the page come with it.
+    /// replies of every top-level comment on the page come with it. With `avatars` set to
+    /// `.gravatar` each visible comment carries the Gravatar hash of its email.
     public static func encode(
-        siteID: String, uri: String, thread: CommentThread?, comments: [Comment], limit: Int?, after: Int64?
+        siteID: String, uri: String, thread: CommentThread?, comments: [Comment], limit: Int?, after: Int64?,
+        avatars: AvatarSource = .identicon
     ) throws -> [UInt8] {
         var children: [Int64: [Int]] = [:]
         var roots: [Int] = []
@@ -56,7 +60,7 @@ public enum ThreadDocument {
             stack[top].next += 1
             if next > 0 { json.raw(",") }
             let comment = comments[siblings[next]]
-            writeFields(of: comment, into: &json)
+            writeFields(of: comment, avatars: avatars, into: &json)
             json.key("replies"); json.raw("[")
             stack.append((children[comment.id] ?? [], 0))
         }
@@ -65,7 +69,7 @@ public enum ThreadDocument {
     }
 
     /// One comment's fields as a reader may see them; hidden ones keep only their place.
-    static func writeFields(of comment: Comment, into json: inout JSONWriter) {
+    static func writeFields(of comment: Comment, avatars: AvatarSource, into json: inout JSONWriter) {
         json.raw("{")
         json.key("id"); json.number(comment.id); json.raw(",")
         json.key("parent"); json.number(comment.parentID); json.raw(",")
@@ -81,5 +85,22 @@ public enum ThreadDocument {
         json.key("edited"); json.number(comment.editedAt); json.raw(",")
         json.key("likes"); json.number(comment.likes); json.raw(",")
         json.key("dislikes"); json.number(comment.dislikes); json.raw(",")
+        if avatars == .gravatar {
+            json.key("gravatar"); json.string(comment.email.map(gravatarHash)); json.raw(",")
+        }
+    }
+
+    /// Gravatar's key for an email: the SHA-256 of the trimmed, lowercased address, in hex
+    /// (Gravatar accepts it in place of the older MD5, which would be cheaper to reverse).
+    public static func gravatarHash(_ email: String) -> String {
+        let digest = SHA256.hash(data: Array(email.trimmingWhiteSpace().lowercased().utf8))
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in digest {
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

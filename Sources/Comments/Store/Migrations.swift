@@ -7,6 +7,7 @@ public enum Migrations {
         ("v2-moderation", v2Moderation),
         ("v3-admin-tokens", v3AdminTokens),
         ("v4-spam-fact-indexes", v4SpamFactIndexes),
+        ("v5-site-avatars", v5SiteAvatars),
     ]
 
     static let v1Core = """
@@ -180,5 +181,11 @@ public enum Migrations {
     CREATE INDEX comments_by_author ON comments (site_id, author, ip) WHERE author IS NOT NULL;
     ALTER TABLE comments ADD COLUMN body_digest INTEGER;
     CREATE INDEX comments_by_body ON comments (site_id, body_digest, created_at) WHERE body_digest IS NOT NULL;
+    """
+
+    /// A site may show Gravatar pictures; every site keeps the local identicons until its owner
+    /// asks, since Gravatar means a request from the reader's browser to another host.
+    static let v5SiteAvatars = """
+    ALTER TABLE sites ADD COLUMN avatars TEXT NOT NULL DEFAULT 'identicon' CHECK (avatars IN ('identicon', 'gravatar'));
     """
 }

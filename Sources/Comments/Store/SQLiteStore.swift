@@ -114,12 +114,12 @@ public final class SQLiteStore: CommentStore {
     private static func insertSite(_ site: Site, _ db: Database) throws {
         try db.execute(
             sql: """
-            INSERT INTO sites (id, name, origins, moderation, require_author, require_email, created_at, rate_limit, moderators)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO sites (id, name, origins, moderation, require_author, require_email, created_at, rate_limit, moderators, avatars)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             arguments: [site.id, site.name, JSONText.encode(site.origins), site.moderation.rawValue,
                         site.requireAuthor, site.requireEmail, site.createdAt, site.rateLimit?.description,
-                        JSONText.encode(site.moderators)])
+                        JSONText.encode(site.moderators), site.avatars.rawValue])
     }
 
     public func updateSite(_ site: Site) async throws {
@@ -127,12 +127,12 @@ public final class SQLiteStore: CommentStore {
             try db.execute(
                 sql: """
                 UPDATE sites SET name = ?, origins = ?, moderation = ?, require_author = ?, require_email = ?,
-                    rate_limit = ?, moderators = ?
+                    rate_limit = ?, moderators = ?, avatars = ?
                 WHERE id = ?
                 """,
                 arguments: [site.name, JSONText.encode(site.origins), site.moderation.rawValue,
                             site.requireAuthor, site.requireEmail, site.rateLimit?.description,
-                            JSONText.encode(site.moderators), site.id])
+                            JSONText.encode(site.moderators), site.avatars.rawValue, site.id])
             if db.changesCount == 0 { throw CommentsError.siteNotFound(site.id) }
         }
     }
@@ -740,7 +740,8 @@ extension Site {
             moderation: ModerationMode(rawValue: row["moderation"]) ?? .none,
             requireAuthor: row["require_author"], requireEmail: row["require_email"], createdAt: row["created_at"],
             rateLimit: (row["rate_limit"] as String?).flatMap(RateLimit.init(parsing:)),
-            moderators: JSONText.decode(row["moderators"]))
+            moderators: JSONText.decode(row["moderators"]),
+            avatars: AvatarSource(rawValue: row["avatars"]) ?? .identicon)
     }
 }
 

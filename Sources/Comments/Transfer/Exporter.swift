@@ -61,6 +61,7 @@ public struct Exporter: Sendable {
             json.key("require_email"); json.bool(site.requireEmail); json.raw(",")
             json.key("rate_limit"); json.string(site.rateLimit?.description); json.raw(",")
             json.key("moderators"); json.strings(site.moderators); json.raw(",")
+            json.key("avatars"); json.string(site.avatars.rawValue); json.raw(",")
             json.key("created_at"); json.number(site.createdAt)
             json.raw("}\n")
             out.append(json.bytes)

@@ -96,14 +96,20 @@ struct MarginImportSession {
     }
 
     func site(_ line: JSONFields, number: Int) throws {
+        // Exports written before sites had an avatar setting leave it out.
+        let avatars = try line.string("avatars") ?? AvatarSource.identicon.rawValue
+        guard AvatarSource(rawValue: avatars) != nil else {
+            throw ImportError(message: "avatars must be one of \(AvatarSource.allCases.map(\.rawValue).joined(separator: ", "))", line: number, column: 1)
+        }
         try db.execute(
             sql: """
-            INSERT INTO sites (id, name, origins, moderation, require_author, require_email, rate_limit, moderators, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
+            INSERT INTO sites (id, name, origins, moderation, require_author, require_email, rate_limit, moderators, created_at, avatars)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
             """,
             arguments: [try line.required("id"), try line.required("name"), JSONText.encode((try line.strings("origins") ?? [])),
                         try line.string("moderation") ?? "none", (try line.boolean("require_author") ?? false), (try line.boolean("require_email") ?? false),
-                        try line.string("rate_limit"), JSONText.encode((try line.strings("moderators") ?? [])), try line.integer("created_at") ?? 0])
+                        try line.string("rate_limit"), JSONText.encode((try line.strings("moderators") ?? [])), try line.integer("created_at") ?? 0,
+                        avatars])
     }
 
     mutating func thread(_ line: JSONFields, number: Int) throws {

@@ -105,6 +105,7 @@ const hash = s => {
   return x;
 };
 const NS = "http://www.w3.org/2000/svg";
+const GRAVATAR = "https://www.gravatar.com/avatar/";
 const svg = (t, a) => {
   const e = document.createElementNS(NS, t);
   for (const k in a) e.setAttribute(k, a[k]);
@@ -295,6 +296,16 @@ function thread(host) {
     return el;
   }
 
+  // Gravatar only when the site turned it on; a missing picture (d=404) or a blocked request
+  // falls back to the identicon, so everyone without one looks as before.
+  function face(c) {
+    const s = avatar(c.author ? c.author.trim().toLowerCase() : "#" + c.id);
+    if (cfg.avatars !== "gravatar" || !/^[0-9a-f]{64}$/.test(c.gravatar || "")) return s;
+    const i = h("img", { class: "av", alt: "", src: GRAVATAR + c.gravatar + "?s=80&d=404", loading: "lazy", referrerpolicy: "no-referrer" });
+    i.addEventListener("error", () => i.replaceWith(s));
+    return i;
+  }
+
   function node(c, depth, pname) {
     const name = c.author || (c.deleted ? "" : T.anon);
     const web = safeURL(c.website);
@@ -304,7 +315,7 @@ function thread(host) {
     const rp = h("div", { class: "rp" + (depth < 4 ? " in" : "") });
     const acts = h("div", { class: "acts" });
     const el = h("article", { class: "c" + (c.pending ? " held" : ""), id: "margin-c-" + c.id, "data-id": c.id, "data-depth": depth, tabindex: "-1", "aria-label": c.deleted ? T.deleted : name },
-      h("div", { class: "main" }, avatar(c.author ? c.author.trim().toLowerCase() : "#" + c.id),
+      h("div", { class: "main" }, face(c),
         h("div", { class: "bd" },
           h("div", { class: "hd" },
             name && (web ? h("a", { class: "au", href: web, rel: "nofollow ugc noopener", target: "_blank" }, name) : h("span", { class: "au" }, name)),

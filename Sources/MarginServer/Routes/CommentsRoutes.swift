@@ -78,16 +78,17 @@ struct CommentsRoutes: Sendable {
         } else {
             let site = try await service.requireSite(siteID)
             if let thread = try await service.store.thread(siteID: site.id, uri: uri),
-               let cached = cache.lookup(key, version: thread.version, stamp: stamp) {
+               let cached = cache.lookup(key, version: thread.version, avatars: site.avatars, stamp: stamp) {
                 entry = cached
             } else if let (thread, comments) = try await service.store.visibleComments(siteID: site.id, uri: uri) {
-                let bytes = try ThreadDocument.encode(siteID: site.id, uri: uri, thread: thread, comments: comments, limit: limit, after: after)
-                entry = cache.store(key, version: thread.version, bytes: bytes, stamp: stamp)
+                let bytes = try ThreadDocument.encode(
+                    siteID: site.id, uri: uri, thread: thread, comments: comments, limit: limit, after: after, avatars: site.avatars)
+                entry = cache.store(key, version: thread.version, avatars: site.avatars, bytes: bytes, stamp: stamp)
             } else {
                 if after != nil { throw CommentsError.invalidField(field: "after", message: "is not a top-level comment of this thread") }
                 let bytes = try ThreadDocument.encode(siteID: site.id, uri: uri, thread: nil, comments: [], limit: limit, after: nil)
                 // No thread yet: valid only while nothing at all changes.
-                entry = cache.store(key, version: -1, bytes: bytes, stamp: stamp)
+                entry = cache.store(key, version: -1, avatars: site.avatars, bytes: bytes, stamp: stamp)
             }
         }
         var headers = HTTPFields()

@@ -16,7 +16,7 @@ struct PageRoutes: Sendable {
     /// Headers every HTML page carries: only this origin may run script, style or be fetched.
     static let securityHeaders: HTTPFields = [
         .contentType: "text/html; charset=utf-8",
-        .contentSecurityPolicy: "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        .contentSecurityPolicy: "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data: https://www.gravatar.com; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
         HTTPField.Name("X-Content-Type-Options")!: "nosniff",
         HTTPField.Name("Referrer-Policy")!: "strict-origin-when-cross-origin",
     ]

@@ -50,10 +50,11 @@ struct SiteRoutes: Sendable {
         var requireEmail: Bool
         var editWindowSeconds: Int64
         var limits: LimitsView
+        var avatars: String
         var ts: String
 
         enum CodingKeys: String, CodingKey {
-            case site, name, moderation, limits, ts
+            case site, name, moderation, limits, avatars, ts
             case requireAuthor = "require_author"
             case requireEmail = "require_email"
             case editWindowSeconds = "edit_window_seconds"
@@ -132,7 +133,7 @@ struct SiteRoutes: Sendable {
         let response = ConfigResponse(
             site: site.id, name: site.name, moderation: site.moderation.rawValue, requireAuthor: site.requireAuthor,
             requireEmail: site.requireEmail, editWindowSeconds: service.editWindowMillis / 1000, limits: LimitsView(),
-            ts: formTimestamp.sign(millis: service.clock.nowMillis(), site: site.id))
+            avatars: site.avatars.rawValue, ts: formTimestamp.sign(millis: service.clock.nowMillis(), site: site.id))
         return try JSONBody.response(encoding: response, headers: [.cacheControl: "no-store"])
     }
 
