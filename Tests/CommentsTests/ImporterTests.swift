@@ -184,6 +184,44 @@ import Testing
         #expect(usesIndex.contains("comments_by_thread"))
     }
 
+    /// Alone on its file, a bulk import writes through a rollback journal (nothing goes to the
+    /// WAL); with another connection open, as a running server has, it keeps the WAL at once
+    /// rather than waiting for the file. Either way the file is in WAL mode afterwards.
+    @Test func aBulkImportAloneOnTheFileBypassesTheWAL() async throws {
+        func walBytes(_ directory: URL) -> Int {
+            (try? FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent("m.sqlite-wal").path)[.size] as? Int) ?? 0
+        }
+        func journalMode(_ directory: URL) throws -> String? {
+            try DatabaseQueue(path: directory.appendingPathComponent("m.sqlite").path).read { db in
+                try String.fetchOne(db, sql: "PRAGMA journal_mode")
+            }
+        }
+
+        let (alone, aloneDirectory) = try freshStore()
+        defer { try? FileManager.default.removeItem(at: aloneDirectory) }
+        _ = try await alone.addSiteIfNoneExist(Site.embeddedDefault(createdAt: 1))
+        _ = try await alone.writer.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        #expect(walBytes(aloneDirectory) == 0)
+        let summary = try await importFile(alone, try movedBlogExport(in: aloneDirectory), source: .disqus)
+        #expect(summary.comments == 6)
+        #expect(walBytes(aloneDirectory) == 0, "the import's pages went through the WAL")
+        #expect(try journalMode(aloneDirectory) == "wal")
+        #expect(try await alone.visibleComments(siteID: "default", uri: "/blog/tensorflow.html")?.1.count == 5)
+
+        let (shared, sharedDirectory) = try freshStore()
+        defer { try? FileManager.default.removeItem(at: sharedDirectory) }
+        _ = try await shared.addSiteIfNoneExist(Site.embeddedDefault(createdAt: 1))
+        let server = try DatabasePool(path: sharedDirectory.appendingPathComponent("m.sqlite").path)
+        #expect(try await server.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM comments") } == 0)
+        let started = Date()
+        let sharedSummary = try await importFile(shared, try movedBlogExport(in: sharedDirectory), source: .disqus)
+        #expect(Date().timeIntervalSince(started) < 8, "waited for the other connection (the busy timeout is 10 s)")
+        #expect(sharedSummary.comments == 6)
+        #expect(walBytes(sharedDirectory) > 0)
+        #expect(try await server.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM comments") } == 6)
+        #expect(try journalMode(sharedDirectory) == "wal")
+    }
+
     /// Cached threads are keyed by their version: an import must bump every thread it adds to,
     /// though it writes with the per-row triggers off.
     @Test func anImportMarksTheThreadsItChangedAsChanged() async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode (one writer, many readers), shared safely
 /// with the CLI through the busy timeout.
@@ -12,9 +13,7 @@ public final class SQLiteStore: CommentStore {
         do {
             writer = try DatabasePool(path: path, configuration: Self.configuration())
             try Self.migrator.migrate(writer)
-            var watching = Configuration()
-            watching.readonly = true
-            watch = try DatabaseQueue(path: path, configuration: watching)
+            watchedPath = path
         } catch {
             throw Self.mapped(error)
         }
@@ -24,17 +23,29 @@ public final class SQLiteStore: CommentStore {
     public init() throws {
         writer = try DatabaseQueue(configuration: Self.configuration())
         try Self.migrator.migrate(writer)
-        watch = nil
+        watchedPath = nil
     }
 
+    /// The file `watch` opens; nil in memory.
+    private let watchedPath: String?
+
     /// A connection of its own that only asks `PRAGMA data_version`: the value changes whenever
-    /// another connection (this store's writer, the CLI, another process) commits.
-    private let watch: DatabaseQueue?
+    /// another connection (this store's writer, the CLI, another process) commits. Opened on
+    /// first use, so a CLI command that never asks holds no second connection (a bulk import
+    /// needs to be alone on the file).
+    private let watch = Mutex<DatabaseQueue?>(nil)
 
     public func changeStamp() -> Int64? {
-        guard let watch else { return nil }
-        return try? watch.inDatabase { db in
-            try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version"))
+        guard let watchedPath else { return nil }
+        return watch.withLock { watch -> Int64? in
+            if watch == nil {
+                var watching = Configuration()
+                watching.readonly = true
+                watch = try? DatabaseQueue(path: watchedPath, configuration: watching)
+            }
+            return try? watch?.inDatabase { db in
+                try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version"))
+            }
         }
     }
 
@@ -47,6 +58,9 @@ public final class SQLiteStore: CommentStore {
             // WAL + NORMAL is durable against process crashes; only power loss can drop the
             // last transactions, never corrupt the file.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // After a large transaction (an import) the WAL is emptied by the checkpoint but
+            // keeps its size on disk; cap what stays.
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
         }
         return configuration
     }

@@ -69,7 +69,9 @@ public struct Importer: Sendable {
     ///
     /// The reader parses and sanitises on its own thread while this one writes. When the import
     /// is at least as large as what the site already stores (`expectedPosts`, or always into an
-    /// empty table) the secondary indexes are rebuilt once at the end instead of row by row.
+    /// empty table) the secondary indexes are rebuilt once at the end instead of row by row, and,
+    /// when nothing else has the file open, the data is written once with a rollback journal
+    /// instead of twice through the WAL (see `BulkJournal`).
     public func run(
         _ options: Options,
         expectedPosts: Int = 0,
@@ -85,6 +87,9 @@ public struct Importer: Sendable {
             let previousCache = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
             try db.execute(sql: "PRAGMA cache_size = -49152")
             defer { try? db.execute(sql: "PRAGMA cache_size = \(previousCache)") }
+            let bulkLoad = (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM comments") ?? 0) <= expectedPosts
+            let leftWAL = bulkLoad && BulkJournal.leaveWAL(db)
+            defer { if leftWAL { BulkJournal.returnToWAL(db) } }
             let pipe = ImportPipe()
             var readerStarted = false
             do {
@@ -94,8 +99,7 @@ public struct Importer: Sendable {
                     }
                     try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS import_parents (comment_id INTEGER PRIMARY KEY, parent_key TEXT NOT NULL)")
                     try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS import_aliases (key TEXT PRIMARY KEY, comment_id INTEGER NOT NULL) WITHOUT ROWID")
-                    let stored = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM comments") ?? 0
-                    var bulk = try BulkLoad.suspend(db, dropIndexes: stored <= expectedPosts, keep: ["comments_by_origin"])
+                    var bulk = try BulkLoad.suspend(db, dropIndexes: bulkLoad, keep: ["comments_by_origin"])
                     var session = ImportSession(db: db, options: options, now: now, progress: progress)
                     session.firstNewID = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM comments") ?? 0) + 1
                     session.firstNewThreadID = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM threads") ?? 0) + 1
