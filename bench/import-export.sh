@@ -5,7 +5,7 @@
 # measured in the same run is `cat FILE > /dev/null` plus the XML parse alone is not separable,
 # so the ratios printed are against reading the file (the floor for any importer).
 #
-#   bench/import-export.sh [POSTS] [THREADS]
+#   bench/import-export.sh [POSTS] [THREADS]      (RUNS=3: imports and exports this many times, reports medians)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 posts=${1:-1000000}
@@ -19,12 +19,25 @@ margin=.build/release/margin
 python3 bench/gen-disqus.py "$posts" "$threads" > "$work/export.xml"
 size=$(du -m "$work/export.xml" | cut -f1)
 measure() { /usr/bin/time -f "%e %M" -o "$work/time" "$@" > /dev/null; read -r seconds kb < "$work/time"; echo "$seconds $((kb / 1024))"; }
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+# The generator's 592 MB would otherwise still be flushing to disk during the first import.
+sync
+runs=${RUNS:-3}
 read -r cat_s cat_mb < <(measure cat "$work/export.xml")
-read -r import_s import_mb < <(measure "$margin" import disqus "$work/export.xml" --db "$work/m.sqlite" --json)
-read -r export_s export_mb < <(measure "$margin" export --db "$work/m.sqlite" -o "$work/out.jsonl")
+import_times=(); import_peaks=(); export_times=(); export_peaks=()
+for run in $(seq "$runs"); do
+    rm -f "$work"/m.sqlite* "$work/out.jsonl"
+    read -r import_s import_mb < <(measure "$margin" import disqus "$work/export.xml" --db "$work/m.sqlite" --json)
+    read -r export_s export_mb < <(measure "$margin" export --db "$work/m.sqlite" -o "$work/out.jsonl")
+    echo "run $run: import ${import_s} s (${import_mb} MB), export ${export_s} s (${export_mb} MB)" >&2
+    import_times+=("$import_s"); import_peaks+=("$import_mb"); export_times+=("$export_s"); export_peaks+=("$export_mb")
+done
 comments=$(sqlite3 "$work/m.sqlite" "select count(*) from comments")
+max() { printf '%s\n' "$@" | sort -g | tail -1; }
+echo "Median of $runs runs (every run: import ${import_times[*]} s; export ${export_times[*]} s); peak RSS is the highest of the runs."
+echo
 echo "| step | seconds | peak RSS (MB) |"
 echo "|---|---|---|"
 echo "| read the ${size} MB file (cat, reference) | $cat_s | $cat_mb |"
-echo "| import $posts posts / $threads threads ($comments comments stored) | $import_s | $import_mb |"
-echo "| export Margin JSONL ($(du -m "$work/out.jsonl" | cut -f1) MB) | $export_s | $export_mb |"
+echo "| import $posts posts / $threads threads ($comments comments stored) | $(median "${import_times[@]}") | $(max "${import_peaks[@]}") |"
+echo "| export Margin JSONL ($(du -m "$work/out.jsonl" | cut -f1) MB) | $(median "${export_times[@]}") | $(max "${export_peaks[@]}") |"
