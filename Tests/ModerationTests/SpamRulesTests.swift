@@ -132,6 +132,21 @@ import Testing
         let hosts = SpamFactFinder.linkHosts(text: "see https://Shop.Example.com/x and http://a.b.org?q and www.cheap.example.net, not ftp://x.y", website: "https://me.example")
         #expect(hosts == ["shop.example.com", "a.b.org", "www.cheap.example.net", "me.example"])
         #expect(SpamFactFinder.linkHosts(text: "no links, just 3.14 and e.g. this", website: nil).isEmpty)
+        // Only a link's own bytes trigger the full search: upper case, links alone or at the very
+        // end, and text in other scripts around them.
+        #expect(SpamFactFinder.linkHosts(text: "WWW.SHOUT.EXAMPLE.COM", website: nil) == ["www.shout.example.com"])
+        #expect(SpamFactFinder.linkHosts(text: "좋은 글 HTTPS://가게.example.kr", website: nil) == ["가게.example.kr"])
+        #expect(SpamFactFinder.linkHosts(text: "awww. so cute: no link", website: nil).isEmpty)
+    }
+
+    @Test func byteSearchFindsWhatTheFullSearchWouldLookFor() {
+        #expect(UTF8Search.contains("see http://x", "://"))
+        #expect(!UTF8Search.contains("see http:/ /x", "://"))
+        #expect(UTF8Search.contains("://", "://") && !UTF8Search.contains(":/", "://"))
+        #expect(UTF8Search.contains("Wow WWW", "ww", caseInsensitiveASCII: true))
+        #expect(!UTF8Search.contains("Wow WWW", "ww"))
+        #expect(UTF8Search.contains("글.한국", "."))
+        #expect(!UTF8Search.contains("", "."))
     }
 
     @Test func matchesBlocklists() {

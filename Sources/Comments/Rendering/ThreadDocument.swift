@@ -93,14 +93,6 @@ public enum ThreadDocument {
     /// Gravatar's key for an email: the SHA-256 of the trimmed, lowercased address, in hex
     /// (Gravatar accepts it in place of the older MD5, which would be cheaper to reverse).
     public static func gravatarHash(_ email: String) -> String {
-        let digest = SHA256.hash(data: Array(email.trimmingWhiteSpace().lowercased().utf8))
-        let hex = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in digest {
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        Hex.encode(SHA256.hash(data: Array(email.trimmingWhiteSpace().lowercased().utf8)))
     }
 }

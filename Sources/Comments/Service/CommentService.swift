@@ -194,7 +194,7 @@ public struct CommentService: Sendable {
 
     /// The stored form of an edit token.
     public static func hash(token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Array(token.utf8)))
     }
 
     /// Compares without an early exit, so timing does not reveal how much matched.

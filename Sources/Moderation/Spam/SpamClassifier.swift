@@ -449,7 +449,13 @@ private enum TextLinks {
 
     /// The text before the link in a whitespace-free `chunk`, and the link, or nil without one.
     private static func split(_ chunk: Substring) -> (Substring, String)? {
-        let starts = ["http://", "https://", "www."].compactMap { chunk.range(of: $0, options: .caseInsensitive)?.lowerBound }
+        // Most words hold neither a link start nor a dot: decide those without Foundation's
+        // case-insensitive search (both link starts need ":" or "ww"; a bare domain needs ".").
+        let mayStartLink = UTF8Search.contains(chunk, ":") || UTF8Search.contains(chunk, "ww", caseInsensitiveASCII: true)
+        if !mayStartLink && !UTF8Search.contains(chunk, ".") { return nil }
+        let starts = mayStartLink
+            ? ["http://", "https://", "www."].compactMap { chunk.range(of: $0, options: .caseInsensitive)?.lowerBound }
+            : []
         // "www." starts a link only at the start of a word, not inside "awww.".
         if let start = starts.filter({ $0 == chunk.startIndex || !chunk[chunk.index(before: $0)].isLetter }).min() {
             let link = chunk[start...].trimmingCharacters(in: surroundingPunctuation)

@@ -137,8 +137,11 @@ public enum SpamFactFinder {
     public static func linkHosts(text: String, website: String?) -> [String] {
         var hosts: [String] = []
         let lowered = text.lowercased()
+        // Most comments have no link: skip the Character-level passes when the bytes that must
+        // be there are not (nothing else is canonically equivalent to ":", "/", "w" or ".").
+        let hasScheme = UTF8Search.contains(lowered, "://"), hasWWW = UTF8Search.contains(lowered, "www.")
         var searchStart = lowered.startIndex
-        while let range = lowered.range(of: "://", range: searchStart..<lowered.endIndex) {
+        while hasScheme, let range = lowered.range(of: "://", range: searchStart..<lowered.endIndex) {
             let schemeStart = lowered[..<range.lowerBound].lastIndex(where: { !($0.isLetter && $0.isASCII) }).map { lowered.index(after: $0) } ?? lowered.startIndex
             let scheme = lowered[schemeStart..<range.lowerBound]
             let hostStart = range.upperBound
@@ -147,7 +150,7 @@ public enum SpamFactFinder {
             if (scheme == "http" || scheme == "https"), host.contains(".") { hosts.append(host) }
             searchStart = hostEnd > range.upperBound ? hostEnd : range.upperBound
         }
-        for word in lowered.split(whereSeparator: { $0.isWhitespace || "()<>[]\"'".contains($0) }) where word.hasPrefix("www.") {
+        for word in hasWWW ? lowered.split(whereSeparator: { $0.isWhitespace || "()<>[]\"'".contains($0) }) : [] where word.hasPrefix("www.") {
             let host = word.prefix { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }
             if host.split(separator: ".").count >= 3, !hosts.contains(String(host)) { hosts.append(String(host)) }
         }
@@ -209,5 +212,29 @@ public enum IPBlock {
             if ruleBytes[bit / 8] & mask != addressBytes[bit / 8] & mask { return false }
         }
         return true
+    }
+}
+
+/// Byte-level substring checks, a cheap test before a Character-level search.
+enum UTF8Search {
+    /// Whether `needle`'s UTF-8 bytes occur in `text`'s.
+    static func contains<Text: StringProtocol>(_ text: Text, _ needle: StaticString, caseInsensitiveASCII: Bool = false) -> Bool {
+        let pattern = Array(UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount))
+        guard let first = pattern.first else { return true }
+        let fold: (UInt8) -> UInt8 = caseInsensitiveASCII ? { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 } : { $0 }
+        return text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard bytes.count >= pattern.count else { return false }
+            var index = 0
+            let last = bytes.count - pattern.count
+            while index <= last {
+                if fold(bytes[index]) == first {
+                    var matched = 1
+                    while matched < pattern.count && fold(bytes[index + matched]) == pattern[matched] { matched += 1 }
+                    if matched == pattern.count { return true }
+                }
+                index += 1
+            }
+            return false
+        } ?? true // not contiguous (bridged): let the full search decide
     }
 }
