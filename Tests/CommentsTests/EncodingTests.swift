@@ -23,4 +23,13 @@ import Testing
         #expect(Hex.encode(bytes) == bytes.map { String(format: "%02x", $0) }.joined())
         #expect(Hex.encode([UInt8]()) == "")
     }
+
+    @Test func systemRandomGivesTheLengthAskedAndDiffers() {
+        for count in [0, 1, 7, 8, 9, 32, 33] {
+            #expect(SystemRandom().bytes(count).count == count)
+        }
+        let a = SystemRandom().bytes(32), b = SystemRandom().bytes(32)
+        #expect(a != b)
+        #expect(Set(SystemRandom().bytes(4096)).count > 200, "every byte value is possible")
+    }
 }
