@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Comments
 
@@ -270,6 +271,39 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
                 siteID: "blog", email: nil, author: "Ada", ip: "198.51.100.0", body: "same words",
                 since: 0, excluding: nil, features: [])
             #expect(elsewhere.stored == StoredFacts(approvedBefore: 0, duplicates: 2))
+        }
+    }
+
+    /// A new comment screened inside its own insert: the plan sees the thread (none for a new
+    /// one) and exactly the facts `screeningFacts` gives, and what it decides is what is stored.
+    @Test(arguments: StoreKind.allCases)
+    func screenedInsertJudgesWithTheFactsOfItsOwnTransaction(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await insert(store, "same words", at: 1000)
+            try await store.addBlock(BlockEntry(kind: .word, value: "casino", reason: nil, createdAt: 1))
+            let query = ScreeningQuery(email: "ada@example.org", author: "Ada", ip: "203.0.113.0", body: "same words",
+                                       since: 0, excluding: nil, features: ["w:same"])
+            let seen = Mutex<[(CommentThread?, ScreeningFacts?)]>([])
+            let plan = ScreeningPlan(query: query) { thread, found in
+                seen.withLock { $0.append((thread, found)) }
+                return Judgement(status: found?.stored.duplicates == 1 ? .pending : .approved, score: 2.5, reasons: ["seen before"])
+            }
+            var comment = draft("same words", status: .approved, at: 2000)
+            comment.email = "ada@example.org"
+            let expected = try await store.screeningFacts(
+                siteID: "blog", email: "ada@example.org", author: "Ada", ip: "203.0.113.0", body: "same words",
+                since: 0, excluding: nil, features: ["w:same"])
+
+            let (thread, stored) = try await store.insert(NewComment(siteID: "blog", uri: "/post/", title: "Post", comment: comment), screening: plan, mail: nil)
+            #expect(stored.status == .pending && stored.spamScore == 2.5 && stored.spamReasons == ["seen before"])
+            #expect(try await store.comment(id: stored.id)?.status == .pending)
+            #expect(seen.withLock { $0.first?.0?.id } == thread.id)
+            #expect(seen.withLock { $0.first?.1 } == expected)
+
+            let (newThread, _) = try await store.insert(
+                NewComment(siteID: "blog", uri: "/fresh/", title: nil, comment: draft("first here", status: .approved, at: 3000)), screening: plan, mail: nil)
+            #expect(seen.withLock { $0.count == 2 && $0[1].0 == nil }, "a thread created by this insert did not exist when judged")
+            #expect(try await store.thread(siteID: "blog", uri: "/fresh/")?.id == newThread.id)
         }
     }
 }

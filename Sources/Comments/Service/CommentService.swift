@@ -113,19 +113,17 @@ public struct CommentService: Sendable {
         }
         let now = clock.nowMillis()
         let token = Base64URL.encode(random.bytes(32))
-        let thread = try await store.thread(siteID: site.id, uri: uri)
-        var comment = Comment(
-            threadID: thread?.id ?? 0, parentID: input.parent, status: .pending, author: author, email: email,
+        let comment = Comment(
+            threadID: 0, parentID: input.parent, status: .pending, author: author, email: email,
             website: website, body: text, html: Markdown.render(text), createdAt: now,
             ip: client.ip.flatMap(IPAnonymizer.anonymize),
             userAgent: client.userAgent.map { String($0.prefix(Limits.userAgentMax)) },
             notify: (input.notify ?? false) && email != nil, editKeyHash: Self.hash(token: token))
-        let judgement = try await screening.judge(Draft(
-            site: site, thread: thread, comment: comment, honeypot: input.honeypot, formTimestamp: input.formTimestamp))
-        comment.status = judgement.status
-        comment.spamScore = judgement.score
-        comment.spamReasons = judgement.reasons
-        let (storedThread, stored) = try await store.insert(NewComment(siteID: site.id, uri: uri, title: title, comment: comment), mail: try await mail?())
+        // The thread is looked up, the draft judged and stored in one transaction.
+        let plan = screening.plan(for: Draft(
+            site: site, thread: nil, comment: comment, honeypot: input.honeypot, formTimestamp: input.formTimestamp))
+        let (storedThread, stored) = try await store.insert(
+            NewComment(siteID: site.id, uri: uri, title: title, comment: comment), screening: plan, mail: try await mail?())
         return PostedComment(thread: storedThread, comment: stored, editToken: token, editableUntil: now + editWindowMillis)
     }
 

@@ -39,14 +39,59 @@ public struct Judgement: Sendable, Equatable {
 public protocol Screening: Sendable {
     /// The judgement for `draft`.
     func judge(_ draft: Draft) async throws -> Judgement
+    /// The same judgement split around the store, so that a new comment is looked up, judged
+    /// and stored in one write transaction: the work that needs nothing stored is done here,
+    /// the rest by the plan's `decide` on what the store found.
+    func plan(for draft: Draft) -> ScreeningPlan
+}
+
+/// What a screening asks the store about a new comment (see `CommentStore.screeningFacts`).
+public struct ScreeningQuery: Sendable {
+    public var email: String?
+    public var author: String?
+    public var ip: String?
+    public var body: String
+    /// Duplicates count from this time on.
+    public var since: Int64
+    /// The comment being edited, not counted as its own duplicate.
+    public var excluding: Int64?
+    /// The learned classifier's features of the text.
+    public var features: [String]
+
+    public init(email: String?, author: String?, ip: String?, body: String, since: Int64, excluding: Int64?, features: [String]) {
+        self.email = email
+        self.author = author
+        self.ip = ip
+        self.body = body
+        self.since = since
+        self.excluding = excluding
+        self.features = features
+    }
+}
+
+/// A screening ready to run inside the store's transaction: what to look up (nothing when
+/// `query` is nil) and a pure verdict on the thread and the facts found.
+public struct ScreeningPlan: Sendable {
+    public var query: ScreeningQuery?
+    public var decide: @Sendable (_ thread: CommentThread?, _ found: ScreeningFacts?) -> Judgement
+
+    public init(query: ScreeningQuery?, decide: @escaping @Sendable (_ thread: CommentThread?, _ found: ScreeningFacts?) -> Judgement) {
+        self.query = query
+        self.decide = decide
+    }
 }
 
 /// Screening by the site's moderation mode alone: `all` holds everything, anything else publishes.
 public struct ModeScreening: Screening {
     public init() {}
     public func judge(_ draft: Draft) async throws -> Judgement {
-        draft.site.moderation == .all
-            ? Judgement(status: .pending, reasons: ["site holds every comment for review"])
-            : Judgement(status: .approved)
+        plan(for: draft).decide(draft.thread, nil)
+    }
+
+    public func plan(for draft: Draft) -> ScreeningPlan {
+        let holdsAll = draft.site.moderation == .all
+        return ScreeningPlan(query: nil) { _, _ in
+            holdsAll ? Judgement(status: .pending, reasons: ["site holds every comment for review"]) : Judgement(status: .approved)
+        }
     }
 }

@@ -204,44 +204,62 @@ public final class SQLiteStore: CommentStore {
 
     public func insert(_ new: NewComment, mail: MailBuilder?) async throws -> (CommentThread, Comment) {
         try await write { db in
-            var thread: CommentThread
-            if let existing = try Self.fetchThread(db, siteID: new.siteID, uri: new.uri) {
-                thread = existing
-            } else {
-                guard try Bool.fetchOne(db, sql: "SELECT 1 FROM sites WHERE id = ?", arguments: [new.siteID]) == true else {
-                    throw CommentsError.siteNotFound(new.siteID)
-                }
-                try db.execute(
-                    sql: "INSERT INTO threads (site_id, uri, title, created_at) VALUES (?, ?, ?, ?)",
-                    arguments: [new.siteID, new.uri, new.title, new.comment.createdAt])
-                thread = CommentThread(
-                    id: db.lastInsertedRowID, siteID: new.siteID, uri: new.uri, title: new.title,
-                    locked: false, createdAt: new.comment.createdAt, version: 0)
-            }
-            if thread.locked { throw CommentsError.threadLocked }
-            if let parentID = new.comment.parentID {
-                let parent = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT thread_id, status FROM comments WHERE id = ?"), arguments: [parentID])
-                guard let parent, parent["thread_id"] as Int64 == thread.id,
-                      parent["status"] as String == CommentStatus.approved.rawValue
-                else {
-                    throw CommentsError.invalidField(
-                        field: "parent", message: "no visible comment \(parentID) in this thread")
-                }
-            }
-            var comment = new.comment
-            comment.threadID = thread.id
-            comment.id = try Self.insertComment(comment, siteID: new.siteID, db)
-            let version = try Int64.fetchOne(db.cachedStatement(sql: "SELECT version FROM threads WHERE id = ?"), arguments: [thread.id])
-            thread.version = version ?? thread.version
-            if comment.status == .pending || comment.status == .spam {
-                try Self.log(db, ModerationLogEntry(
-                    commentID: comment.id, siteID: new.siteID, action: comment.status == .spam ? "spam" : "hold",
-                    actor: .spamFilter, reason: comment.spamReasons.joined(separator: "; "), at: comment.createdAt))
-            }
-            try Self.queue(db, mail, thread: thread, comment: comment, previousStatus: nil)
-            return (thread, comment)
+            try Self.insert(db, new, existing: try Self.fetchThread(db, siteID: new.siteID, uri: new.uri), mail: mail)
         }
+    }
+
+    public func insert(_ new: NewComment, screening plan: ScreeningPlan, mail: MailBuilder?) async throws -> (CommentThread, Comment) {
+        try await write { db in
+            let existing = try Self.fetchThread(db, siteID: new.siteID, uri: new.uri)
+            let found = try plan.query.map { try Self.screeningFacts(db, siteID: new.siteID, query: $0) }
+            let judgement = plan.decide(existing, found)
+            var screened = new
+            screened.comment.status = judgement.status
+            screened.comment.spamScore = judgement.score
+            screened.comment.spamReasons = judgement.reasons
+            return try Self.insert(db, screened, existing: existing, mail: mail)
+        }
+    }
+
+    /// Inserts `new` into `existing` (or a new thread), inside the caller's transaction.
+    private static func insert(_ db: Database, _ new: NewComment, existing: CommentThread?, mail: MailBuilder?) throws -> (CommentThread, Comment) {
+        var thread: CommentThread
+        if let existing {
+            thread = existing
+        } else {
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM sites WHERE id = ?", arguments: [new.siteID]) == true else {
+                throw CommentsError.siteNotFound(new.siteID)
+            }
+            try db.execute(
+                sql: "INSERT INTO threads (site_id, uri, title, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [new.siteID, new.uri, new.title, new.comment.createdAt])
+            thread = CommentThread(
+                id: db.lastInsertedRowID, siteID: new.siteID, uri: new.uri, title: new.title,
+                locked: false, createdAt: new.comment.createdAt, version: 0)
+        }
+        if thread.locked { throw CommentsError.threadLocked }
+        if let parentID = new.comment.parentID {
+            let parent = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT thread_id, status FROM comments WHERE id = ?"), arguments: [parentID])
+            guard let parent, parent["thread_id"] as Int64 == thread.id,
+                  parent["status"] as String == CommentStatus.approved.rawValue
+            else {
+                throw CommentsError.invalidField(
+                    field: "parent", message: "no visible comment \(parentID) in this thread")
+            }
+        }
+        var comment = new.comment
+        comment.threadID = thread.id
+        comment.id = try Self.insertComment(comment, siteID: new.siteID, db)
+        let version = try Int64.fetchOne(db.cachedStatement(sql: "SELECT version FROM threads WHERE id = ?"), arguments: [thread.id])
+        thread.version = version ?? thread.version
+        if comment.status == .pending || comment.status == .spam {
+            try Self.log(db, ModerationLogEntry(
+                commentID: comment.id, siteID: new.siteID, action: comment.status == .spam ? "spam" : "hold",
+                actor: .spamFilter, reason: comment.spamReasons.joined(separator: "; "), at: comment.createdAt))
+        }
+        try Self.queue(db, mail, thread: thread, comment: comment, previousStatus: nil)
+        return (thread, comment)
     }
 
     /// What `comments.body_digest` holds: 64 bits of the text's SHA-256, to find the same text
@@ -515,11 +533,18 @@ public final class SQLiteStore: CommentStore {
     ) async throws -> ScreeningFacts {
         // One read transaction: each costs file-lock system calls, and a POST used to make three here.
         try await read { db in
-            ScreeningFacts(
-                stored: try Self.storedFacts(db, siteID: siteID, email: email, author: author, ip: ip, body: body, since: since, excluding: excluding),
-                blocklist: try Self.blocklist(db),
-                classifier: try Self.classifierCounts(db, features: features))
+            try Self.screeningFacts(db, siteID: siteID, query: ScreeningQuery(
+                email: email, author: author, ip: ip, body: body, since: since, excluding: excluding, features: features))
         }
+    }
+
+    static func screeningFacts(_ db: Database, siteID: String, query: ScreeningQuery) throws -> ScreeningFacts {
+        ScreeningFacts(
+            stored: try storedFacts(
+                db, siteID: siteID, email: query.email, author: query.author, ip: query.ip, body: query.body,
+                since: query.since, excluding: query.excluding),
+            blocklist: try blocklist(db),
+            classifier: try classifierCounts(db, features: query.features))
     }
 
     static func storedFacts(_ db: Database, siteID: String, email: String?, author: String?, ip: String?, body: String, since: Int64, excluding: Int64?) throws -> StoredFacts {

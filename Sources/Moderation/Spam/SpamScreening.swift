@@ -17,35 +17,66 @@ public struct SpamScreening: Screening {
     }
 
     public func judge(_ draft: Draft) async throws -> Judgement {
-        let facts = try await facts(for: draft)
-        let report = SpamRules.judge(facts, mode: draft.site.moderation, settings: settings)
-        return Judgement(status: report.status, score: report.score, reasons: report.reasons)
+        let plan = plan(for: draft)
+        return plan.decide(draft.thread, try await lookUp(plan, site: draft.site.id))
+    }
+
+    public func plan(for draft: Draft) -> ScreeningPlan {
+        let (query, assemble) = prepare(draft)
+        let mode = draft.site.moderation, settings = settings
+        return ScreeningPlan(query: query) { thread, found in
+            // The query is always made; were it not, a person should look rather than the filter guess.
+            guard let found else { return Judgement(status: .pending, reasons: ["spam facts were not looked up"]) }
+            let report = SpamRules.judge(assemble(thread, found), mode: mode, settings: settings)
+            return Judgement(status: report.status, score: report.score, reasons: report.reasons)
+        }
     }
 
     /// Everything the rules need, looked up once.
     public func facts(for draft: Draft) async throws -> SpamFacts {
+        let (query, assemble) = prepare(draft)
+        return assemble(draft.thread, try await store.screeningFacts(
+            siteID: draft.site.id, email: query.email, author: query.author, ip: query.ip, body: query.body,
+            since: query.since, excluding: query.excluding, features: query.features))
+    }
+
+    private func lookUp(_ plan: ScreeningPlan, site: String) async throws -> ScreeningFacts? {
+        guard let query = plan.query else { return nil }
+        return try await store.screeningFacts(
+            siteID: site, email: query.email, author: query.author, ip: query.ip, body: query.body,
+            since: query.since, excluding: query.excluding, features: query.features)
+    }
+
+    /// The work that needs nothing stored (links, features, the form's signature), and a pure
+    /// function that completes the facts from the thread and what the store found.
+    private func prepare(_ draft: Draft) -> (ScreeningQuery, @Sendable (CommentThread?, ScreeningFacts) -> SpamFacts) {
         let comment = draft.comment
         let now = clock.nowMillis()
         let textHosts = SpamFactFinder.linkHosts(text: comment.body, website: nil)
         let hosts = SpamFactFinder.linkHosts(text: comment.body, website: comment.website)
         let features = SpamClassifier.features(comment.body)
-        let facts = try await store.screeningFacts(
-            siteID: draft.site.id, email: comment.email, author: comment.author, ip: comment.ip, body: comment.body,
+        let query = ScreeningQuery(
+            email: comment.email, author: comment.author, ip: comment.ip, body: comment.body,
             since: now - 86_400_000, excluding: draft.isEdit ? comment.id : nil, features: features)
-        let blocklist = facts.blocklist, stored = facts.stored, counts = facts.classifier
-        let trained = counts.spamDocuments > 0 && counts.hamDocuments > 0
-        let probability = trained
-            ? SpamClassifier.probability(
-                features: features, counts: counts.tokens.mapValues { TokenCounts(spam: $0.spam, ham: $0.ham) },
-                spamDocuments: counts.spamDocuments, hamDocuments: counts.hamDocuments)
-            : nil
-        return SpamFacts(
-            text: comment.body, author: comment.author, email: comment.email, website: comment.website,
-            honeypot: draft.honeypot, formTimestampSent: draft.formTimestamp.map { !$0.isEmpty } ?? false,
-            formRenderedAt: formTimestamp.verify(draft.formTimestamp, site: draft.site.id), now: now,
-            linkCount: textHosts.count, linkHosts: hosts,
-            blocklistHits: SpamFactFinder.matches(blocklist, text: comment.body, author: comment.author, email: comment.email, hosts: hosts, ip: nil),
-            duplicates: stored.duplicates, threadCreatedAt: draft.thread?.createdAt, approvedBefore: stored.approvedBefore,
-            spamProbability: probability, isEdit: draft.isEdit)
+        let formRenderedAt = formTimestamp.verify(draft.formTimestamp, site: draft.site.id)
+        let honeypot = draft.honeypot, formTimestampSent = draft.formTimestamp.map { !$0.isEmpty } ?? false
+        let isEdit = draft.isEdit
+        return (query, { thread, found in
+            let counts = found.classifier
+            let trained = counts.spamDocuments > 0 && counts.hamDocuments > 0
+            let probability = trained
+                ? SpamClassifier.probability(
+                    features: features, counts: counts.tokens.mapValues { TokenCounts(spam: $0.spam, ham: $0.ham) },
+                    spamDocuments: counts.spamDocuments, hamDocuments: counts.hamDocuments)
+                : nil
+            return SpamFacts(
+                text: comment.body, author: comment.author, email: comment.email, website: comment.website,
+                honeypot: honeypot, formTimestampSent: formTimestampSent,
+                formRenderedAt: formRenderedAt, now: now,
+                linkCount: textHosts.count, linkHosts: hosts,
+                blocklistHits: SpamFactFinder.matches(found.blocklist, text: comment.body, author: comment.author, email: comment.email, hosts: hosts, ip: nil),
+                duplicates: found.stored.duplicates, threadCreatedAt: thread?.createdAt, approvedBefore: found.stored.approvedBefore,
+                spamProbability: probability, isEdit: isEdit)
+        })
     }
 }
