@@ -6,6 +6,10 @@ public protocol CommentStore: Sendable {
     /// the same. Nil when the store cannot tell (then nothing may be served from a cache
     /// without asking the store).
     func changeStamp() -> Int64?
+    /// Like `changeStamp`, but for sites and the blocklist only: it stays the same while this
+    /// process writes nothing but comments (as a busy site does all day), and changes whenever
+    /// sites or the blocklist may have changed, from this process or any other.
+    func settingsStamp() -> Int64?
 
     // MARK: Sites
 

@@ -13,7 +13,9 @@ public final class SQLiteStore: CommentStore {
         do {
             writer = try DatabasePool(path: path, configuration: Self.configuration())
             try Self.migrator.migrate(writer)
-            watchedPath = path
+            watch = ChangeWatch(path: path)
+            settings = SettingsTracker(watch: watch)
+            writer.add(transactionObserver: settings, extent: .databaseLifetime)
         } catch {
             throw Self.mapped(error)
         }
@@ -23,30 +25,22 @@ public final class SQLiteStore: CommentStore {
     public init() throws {
         writer = try DatabaseQueue(configuration: Self.configuration())
         try Self.migrator.migrate(writer)
-        watchedPath = nil
+        watch = nil
+        settings = SettingsTracker(watch: nil)
     }
 
-    /// The file `watch` opens; nil in memory.
-    private let watchedPath: String?
-
-    /// A connection of its own that only asks `PRAGMA data_version`: the value changes whenever
-    /// another connection (this store's writer, the CLI, another process) commits. Opened on
-    /// first use, so a CLI command that never asks holds no second connection (a bulk import
-    /// needs to be alone on the file).
-    private let watch = Mutex<DatabaseQueue?>(nil)
+    /// Asks `PRAGMA data_version` on a connection of its own; nil in memory.
+    private let watch: ChangeWatch?
+    /// Tells, for `settingsStamp`, which commits may have changed sites or the blocklist.
+    private let settings: SettingsTracker
 
     public func changeStamp() -> Int64? {
-        guard let watchedPath else { return nil }
-        return watch.withLock { watch -> Int64? in
-            if watch == nil {
-                var watching = Configuration()
-                watching.readonly = true
-                watch = try? DatabaseQueue(path: watchedPath, configuration: watching)
-            }
-            return try? watch?.inDatabase { db in
-                try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version"))
-            }
-        }
+        watch?.stamp()
+    }
+
+    public func settingsStamp() -> Int64? {
+        guard let stamp = changeStamp() else { return nil }
+        return settings.epoch(at: stamp)
     }
 
     static func configuration() -> Configuration {
@@ -209,7 +203,8 @@ public final class SQLiteStore: CommentStore {
     }
 
     public func insert(_ new: NewComment, screening plan: ScreeningPlan, mail: MailBuilder?) async throws -> (CommentThread, Comment) {
-        try await write { db in
+        try await write { [settings] db in
+            settings.markCommentsOnly()
             let existing = try Self.fetchThread(db, siteID: new.siteID, uri: new.uri)
             let found = try plan.query.map { try Self.screeningFacts(db, siteID: new.siteID, query: $0) }
             let judgement = plan.decide(existing, found)
@@ -813,5 +808,104 @@ extension OutgoingMail {
             headers: JSONText.decodeRows(row["headers"]), messageID: row["message_id"], createdAt: row["created_at"],
             attempts: row["attempts"], nextAttemptAt: row["next_attempt_at"], sentAt: row["sent_at"],
             failedAt: row["failed_at"], lastError: row["last_error"])
+    }
+}
+
+/// Which changes of the database may have touched sites or the blocklist, for
+/// `SQLiteStore.settingsStamp`. It watches every commit of the store's writer connection: a
+/// commit starts a new epoch unless the transaction declared that it wrote comments only
+/// (`markCommentsOnly`, on the hot paths); and any commit by another connection (another
+/// process, the CLI) does too, seen as a change of the writer's own `PRAGMA data_version`,
+/// which moves only for commits of other connections. A change stamp (`PRAGMA data_version` of
+/// the watching connection) that no commit here accounts for starts one as well. Forgetting to
+/// mark a transaction costs a reload, never a stale answer.
+///
+/// (Not by observing the `sites` and `blocklist` tables: SQLite reports no row changes of
+/// `WITHOUT ROWID` tables, which the blocklist is.)
+final class SettingsTracker: TransactionObserver, @unchecked Sendable {
+    private struct State {
+        var epoch: Int64 = 0
+        /// The change stamp every commit up to now is accounted for in.
+        var knownStamp: Int64?
+        /// The writer's `data_version` at its last commit.
+        var writerVersion: Int64?
+        var commentsOnly = false
+    }
+
+    private let state = Mutex(State())
+    private let watch: ChangeWatch?
+
+    init(watch: ChangeWatch?) {
+        self.watch = watch
+    }
+
+    /// The epoch for the current change stamp `current`.
+    func epoch(at current: Int64) -> Int64 {
+        state.withLock { state in
+            if state.knownStamp != current {
+                state.epoch += 1
+                state.knownStamp = current
+            }
+            return state.epoch
+        }
+    }
+
+    /// Declares, from inside a write transaction of the writer, that it changes comments (and
+    /// their threads, votes, log and mail) but no site and no blocklist entry.
+    func markCommentsOnly() {
+        state.withLock { $0.commentsOnly = true }
+    }
+
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { false }
+
+    func databaseDidChange(with event: DatabaseEvent) {}
+
+    func databaseDidCommit(_ db: Database) {
+        // The stamp first, then the writer's version: when the version shows no commit of another
+        // connection, none is hidden in the stamp either. Not opening the watch: until someone
+        // asks for a stamp there is nothing to keep (and a bulk import needs the file to itself).
+        let current = watch?.stamp(openingIfNeeded: false)
+        let writerVersion = try? Int64.fetchOne(db, sql: "PRAGMA data_version")
+        state.withLock { state in
+            if !state.commentsOnly || writerVersion == nil || writerVersion != state.writerVersion {
+                state.epoch += 1
+            }
+            state.commentsOnly = false
+            state.writerVersion = writerVersion
+            state.knownStamp = current
+        }
+    }
+
+    func databaseDidRollback(_ db: Database) {
+        state.withLock { $0.commentsOnly = false }
+    }
+}
+
+/// A connection of its own that only asks `PRAGMA data_version`: the value changes whenever
+/// another connection (the store's writer, the CLI, another process) commits. Opened on first
+/// use, so a CLI command that never asks holds no second connection (a bulk import needs to be
+/// alone on the file).
+final class ChangeWatch: Sendable {
+    private let path: String
+    private let connection = Mutex<DatabaseQueue?>(nil)
+
+    init(path: String) {
+        self.path = path
+    }
+
+    /// The current stamp; nil when the file cannot be read (or, unless `openingIfNeeded`, when
+    /// no stamp was asked for yet).
+    func stamp(openingIfNeeded: Bool = true) -> Int64? {
+        connection.withLock { connection -> Int64? in
+            if connection == nil {
+                guard openingIfNeeded else { return nil }
+                var watching = Configuration()
+                watching.readonly = true
+                connection = try? DatabaseQueue(path: path, configuration: watching)
+            }
+            return try? connection?.inDatabase { db in
+                try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version"))
+            }
+        }
     }
 }

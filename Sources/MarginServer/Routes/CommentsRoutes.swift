@@ -155,7 +155,7 @@ struct CommentsRoutes: Sendable {
     /// client over the site's rate limit waits (429 with Retry-After).
     func checkClient(_ context: MarginRequestContext, site: Site) async throws {
         guard let ip = context.clientIP else { return }
-        let blocked = try await service.store.blocklist().contains { $0.kind == .ip && IPBlock.matches(rule: $0.value.lowercased(), address: ip) }
+        let blocked = try await service.sites.blocklist().contains { $0.kind == .ip && IPBlock.matches(rule: $0.value.lowercased(), address: ip) }
         if blocked {
             throw APIError(.forbidden, code: "blocked", message: "Comments from your network are not accepted here.")
         }
