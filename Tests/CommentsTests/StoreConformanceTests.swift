@@ -306,4 +306,49 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
             #expect(try await store.thread(siteID: "blog", uri: "/fresh/")?.id == newThread.id)
         }
     }
+
+    /// New comments sent all at once (as a busy site's readers do) may share transactions: each
+    /// still gets its own answer, a failing one fails alone, and every answered one is stored.
+    @Test(arguments: StoreKind.allCases)
+    func manyNewCommentsAtOnceEachGetTheirOwnOutcome(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let parent = try await insert(store, "the parent", uri: "/busy/")
+            let plan = ScreeningPlan(query: ScreeningQuery(email: nil, author: "Ada", ip: nil, body: "x", since: 0, excluding: nil, features: [])) { _, _ in
+                Judgement(status: .approved)
+            }
+            let outcomes = await withTaskGroup(of: (Int, Result<Comment, any Error>).self) { group in
+                for index in 0..<60 {
+                    group.addTask {
+                        // Every fifth one replies to a comment that does not exist.
+                        let comment = draft("comment \(index)", parent: index % 5 == 0 ? 999_999 : parent.id, at: 2000 + Int64(index))
+                        do {
+                            let (_, stored) = try await store.insert(
+                                NewComment(siteID: "blog", uri: "/busy/", title: nil, comment: comment), screening: plan, mail: nil)
+                            return (index, .success(stored))
+                        } catch {
+                            return (index, .failure(error))
+                        }
+                    }
+                }
+                var all: [Int: Result<Comment, any Error>] = [:]
+                for await (index, outcome) in group { all[index] = outcome }
+                return all
+            }
+            #expect(outcomes.count == 60)
+            for (index, outcome) in outcomes {
+                switch outcome {
+                case .success(let stored):
+                    #expect(index % 5 != 0)
+                    #expect(stored.body == "comment \(index)")
+                    #expect(try await store.comment(id: stored.id)?.body == "comment \(index)")
+                case .failure(let error):
+                    #expect(index % 5 == 0)
+                    #expect("\(error)".contains("parent"))
+                }
+            }
+            let (_, comments) = try #require(try await store.visibleComments(siteID: "blog", uri: "/busy/"))
+            #expect(comments.count == 1 + 48)
+            #expect(Set(comments.map(\.id)).count == comments.count)
+        }
+    }
 }

@@ -69,8 +69,10 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import datetime
+from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import quote
 
@@ -626,14 +628,67 @@ def run_wrk(base, script_text, out_dir, label, duration):
     }
 
 
-def measure(server, script_text, out_dir, label):
-    """Warm-up, then the measured run, with the server tree's RSS sampled throughout."""
+class ReadProbe:
+    """While wrk runs a mixed load, one more client GETs threads one after another (keep-alive,
+    about 50 a second) and times each: wrk's latency mixes reads and writes, and the target is
+    about reads while writes run."""
+
+    def __init__(self, server, paths):
+        self.server, self.paths, self.times = server, paths, []
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        url = urllib.parse.urlsplit(self.server.base)
+        conn = HTTPConnection(url.hostname, url.port, timeout=10)
+        k = 0
+        while not self.stop_event.is_set():
+            path = self.paths[k % len(self.paths)]
+            k += 1
+            start = time.monotonic()
+            try:
+                conn.request("GET", path)
+                response = conn.getresponse()
+                response.read()
+                if response.status == 200:
+                    self.times.append((time.monotonic() - start) * 1000)
+            except OSError:
+                conn.close()
+                conn = HTTPConnection(url.hostname, url.port, timeout=10)
+            self.stop_event.wait(0.02)
+        conn.close()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_event.set()
+        self.thread.join(15)
+
+    def percentile(self, p):
+        if not self.times:
+            return None
+        ordered = sorted(self.times)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
+
+
+def measure(server, script_text, out_dir, label, probe_paths=None):
+    """Warm-up, then the measured run, with the server tree's RSS sampled throughout (and, with
+    `probe_paths`, read latency probed beside it)."""
     restarts = settle(server, label + " (before)")
     with RssSampler(server) as rss:
         if WARMUP > 0:
             run_wrk(server.base, script_text, out_dir, label + ".warmup", WARMUP)
             restarts += settle(server, label + " (after warm-up)")
-        result = run_wrk(server.base, script_text, out_dir, label, DURATION)
+        if probe_paths:
+            with ReadProbe(server, probe_paths) as probe:
+                result = run_wrk(server.base, script_text, out_dir, label, DURATION)
+            result["probe_reads"] = len(probe.times)
+            result["probe_p50_ms"] = probe.percentile(50)
+            result["probe_p99_ms"] = probe.percentile(99)
+        else:
+            result = run_wrk(server.base, script_text, out_dir, label, DURATION)
     result["peak_rss_mb"] = rss.peak_kb / 1024
     result["restarts"] = restarts
     log(f"  {label}: {result['rps']:.0f} req/s, p50 {fmt(result['p50_ms'], '.2f')} ms, p99 {fmt(result['p99_ms'], '.2f')} ms, "
@@ -808,8 +863,10 @@ def run_once(run, work, out, golden, facts, results):
             wanted = [s for s in SCENARIOS if s in scripts and s != "h"]
             if BIG and name == "margin":
                 wanted.append("small-one")
+            probe_paths = [server.thread_path(f"/t/{n}/") for n in range(1, 501)]
             for scenario in wanted:
-                record(scenario, name, measure(server, scripts[scenario], raw, f"{scenario}-{name}"))
+                record(scenario, name, measure(server, scripts[scenario], raw, f"{scenario}-{name}",
+                                               probe_paths if scenario == "e" else None))
         finally:
             server.stop()
         if "h" in SCENARIOS and name + "-huge" in golden:
@@ -885,6 +942,11 @@ def markdown(table, facts):
         extra.append(f"- `margin serve` start to first 200 of `/healthz`: "
                      f"{table[('startup', 'margin')]['startup_ms']:.0f} ms on the seeded database (median), "
                      f"{facts.get('margin_start_empty_ms', 0):.0f} ms on an empty one")
+    probed = [(srv, row) for (s, srv), row in sorted(table.items()) if s == "e" and row.get("probe_p99_ms") is not None]
+    if probed:
+        extra.append("- reads while (e) runs, timed by one more client GETting threads one after another (about 50/s): "
+                     + "; ".join(f"{srv} p50 {row['probe_p50_ms']:.2f} ms, p99 {row['probe_p99_ms']:.2f} ms "
+                                 f"({int(row['probe_reads'])} reads)" for srv, row in probed))
     if "margin_idle_rss_after_seeding_mb" in facts:
         extra.append(f"- Margin idle RSS after seeding {facts['margin_seeded_comments']:,} comments: "
                      f"{facts['margin_idle_rss_after_seeding_mb']:.1f} MB; right after a start on the seeded "

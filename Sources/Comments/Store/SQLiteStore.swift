@@ -16,6 +16,7 @@ public final class SQLiteStore: CommentStore {
             watch = ChangeWatch(path: path)
             settings = SettingsTracker(watch: watch)
             writer.add(transactionObserver: settings, extent: .databaseLifetime)
+            newComments = Self.newComments(writer, settings)
         } catch {
             throw Self.mapped(error)
         }
@@ -27,6 +28,15 @@ public final class SQLiteStore: CommentStore {
         try Self.migrator.migrate(writer)
         watch = nil
         settings = SettingsTracker(watch: nil)
+        newComments = Self.newComments(writer, settings)
+    }
+
+    /// New comments, written with group commit (see `GroupCommit`).
+    private let newComments: GroupCommit<ScreenedComment, (CommentThread, Comment)>
+
+    private static func newComments(_ writer: any DatabaseWriter, _ settings: SettingsTracker) -> GroupCommit<ScreenedComment, (CommentThread, Comment)> {
+        GroupCommit(
+            writer: writer, prepare: { _ in settings.markCommentsOnly() }, mapError: { mapped($0) }, work: insertScreened)
     }
 
     /// Asks `PRAGMA data_version` on a connection of its own; nil in memory.
@@ -203,17 +213,27 @@ public final class SQLiteStore: CommentStore {
     }
 
     public func insert(_ new: NewComment, screening plan: ScreeningPlan, mail: MailBuilder?) async throws -> (CommentThread, Comment) {
-        try await write { [settings] db in
-            settings.markCommentsOnly()
-            let existing = try Self.fetchThread(db, siteID: new.siteID, uri: new.uri)
-            let found = try plan.query.map { try Self.screeningFacts(db, siteID: new.siteID, query: $0) }
-            let judgement = plan.decide(existing, found)
-            var screened = new
-            screened.comment.status = judgement.status
-            screened.comment.spamScore = judgement.score
-            screened.comment.spamReasons = judgement.reasons
-            return try Self.insert(db, screened, existing: existing, mail: mail)
-        }
+        try await newComments.submit(ScreenedComment(new: new, plan: plan, mail: mail))
+    }
+
+    /// A new comment waiting for its turn in `newComments`.
+    struct ScreenedComment: Sendable {
+        let new: NewComment
+        let plan: ScreeningPlan
+        let mail: MailBuilder?
+    }
+
+    /// Looks up, judges and inserts one new comment inside the caller's transaction.
+    static func insertScreened(_ db: Database, _ item: ScreenedComment) throws -> (CommentThread, Comment) {
+        let new = item.new
+        let existing = try fetchThread(db, siteID: new.siteID, uri: new.uri)
+        let found = try item.plan.query.map { try screeningFacts(db, siteID: new.siteID, query: $0) }
+        let judgement = item.plan.decide(existing, found)
+        var screened = new
+        screened.comment.status = judgement.status
+        screened.comment.spamScore = judgement.score
+        screened.comment.spamReasons = judgement.reasons
+        return try insert(db, screened, existing: existing, mail: item.mail)
     }
 
     /// Inserts `new` into `existing` (or a new thread), inside the caller's transaction.
