@@ -162,13 +162,15 @@ def process_tree(pid):
     return pids
 
 
-def tree_rss_kb(pid):
+def tree_rss_kb(pid, field="VmRSS"):
+    """Resident kB of a process tree; `field` RssAnon gives its private memory only (RSS less
+    the clean pages of the executable and shared libraries it has mapped)."""
     total = 0
     for p in process_tree(pid):
         try:
             with open(f"/proc/{p}/status") as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith(field + ":"):
                         total += int(line.split()[1])
                         break
         except OSError:
@@ -853,7 +855,9 @@ def run_once(run, work, out, golden, facts, results):
         if name == "margin":
             results.setdefault(("startup", "margin"), []).append({"startup_ms": started})
             time.sleep(0.5)
-            results.setdefault(("idle", "margin"), []).append({"idle_rss_mb": tree_rss_kb(server.proc.pid) / 1024})
+            results.setdefault(("idle", "margin"), []).append({
+                "idle_rss_mb": tree_rss_kb(server.proc.pid) / 1024,
+                "idle_anon_mb": tree_rss_kb(server.proc.pid, "RssAnon") / 1024})
         try:
             if name != "nginx":
                 ms = post_probe(server)
@@ -950,7 +954,9 @@ def markdown(table, facts):
     if "margin_idle_rss_after_seeding_mb" in facts:
         extra.append(f"- Margin idle RSS after seeding {facts['margin_seeded_comments']:,} comments: "
                      f"{facts['margin_idle_rss_after_seeding_mb']:.1f} MB; right after a start on the seeded "
-                     f"database: {table[('idle', 'margin')]['idle_rss_mb']:.1f} MB (median)")
+                     f"database: {table[('idle', 'margin')]['idle_rss_mb']:.1f} MB (median), of which "
+                     f"{table[('idle', 'margin')].get('idle_anon_mb', 0):.1f} MB private (RssAnon; the rest are clean "
+                     f"pages of the executable and shared libraries)")
     probes = [f"{srv.replace('margin-big', 'Margin, big database')} {row['post_ms']:.1f} ms"
               for (s, srv), row in sorted(table.items()) if s == "post-probe"]
     if probes:
