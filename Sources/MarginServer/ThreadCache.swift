@@ -13,12 +13,16 @@ final class ThreadCache: Sendable {
     /// One encoded response and its validator.
     struct Entry: Sendable {
         let version: Int64
+        /// The thread it shows; nil while the thread does not exist.
+        let threadID: Int64?
         /// The site's avatar setting it was encoded with: changing it changes no thread version.
         let avatars: AvatarSource
         /// Shared, never copied per response.
         let body: ByteBuffer
         let etag: String
         var stamp: Int64?
+        /// Where the store's history stood when the entry was last known current.
+        var mark: ChangeMark?
     }
 
     private let entries = Mutex<[String: Entry]>([:])
@@ -35,20 +39,42 @@ final class ThreadCache: Sendable {
         }
     }
 
-    /// The entry for `key` if its thread is still at `version` and its site's avatar setting
-    /// unchanged, now known current at `stamp`.
-    func lookup(_ key: String, version: Int64, avatars: AvatarSource, stamp: Int64?) -> Entry? {
-        entries.withLock { entries in
-            guard var entry = entries[key], entry.version == version, entry.avatars == avatars else { return nil }
+    /// The entry for `key` if the store can tell that its thread is unchanged since it was last
+    /// known current (other threads were written meanwhile); now known current at `stamp`.
+    func unchanged(_ key: String, stamp: Int64?, store: any CommentStore) -> Entry? {
+        guard let stamp, let candidate = entries.withLock({ $0[key] }),
+              let threadID = candidate.threadID, let mark = candidate.mark,
+              let now = store.changeMark(at: stamp),
+              store.unchanged(threadID: threadID, since: mark, at: stamp)
+        else { return nil }
+        return entries.withLock { entries in
+            // Kept only if nobody replaced it meanwhile.
+            guard var entry = entries[key], entry.etag == candidate.etag, entry.mark == mark else { return candidate }
             entry.stamp = stamp
+            entry.mark = now
             entries[key] = entry
             return entry
         }
     }
 
-    func store(_ key: String, version: Int64, avatars: AvatarSource, bytes: [UInt8], stamp: Int64?) -> Entry {
+    /// The entry for `key` if its thread is still at `version` and its site's avatar setting
+    /// unchanged, now known current at `stamp` and `mark`.
+    func lookup(_ key: String, version: Int64, avatars: AvatarSource, stamp: Int64?, mark: ChangeMark?) -> Entry? {
+        entries.withLock { entries in
+            guard var entry = entries[key], entry.version == version, entry.avatars == avatars else { return nil }
+            entry.stamp = stamp
+            entry.mark = mark
+            entries[key] = entry
+            return entry
+        }
+    }
+
+    func store(
+        _ key: String, version: Int64, threadID: Int64?, avatars: AvatarSource, bytes: [UInt8], stamp: Int64?, mark: ChangeMark?
+    ) -> Entry {
         let entry = Entry(
-            version: version, avatars: avatars, body: ByteBuffer(bytes: bytes), etag: Self.etag(for: bytes), stamp: stamp)
+            version: version, threadID: threadID, avatars: avatars, body: ByteBuffer(bytes: bytes), etag: Self.etag(for: bytes),
+            stamp: stamp, mark: mark)
         entries.withLock { entries in
             // Crude but bounded: a full cache starts over rather than tracking recency.
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }

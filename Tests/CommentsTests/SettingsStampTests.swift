@@ -60,4 +60,53 @@ import Testing
 
         #expect(try SQLiteStore().settingsStamp() == nil, "in memory nothing may be cached")
     }
+
+    /// A cached thread stays good while only other threads get new comments here, and not a
+    /// moment longer: its own new comment, any other kind of write, or anything written by
+    /// another connection makes it doubtful.
+    @Test func threadsOtherThanTheOnesWrittenStayUnchanged() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("marks-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("m.sqlite").path
+        let store = try SQLiteStore(path: path)
+        try await store.addSite(Site(id: "blog", name: "Blog", origins: [], createdAt: 1))
+        func post(_ uri: String, _ text: String) async throws -> CommentThread {
+            try await store.insert(NewComment(siteID: "blog", uri: uri, title: nil, comment: draft(text)), screening: publish, mail: nil).0
+        }
+        let one = try await post("/one/", "first")
+        let two = try await post("/two/", "first")
+        func markNow() throws -> (ChangeMark, Int64) {
+            let stamp = try #require(store.changeStamp())
+            return (try #require(store.changeMark(at: stamp)), stamp)
+        }
+        func unchanged(_ thread: CommentThread, since mark: ChangeMark) throws -> Bool {
+            store.unchanged(threadID: thread.id, since: mark, at: try #require(store.changeStamp()))
+        }
+
+        var (mark, _) = try markNow()
+        #expect(try unchanged(one, since: mark) && unchanged(two, since: mark))
+        _ = try await post("/two/", "second")
+        #expect(try unchanged(one, since: mark), "a comment elsewhere leaves /one/ alone")
+        #expect(try !unchanged(two, since: mark))
+        _ = try await post("/one/", "second")
+        #expect(try !unchanged(one, since: mark))
+
+        (mark, _) = try markNow()
+        let comment = try #require(try await store.visibleComments(siteID: "blog", uri: "/one/")?.1.first)
+        _ = try await store.vote(commentID: comment.id, voter: "reader", value: 1, at: 5000)
+        #expect(try !unchanged(two, since: mark), "a vote is not a new comment: everything is doubtful")
+
+        (mark, _) = try markNow()
+        let other = try SQLiteStore(path: path)
+        _ = try await other.delete(commentID: comment.id)
+        #expect(try !unchanged(two, since: mark), "another connection's write is never taken for ours")
+        #expect(try !unchanged(one, since: mark))
+
+        // A mark taken before a comment is written does not vouch for its thread afterwards.
+        let (early, earlyStamp) = try markNow()
+        _ = try await post("/two/", "third")
+        #expect(!store.unchanged(threadID: two.id, since: early, at: earlyStamp))
+        #expect(try SQLiteStore().changeMark(at: 1) == nil)
+    }
 }

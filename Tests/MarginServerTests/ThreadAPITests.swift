@@ -91,6 +91,22 @@ import Testing
             let afterCLI = try await server.client.get(path, headers: [("If-None-Match", try #require(changed.header("ETag")))])
             #expect(afterCLI.status == 200)
             #expect(afterCLI.json.comments.count == 1)
+
+            // Comments posted to other threads keep this one cached; whatever else changes it
+            // still shows at once: a comment here, a vote, another process's deletion.
+            let cached = try await server.client.get(path)
+            for index in 0..<3 { _ = try await server.publish("elsewhere \(index)", uri: "/other/") }
+            #expect(try await server.client.get(path, headers: [("If-None-Match", try #require(cached.header("ETag")))]).status == 304)
+            _ = try await server.publish("three")
+            let afterPost = try await server.client.get(path)
+            #expect(afterPost.json.comments.count == 2)
+            let voted = try #require(afterPost.json.comments.first?.int("id"))
+            #expect(try await server.client.postJSON("/api/v1/comments/\(voted)/vote", ["value": 1]).status == 200)
+            _ = try await server.publish("elsewhere again", uri: "/other/")
+            #expect(try await server.client.get(path).json.comments.first?.int("likes") == 1)
+            _ = try await cliStore.delete(commentID: Int64(voted))
+            _ = try await server.publish("and elsewhere", uri: "/other/")
+            #expect(try await server.client.get(path).json.comments.count == 1)
         }
     }
 

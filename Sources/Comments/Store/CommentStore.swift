@@ -10,6 +10,12 @@ public protocol CommentStore: Sendable {
     /// process writes nothing but comments (as a busy site does all day), and changes whenever
     /// sites or the blocklist may have changed, from this process or any other.
     func settingsStamp() -> Int64?
+    /// Where the store's history of changes stands at change stamp `stamp`, for a cache that
+    /// will later ask whether one thread changed since; nil when the store cannot tell.
+    func changeMark(at stamp: Int64) -> ChangeMark?
+    /// Whether thread `threadID` (its comments, votes and settings of its site) is certainly
+    /// unchanged since `mark`, the store now being at change stamp `stamp`. False when unsure.
+    func unchanged(threadID: Int64, since mark: ChangeMark, at stamp: Int64) -> Bool
 
     // MARK: Sites
 
@@ -142,5 +148,18 @@ extension CommentStore {
     /// Updates a comment without causing mail.
     public func update(_ comment: Comment) async throws -> Comment {
         try await update(comment, mail: nil)
+    }
+}
+
+/// A point in a store's history of changes (see `CommentStore.changeMark(at:)`).
+public struct ChangeMark: Sendable, Equatable {
+    /// Changes of unknown extent so far.
+    public var epoch: Int64
+    /// Changes of known threads so far, within the epoch.
+    public var sequence: Int64
+
+    public init(epoch: Int64, sequence: Int64) {
+        self.epoch = epoch
+        self.sequence = sequence
     }
 }

@@ -14,7 +14,7 @@ public final class SQLiteStore: CommentStore {
             writer = try DatabasePool(path: path, configuration: Self.configuration())
             try Self.migrator.migrate(writer)
             watch = ChangeWatch(path: path)
-            settings = SettingsTracker(watch: watch)
+            settings = ChangeTracker(watch: watch)
             writer.add(transactionObserver: settings, extent: .databaseLifetime)
             newComments = Self.newComments(writer, settings)
         } catch {
@@ -27,22 +27,22 @@ public final class SQLiteStore: CommentStore {
         writer = try DatabaseQueue(configuration: Self.configuration())
         try Self.migrator.migrate(writer)
         watch = nil
-        settings = SettingsTracker(watch: nil)
+        settings = ChangeTracker(watch: nil)
         newComments = Self.newComments(writer, settings)
     }
 
     /// New comments, written with group commit (see `GroupCommit`).
     private let newComments: GroupCommit<ScreenedComment, (CommentThread, Comment)>
 
-    private static func newComments(_ writer: any DatabaseWriter, _ settings: SettingsTracker) -> GroupCommit<ScreenedComment, (CommentThread, Comment)> {
+    private static func newComments(_ writer: any DatabaseWriter, _ settings: ChangeTracker) -> GroupCommit<ScreenedComment, (CommentThread, Comment)> {
         GroupCommit(
             writer: writer, prepare: { _ in settings.markCommentsOnly() }, mapError: { mapped($0) }, work: insertScreened)
     }
 
     /// Asks `PRAGMA data_version` on a connection of its own; nil in memory.
     private let watch: ChangeWatch?
-    /// Tells, for `settingsStamp`, which commits may have changed sites or the blocklist.
-    private let settings: SettingsTracker
+    /// Tells caches which commits changed what (see `ChangeTracker`).
+    private let settings: ChangeTracker
 
     public func changeStamp() -> Int64? {
         watch?.stamp()
@@ -51,6 +51,14 @@ public final class SQLiteStore: CommentStore {
     public func settingsStamp() -> Int64? {
         guard let stamp = changeStamp() else { return nil }
         return settings.epoch(at: stamp)
+    }
+
+    public func changeMark(at stamp: Int64) -> ChangeMark? {
+        watch == nil ? nil : settings.mark(at: stamp)
+    }
+
+    public func unchanged(threadID: Int64, since mark: ChangeMark, at stamp: Int64) -> Bool {
+        watch != nil && settings.unchanged(threadID: threadID, since: mark, at: stamp)
     }
 
     static func configuration() -> Configuration {
@@ -213,7 +221,7 @@ public final class SQLiteStore: CommentStore {
     }
 
     public func insert(_ new: NewComment, screening plan: ScreeningPlan, mail: MailBuilder?) async throws -> (CommentThread, Comment) {
-        try await newComments.submit(ScreenedComment(new: new, plan: plan, mail: mail))
+        try await newComments.submit(ScreenedComment(new: new, plan: plan, mail: mail, tracker: settings))
     }
 
     /// A new comment waiting for its turn in `newComments`.
@@ -221,6 +229,7 @@ public final class SQLiteStore: CommentStore {
         let new: NewComment
         let plan: ScreeningPlan
         let mail: MailBuilder?
+        let tracker: ChangeTracker
     }
 
     /// Looks up, judges and inserts one new comment inside the caller's transaction.
@@ -233,7 +242,9 @@ public final class SQLiteStore: CommentStore {
         screened.comment.status = judgement.status
         screened.comment.spamScore = judgement.score
         screened.comment.spamReasons = judgement.reasons
-        return try insert(db, screened, existing: existing, mail: item.mail)
+        let (thread, comment) = try insert(db, screened, existing: existing, mail: item.mail)
+        item.tracker.noteThreadChanged(thread.id)
+        return (thread, comment)
     }
 
     /// Inserts `new` into `existing` (or a new thread), inside the caller's transaction.
@@ -831,26 +842,40 @@ extension OutgoingMail {
     }
 }
 
-/// Which changes of the database may have touched sites or the blocklist, for
-/// `SQLiteStore.settingsStamp`. It watches every commit of the store's writer connection: a
-/// commit starts a new epoch unless the transaction declared that it wrote comments only
-/// (`markCommentsOnly`, on the hot paths); and any commit by another connection (another
-/// process, the CLI) does too, seen as a change of the writer's own `PRAGMA data_version`,
-/// which moves only for commits of other connections. A change stamp (`PRAGMA data_version` of
-/// the watching connection) that no commit here accounts for starts one as well. Forgetting to
-/// mark a transaction costs a reload, never a stale answer.
+/// Which changes of the database a cache must drop, for `settingsStamp`, `changeMark` and
+/// `unchanged(threadID:since:)`. It watches every commit of the store's writer connection: a
+/// commit starts a new epoch (everything cached is doubtful) unless the transaction declared
+/// that it wrote new comments only (`markCommentsOnly`, on the hot path), in which case only
+/// the threads it named (`noteThreadChanged`) changed. Any commit by another connection
+/// (another process, the CLI) starts an epoch too, seen as a change of the writer's own
+/// `PRAGMA data_version`, which moves only for commits of other connections; so does a change
+/// stamp (`PRAGMA data_version` of the watching connection) that no commit here accounts for.
+/// Forgetting to mark a transaction costs a reload, never a stale answer.
 ///
-/// (Not by observing the `sites` and `blocklist` tables: SQLite reports no row changes of
-/// `WITHOUT ROWID` tables, which the blocklist is.)
-final class SettingsTracker: TransactionObserver, @unchecked Sendable {
+/// (Not by observing tables: SQLite reports no row changes of `WITHOUT ROWID` tables, which the
+/// blocklist is.)
+final class ChangeTracker: TransactionObserver, @unchecked Sendable {
     private struct State {
         var epoch: Int64 = 0
+        /// Own comment-only commits so far.
+        var sequence: Int64 = 0
+        /// The commit (sequence) that last changed each thread, within the current epoch.
+        var threadChanged: [Int64: Int64] = [:]
         /// The change stamp every commit up to now is accounted for in.
         var knownStamp: Int64?
         /// The writer's `data_version` at its last commit.
         var writerVersion: Int64?
         var commentsOnly = false
+        var threadsInTransaction: Set<Int64> = []
+
+        mutating func newEpoch() {
+            epoch += 1
+            threadChanged.removeAll(keepingCapacity: true)
+        }
     }
+
+    /// More remembered threads than this start a new epoch instead.
+    private static let rememberedThreads = 100_000
 
     private let state = Mutex(State())
     private let watch: ChangeWatch?
@@ -861,19 +886,39 @@ final class SettingsTracker: TransactionObserver, @unchecked Sendable {
 
     /// The epoch for the current change stamp `current`.
     func epoch(at current: Int64) -> Int64 {
+        mark(at: current).epoch
+    }
+
+    /// Where the history of changes stands at the change stamp `current`.
+    func mark(at current: Int64) -> ChangeMark {
         state.withLock { state in
-            if state.knownStamp != current {
-                state.epoch += 1
+            // data_version only grows on one connection: an older stamp (read before a commit
+            // this tracker has already accounted for) hides nothing.
+            if state.knownStamp.map({ current > $0 }) ?? true {
+                state.newEpoch()
                 state.knownStamp = current
             }
-            return state.epoch
+            return ChangeMark(epoch: state.epoch, sequence: state.sequence)
         }
     }
 
-    /// Declares, from inside a write transaction of the writer, that it changes comments (and
-    /// their threads, votes, log and mail) but no site and no blocklist entry.
+    /// Whether thread `threadID` is unchanged since `mark`, the history now standing at `current`.
+    func unchanged(threadID: Int64, since mark: ChangeMark, at current: Int64) -> Bool {
+        let now = self.mark(at: current)
+        return state.withLock { state in
+            now.epoch == mark.epoch && (state.threadChanged[threadID] ?? 0) <= mark.sequence
+        }
+    }
+
+    /// Declares, from inside a write transaction of the writer, that it only adds comments (with
+    /// their threads, log entries and mail) to the threads it names with `noteThreadChanged`.
     func markCommentsOnly() {
         state.withLock { $0.commentsOnly = true }
+    }
+
+    /// Names a thread the current (comments-only) transaction changes.
+    func noteThreadChanged(_ threadID: Int64) {
+        _ = state.withLock { $0.threadsInTransaction.insert(threadID) }
     }
 
     func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { false }
@@ -887,17 +932,25 @@ final class SettingsTracker: TransactionObserver, @unchecked Sendable {
         let current = watch?.stamp(openingIfNeeded: false)
         let writerVersion = try? Int64.fetchOne(db, sql: "PRAGMA data_version")
         state.withLock { state in
-            if !state.commentsOnly || writerVersion == nil || writerVersion != state.writerVersion {
-                state.epoch += 1
+            if !state.commentsOnly || writerVersion == nil || writerVersion != state.writerVersion
+                || state.threadChanged.count + state.threadsInTransaction.count > Self.rememberedThreads {
+                state.newEpoch()
+            } else {
+                state.sequence += 1
+                for thread in state.threadsInTransaction { state.threadChanged[thread] = state.sequence }
             }
             state.commentsOnly = false
+            state.threadsInTransaction.removeAll(keepingCapacity: true)
             state.writerVersion = writerVersion
             state.knownStamp = current
         }
     }
 
     func databaseDidRollback(_ db: Database) {
-        state.withLock { $0.commentsOnly = false }
+        state.withLock { state in
+            state.commentsOnly = false
+            state.threadsInTransaction.removeAll(keepingCapacity: true)
+        }
     }
 }
 

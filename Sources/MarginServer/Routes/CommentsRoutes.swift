@@ -75,20 +75,26 @@ struct CommentsRoutes: Sendable {
         let entry: ThreadCache.Entry
         if let fresh = cache.fresh(key, stamp: stamp) {
             entry = fresh
+        } else if let unchanged = cache.unchanged(key, stamp: stamp, store: service.store) {
+            // Only other threads were written since (this process's new comments, say).
+            entry = unchanged
         } else {
+            // Taken before reading, like the stamp, so the entry is never marked newer than it is.
+            let mark = stamp.flatMap { service.store.changeMark(at: $0) }
             let site = try await service.requireSite(siteID)
             if let thread = try await service.store.thread(siteID: site.id, uri: uri),
-               let cached = cache.lookup(key, version: thread.version, avatars: site.avatars, stamp: stamp) {
+               let cached = cache.lookup(key, version: thread.version, avatars: site.avatars, stamp: stamp, mark: mark) {
                 entry = cached
             } else if let (thread, comments) = try await service.store.visibleComments(siteID: site.id, uri: uri) {
                 let bytes = try ThreadDocument.encode(
                     siteID: site.id, uri: uri, thread: thread, comments: comments, limit: limit, after: after, avatars: site.avatars)
-                entry = cache.store(key, version: thread.version, avatars: site.avatars, bytes: bytes, stamp: stamp)
+                entry = cache.store(
+                    key, version: thread.version, threadID: thread.id, avatars: site.avatars, bytes: bytes, stamp: stamp, mark: mark)
             } else {
                 if after != nil { throw CommentsError.invalidField(field: "after", message: "is not a top-level comment of this thread") }
                 let bytes = try ThreadDocument.encode(siteID: site.id, uri: uri, thread: nil, comments: [], limit: limit, after: nil)
                 // No thread yet: valid only while nothing at all changes.
-                entry = cache.store(key, version: -1, avatars: site.avatars, bytes: bytes, stamp: stamp)
+                entry = cache.store(key, version: -1, threadID: nil, avatars: site.avatars, bytes: bytes, stamp: stamp, mark: nil)
             }
         }
         var headers = HTTPFields()
