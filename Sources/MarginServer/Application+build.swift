@@ -109,6 +109,9 @@ public func buildApplication(
     PageRoutes().register(on: router)
 
     var services: [any Service] = []
+    if let sqlite = store as? SQLiteStore {
+        services.append(CheckpointService(store: sqlite, logger: logger))
+    }
     if let transport {
         let sender = OutboxSender(
             store: store, transport: transport, settings: configuration.mailSettings, clock: clock, logger: logger,
@@ -135,6 +138,25 @@ struct OutboxService: Service {
         } onGracefulShutdown: {
             stopping.withLock { $0 = true }
         }
+    }
+}
+
+/// Checkpoints the SQLite WAL every half second beside the server, so that no request's commit
+/// has to (see `SQLiteStore.checkpoint()`); one last time at shutdown.
+struct CheckpointService: Service {
+    let store: SQLiteStore
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await store.checkpoint()
+            } catch {
+                logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(500)) }
+        }
+        _ = try? await store.checkpoint()
     }
 }
 

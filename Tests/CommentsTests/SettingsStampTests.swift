@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import Comments
 
@@ -108,5 +109,29 @@ import Testing
         _ = try await post("/two/", "third")
         #expect(!store.unchanged(threadID: two.id, since: early, at: earlyStamp))
         #expect(try SQLiteStore().changeMark(at: 1) == nil)
+    }
+
+    /// `checkpoint()` (run by the server every half second) leaves the comments in the database
+    /// file itself: a copy of the file without its WAL has them.
+    @Test func checkpointMovesTheWALIntoTheFile() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("checkpoint-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("m.sqlite").path
+        let store = try SQLiteStore(path: path)
+        try await store.addSite(Site(id: "blog", name: "Blog", origins: [], createdAt: 1))
+        func fileOnlyCount() throws -> Int {
+            let copy = directory.appendingPathComponent("copy-\(UUID()).sqlite").path
+            try FileManager.default.copyItem(atPath: path, toPath: copy)
+            return try DatabaseQueue(path: copy).read { db in
+                // Even the schema may still be only in the WAL.
+                try db.tableExists("comments") ? try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM comments") ?? 0 : 0
+            }
+        }
+        for index in 0..<20 { try await comment(store, "kept \(index)") }
+        #expect(try fileOnlyCount() == 0, "commits stay in the WAL below the fallback threshold")
+        #expect(try await store.checkpoint() > 0)
+        #expect(try fileOnlyCount() == 20)
+        #expect(try await SQLiteStore().checkpoint() == 0)
     }
 }
