@@ -15,9 +15,9 @@ public final class SQLiteStore: CommentStore {
             try Self.migrator.migrate(writer)
             watch = ChangeWatch(path: path)
             watchedPath = path
-            settings = ChangeTracker(watch: watch)
-            writer.add(transactionObserver: settings, extent: .databaseLifetime)
-            newComments = Self.newComments(writer, settings)
+            changes = ChangeTracker(watch: watch)
+            writer.add(transactionObserver: changes, extent: .databaseLifetime)
+            newComments = Self.newComments(writer, changes)
         } catch {
             throw Self.mapped(error)
         }
@@ -29,22 +29,22 @@ public final class SQLiteStore: CommentStore {
         try Self.migrator.migrate(writer)
         watch = nil
         watchedPath = nil
-        settings = ChangeTracker(watch: nil)
-        newComments = Self.newComments(writer, settings)
+        changes = ChangeTracker(watch: nil)
+        newComments = Self.newComments(writer, changes)
     }
 
     /// New comments, written with group commit (see `GroupCommit`).
     private let newComments: GroupCommit<ScreenedComment, (CommentThread, Comment)>
 
-    private static func newComments(_ writer: any DatabaseWriter, _ settings: ChangeTracker) -> GroupCommit<ScreenedComment, (CommentThread, Comment)> {
+    private static func newComments(_ writer: any DatabaseWriter, _ changes: ChangeTracker) -> GroupCommit<ScreenedComment, (CommentThread, Comment)> {
         GroupCommit(
-            writer: writer, prepare: { _ in settings.markCommentsOnly() }, mapError: { mapped($0) }, work: insertScreened)
+            writer: writer, prepare: { _ in changes.markCommentsOnly() }, mapError: { mapped($0) }, work: insertScreened)
     }
 
     /// Asks `PRAGMA data_version` on a connection of its own; nil in memory.
     private let watch: ChangeWatch?
     /// Tells caches which commits changed what (see `ChangeTracker`).
-    private let settings: ChangeTracker
+    private let changes: ChangeTracker
 
     public func changeStamp() -> Int64? {
         watch?.stamp()
@@ -79,15 +79,15 @@ public final class SQLiteStore: CommentStore {
 
     public func settingsStamp() -> Int64? {
         guard let stamp = changeStamp() else { return nil }
-        return settings.epoch(at: stamp)
+        return changes.epoch(at: stamp)
     }
 
     public func changeMark(at stamp: Int64) -> ChangeMark? {
-        watch == nil ? nil : settings.mark(at: stamp)
+        watch == nil ? nil : changes.mark(at: stamp)
     }
 
     public func unchanged(threadID: Int64, since mark: ChangeMark, at stamp: Int64) -> Bool {
-        watch != nil && settings.unchanged(threadID: threadID, since: mark, at: stamp)
+        watch != nil && changes.unchanged(threadID: threadID, since: mark, at: stamp)
     }
 
     static func configuration() -> Configuration {
@@ -253,7 +253,7 @@ public final class SQLiteStore: CommentStore {
     }
 
     public func insert(_ new: NewComment, screening plan: ScreeningPlan, mail: MailBuilder?) async throws -> (CommentThread, Comment) {
-        try await newComments.submit(ScreenedComment(new: new, plan: plan, mail: mail, tracker: settings))
+        try await newComments.submit(ScreenedComment(new: new, plan: plan, mail: mail, tracker: changes))
     }
 
     /// A new comment waiting for its turn in `newComments`.

@@ -3,9 +3,10 @@ import GRDB
 import Testing
 @testable import Comments
 
-/// `settingsStamp` lets the server keep sites and the blocklist in memory while comments pour
-/// in, and must still move for every change of them, from this process or another.
-@Suite struct SettingsStampTests {
+/// What lets the server keep sites, the blocklist and threads in memory while comments pour in
+/// (`settingsStamp`, `changeMark`, `unchanged(threadID:since:at:)`), which must still see every
+/// other change, from this process or another; and the checkpoint that keeps the WAL short.
+@Suite struct ChangeTrackingTests {
     let publish = ScreeningPlan(query: nil) { _, _ in Judgement(status: .approved) }
 
     func comment(_ store: SQLiteStore, _ text: String) async throws {
