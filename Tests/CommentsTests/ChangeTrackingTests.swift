@@ -13,13 +13,19 @@ import Testing
         _ = try await store.insert(NewComment(siteID: "blog", uri: "/p/", title: nil, comment: draft(text)), screening: publish, mail: nil)
     }
 
-    @Test func movesForSettingsNotForComments() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("settings-\(UUID())")
+    /// A store on a fresh file holding the site "blog", its path, and its folder (to remove).
+    func fileStore() async throws -> (store: SQLiteStore, path: String, directory: URL) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("changes-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("m.sqlite").path
         let store = try SQLiteStore(path: path)
         try await store.addSite(Site(id: "blog", name: "Blog", origins: [], createdAt: 1))
+        return (store, path, directory)
+    }
+
+    @Test func movesForSettingsNotForComments() async throws {
+        let (store, path, directory) = try await fileStore()
+        defer { try? FileManager.default.removeItem(at: directory) }
 
         let start = try #require(store.settingsStamp())
         let changes = store.changeStamp()
@@ -67,12 +73,8 @@ import Testing
     /// moment longer: its own new comment, any other kind of write, or anything written by
     /// another connection makes it doubtful.
     @Test func threadsOtherThanTheOnesWrittenStayUnchanged() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("marks-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (store, path, directory) = try await fileStore()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("m.sqlite").path
-        let store = try SQLiteStore(path: path)
-        try await store.addSite(Site(id: "blog", name: "Blog", origins: [], createdAt: 1))
         func post(_ uri: String, _ text: String) async throws -> CommentThread {
             try await store.insert(NewComment(siteID: "blog", uri: uri, title: nil, comment: draft(text)), screening: publish, mail: nil).0
         }
@@ -115,12 +117,8 @@ import Testing
     /// `checkpoint()` (run by the server every half second) leaves the comments in the database
     /// file itself: a copy of the file without its WAL has them.
     @Test func checkpointMovesTheWALIntoTheFile() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("checkpoint-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (store, path, directory) = try await fileStore()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("m.sqlite").path
-        let store = try SQLiteStore(path: path)
-        try await store.addSite(Site(id: "blog", name: "Blog", origins: [], createdAt: 1))
         func fileOnlyCount() throws -> Int {
             let copy = directory.appendingPathComponent("copy-\(UUID()).sqlite").path
             try FileManager.default.copyItem(atPath: path, toPath: copy)
