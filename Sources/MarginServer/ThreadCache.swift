@@ -27,6 +27,24 @@ final class ThreadCache: Sendable {
 
     private let entries = Mutex<[String: Entry]>([:])
     private let capacity: Int
+    /// Loads running now, by key and the change stamp they started at.
+    private let loading = Mutex<[String: Task<Entry, any Error>]>([:])
+
+    /// Runs `load` for `key`, or waits for the one already running for the same key that
+    /// started at the same change stamp (a load started before a later write is never joined,
+    /// so a reader still sees their own write). Without a stamp every caller loads alone.
+    func loadOnce(_ key: String, stamp: Int64?, _ load: @escaping @Sendable () async throws -> Entry) async throws -> Entry {
+        guard let stamp else { return try await load() }
+        let flight = "\(key)\u{0}\(stamp)"
+        let (task, started) = loading.withLock { loading -> (Task<Entry, any Error>, Bool) in
+            if let running = loading[flight] { return (running, false) }
+            let task = Task { try await load() }
+            loading[flight] = task
+            return (task, true)
+        }
+        defer { if started { _ = loading.withLock { $0.removeValue(forKey: flight) } } }
+        return try await task.value
+    }
 
     init(capacity: Int = 4096) { self.capacity = capacity }
 

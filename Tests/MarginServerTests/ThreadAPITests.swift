@@ -110,6 +110,35 @@ import Testing
         }
     }
 
+    /// Clients that ask for a thread nobody has read yet, all at once, share one load and get
+    /// the same answer; a write then shows at once.
+    @Test func manyClientsAtOnceOnAColdThread() async throws {
+        try await TestServer.with { server in
+            for index in 0..<30 { _ = try await server.publish("comment \(index)", uri: "/cold/") }
+            let path = "/api/v1/comments?site=default&uri=/cold/"
+            let answers = try await withThrowingTaskGroup(of: HTTPResult.self) { group in
+                for _ in 0..<24 { group.addTask { try await server.client.get(path) } }
+                var all: [HTTPResult] = []
+                for try await answer in group { all.append(answer) }
+                return all
+            }
+            #expect(answers.allSatisfy { $0.status == 200 })
+            #expect(Set(answers.map { $0.header("ETag") ?? "" }).count == 1)
+            #expect(Set(answers.map(\.body)).count == 1)
+            #expect(answers.first?.json.comments.count == 30)
+            _ = try await server.publish("one more", uri: "/cold/")
+            #expect(try await server.client.get(path).json.comments.count == 31)
+            // A missing site is an error for every waiting client alike.
+            let missing = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<8 { group.addTask { try await server.client.get("/api/v1/comments?site=nope&uri=/cold/").status } }
+                var all: [Int] = []
+                for try await status in group { all.append(status) }
+                return all
+            }
+            #expect(missing == Array(repeating: 404, count: 8))
+        }
+    }
+
     @Test func unknownThreadIsAnEmptyListAndUnknownSiteIs404() async throws {
         try await TestServer.with { server in
             let empty = try await server.client.get("/api/v1/comments?site=default&uri=/never-commented/")

@@ -79,22 +79,26 @@ struct CommentsRoutes: Sendable {
             // Only other threads were written since (this process's new comments, say).
             entry = unchanged
         } else {
-            // Taken before reading, like the stamp, so the entry is never marked newer than it is.
-            let mark = stamp.flatMap { service.store.changeMark(at: $0) }
-            let site = try await service.requireSite(siteID)
-            if let thread = try await service.store.thread(siteID: site.id, uri: uri),
-               let cached = cache.lookup(key, version: thread.version, avatars: site.avatars, stamp: stamp, mark: mark) {
-                entry = cached
-            } else if let (thread, comments) = try await service.store.visibleComments(siteID: site.id, uri: uri) {
-                let bytes = try ThreadDocument.encode(
-                    siteID: site.id, uri: uri, thread: thread, comments: comments, limit: limit, after: after, avatars: site.avatars)
-                entry = cache.store(
-                    key, version: thread.version, threadID: thread.id, avatars: site.avatars, bytes: bytes, stamp: stamp, mark: mark)
-            } else {
-                if after != nil { throw CommentsError.invalidField(field: "after", message: "is not a top-level comment of this thread") }
-                let bytes = try ThreadDocument.encode(siteID: site.id, uri: uri, thread: nil, comments: [], limit: limit, after: nil)
-                // No thread yet: valid only while nothing at all changes.
-                entry = cache.store(key, version: -1, threadID: nil, avatars: site.avatars, bytes: bytes, stamp: stamp, mark: nil)
+            // Requests that miss together at the same stamp share one load: a cold cache under
+            // load otherwise reads and encodes a big thread once per waiting client.
+            entry = try await cache.loadOnce(key, stamp: stamp) { [service, cache] in
+                // Taken before reading, like the stamp, so the entry is never marked newer than it is.
+                let mark = stamp.flatMap { service.store.changeMark(at: $0) }
+                let site = try await service.requireSite(siteID)
+                if let thread = try await service.store.thread(siteID: site.id, uri: uri),
+                   let cached = cache.lookup(key, version: thread.version, avatars: site.avatars, stamp: stamp, mark: mark) {
+                    return cached
+                } else if let (thread, comments) = try await service.store.visibleComments(siteID: site.id, uri: uri) {
+                    let bytes = try ThreadDocument.encode(
+                        siteID: site.id, uri: uri, thread: thread, comments: comments, limit: limit, after: after, avatars: site.avatars)
+                    return cache.store(
+                        key, version: thread.version, threadID: thread.id, avatars: site.avatars, bytes: bytes, stamp: stamp, mark: mark)
+                } else {
+                    if after != nil { throw CommentsError.invalidField(field: "after", message: "is not a top-level comment of this thread") }
+                    let bytes = try ThreadDocument.encode(siteID: site.id, uri: uri, thread: nil, comments: [], limit: limit, after: nil)
+                    // No thread yet: valid only while nothing at all changes.
+                    return cache.store(key, version: -1, threadID: nil, avatars: site.avatars, bytes: bytes, stamp: stamp, mark: nil)
+                }
             }
         }
         var headers = HTTPFields()
