@@ -255,8 +255,8 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
             try await store.addBlock(BlockEntry(kind: .word, value: "casino", reason: nil, createdAt: 1))
             try await store.train(features: ["w:casino"], asSpam: true)
             let byEmail = try await store.screeningFacts(
-                siteID: "blog", email: "ADA@Example.org", author: "Ada", ip: "203.0.113.0", body: "same words",
-                since: 2000, excluding: nil, features: ["w:casino", "w:same"])
+                siteID: "blog", query: ScreeningQuery(email: "ADA@Example.org", author: "Ada", ip: "203.0.113.0", body: "same words",
+                since: 2000, excluding: nil, features: ["w:casino", "w:same"]))
             #expect(byEmail.stored == StoredFacts(approvedBefore: 2, duplicates: 1))
             #expect(byEmail.blocklist.map(\.value) == ["casino"])
             #expect(byEmail.classifier.spamDocuments == 1)
@@ -264,12 +264,12 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
             #expect(byEmail.blocklist == (try await store.blocklist()))
             #expect(byEmail.classifier == (try await store.classifierCounts(features: ["w:casino", "w:same"])))
             let byName = try await store.screeningFacts(
-                siteID: "blog", email: nil, author: "Ada", ip: "203.0.113.0", body: "new words",
-                since: 0, excluding: nil, features: [])
+                siteID: "blog", query: ScreeningQuery(email: nil, author: "Ada", ip: "203.0.113.0", body: "new words",
+                since: 0, excluding: nil, features: []))
             #expect(byName.stored == StoredFacts(approvedBefore: 2, duplicates: 0))
             let elsewhere = try await store.screeningFacts(
-                siteID: "blog", email: nil, author: "Ada", ip: "198.51.100.0", body: "same words",
-                since: 0, excluding: nil, features: [])
+                siteID: "blog", query: ScreeningQuery(email: nil, author: "Ada", ip: "198.51.100.0", body: "same words",
+                since: 0, excluding: nil, features: []))
             #expect(elsewhere.stored == StoredFacts(approvedBefore: 0, duplicates: 2))
         }
     }
@@ -291,8 +291,8 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
             var comment = draft("same words", status: .approved, at: 2000)
             comment.email = "ada@example.org"
             let expected = try await store.screeningFacts(
-                siteID: "blog", email: "ada@example.org", author: "Ada", ip: "203.0.113.0", body: "same words",
-                since: 0, excluding: nil, features: ["w:same"])
+                siteID: "blog", query: ScreeningQuery(email: "ada@example.org", author: "Ada", ip: "203.0.113.0", body: "same words",
+                since: 0, excluding: nil, features: ["w:same"]))
 
             let (thread, stored) = try await store.insert(NewComment(siteID: "blog", uri: "/post/", title: "Post", comment: comment), screening: plan, mail: nil)
             #expect(stored.status == .pending && stored.spamScore == 2.5 && stored.spamReasons == ["seen before"])

@@ -85,12 +85,10 @@ public protocol CommentStore: Sendable {
     func isLinkUsed(nonce: String) async throws -> Bool
     /// The audit log, newest first, of one comment or of everything.
     func moderationLog(commentID: Int64?, limit: Int) async throws -> [ModerationLogEntry]
-    /// Everything the spam rules ask the store about one comment, read at one moment: the
-    /// author's approved history, duplicates of `body` since `since`, the blocklist and the
-    /// classifier's counts for `features`.
-    func screeningFacts(
-        siteID: String, email: String?, author: String?, ip: String?, body: String, since: Int64, excluding: Int64?, features: [String]
-    ) async throws -> ScreeningFacts
+    /// Everything the spam rules ask the store about one comment of `siteID`, read at one
+    /// moment: the author's approved history, duplicates of the text since `query.since`, the
+    /// blocklist and the classifier's counts for `query.features`.
+    func screeningFacts(siteID: String, query: ScreeningQuery) async throws -> ScreeningFacts
 
     // MARK: Blocklist
 

@@ -586,35 +586,29 @@ public final class SQLiteStore: CommentStore {
             arguments: [entry.commentID, entry.siteID, entry.action, entry.actor.rawValue, entry.reason, entry.at])
     }
 
-    public func screeningFacts(
-        siteID: String, email: String?, author: String?, ip: String?, body: String, since: Int64, excluding: Int64?, features: [String]
-    ) async throws -> ScreeningFacts {
+    public func screeningFacts(siteID: String, query: ScreeningQuery) async throws -> ScreeningFacts {
         // One read transaction: each costs file-lock system calls, and a POST used to make three here.
-        try await read { db in
-            try Self.screeningFacts(db, siteID: siteID, query: ScreeningQuery(
-                email: email, author: author, ip: ip, body: body, since: since, excluding: excluding, features: features))
-        }
+        try await read { db in try Self.screeningFacts(db, siteID: siteID, query: query) }
     }
 
     static func screeningFacts(_ db: Database, siteID: String, query: ScreeningQuery) throws -> ScreeningFacts {
         ScreeningFacts(
-            stored: try storedFacts(
-                db, siteID: siteID, email: query.email, author: query.author, ip: query.ip, body: query.body,
-                since: query.since, excluding: query.excluding),
+            stored: try storedFacts(db, siteID: siteID, query: query),
             blocklist: try blocklist(db),
             classifier: try classifierCounts(db, features: query.features))
     }
 
-    static func storedFacts(_ db: Database, siteID: String, email: String?, author: String?, ip: String?, body: String, since: Int64, excluding: Int64?) throws -> StoredFacts {
+    static func storedFacts(_ db: Database, siteID: String, query: ScreeningQuery) throws -> StoredFacts {
         let approved: Int
-        if let email {
+        let excluding = query.excluding ?? 0
+        if let email = query.email {
             approved = try Int.fetchOne(
                 db.cachedStatement(sql: "SELECT COUNT(*) FROM comments WHERE email = ? COLLATE NOCASE AND status = 'approved' AND site_id = ? AND id != ?"),
-                arguments: [email, siteID, excluding ?? 0]) ?? 0
-        } else if let author, let ip {
+                arguments: [email, siteID, excluding]) ?? 0
+        } else if let author = query.author, let ip = query.ip {
             approved = try Int.fetchOne(
                 db.cachedStatement(sql: "SELECT COUNT(*) FROM comments WHERE site_id = ? AND author = ? AND ip = ? AND status = 'approved' AND id != ?"),
-                arguments: [siteID, author, ip, excluding ?? 0]) ?? 0
+                arguments: [siteID, author, ip, excluding]) ?? 0
         } else {
             approved = 0
         }
@@ -623,7 +617,7 @@ public final class SQLiteStore: CommentStore {
             SELECT COUNT(*) FROM comments
             WHERE site_id = ? AND body_digest = ? AND created_at >= ? AND body = ? AND id != ?
             """),
-            arguments: [siteID, Self.digest(body), since, body, excluding ?? 0]) ?? 0
+            arguments: [siteID, Self.digest(query.body), query.since, query.body, excluding]) ?? 0
         return StoredFacts(approvedBefore: approved, duplicates: duplicates)
     }
 

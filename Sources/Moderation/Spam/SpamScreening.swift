@@ -18,7 +18,8 @@ public struct SpamScreening: Screening {
 
     public func judge(_ draft: Draft) async throws -> Judgement {
         let plan = plan(for: draft)
-        return plan.decide(draft.thread, try await lookUp(plan, site: draft.site.id))
+        guard let query = plan.query else { return plan.decide(draft.thread, nil) }
+        return plan.decide(draft.thread, try await store.screeningFacts(siteID: draft.site.id, query: query))
     }
 
     public func plan(for draft: Draft) -> ScreeningPlan {
@@ -35,16 +36,7 @@ public struct SpamScreening: Screening {
     /// Everything the rules need, looked up once.
     public func facts(for draft: Draft) async throws -> SpamFacts {
         let (query, assemble) = prepare(draft)
-        return assemble(draft.thread, try await store.screeningFacts(
-            siteID: draft.site.id, email: query.email, author: query.author, ip: query.ip, body: query.body,
-            since: query.since, excluding: query.excluding, features: query.features))
-    }
-
-    private func lookUp(_ plan: ScreeningPlan, site: String) async throws -> ScreeningFacts? {
-        guard let query = plan.query else { return nil }
-        return try await store.screeningFacts(
-            siteID: site, email: query.email, author: query.author, ip: query.ip, body: query.body,
-            since: query.since, excluding: query.excluding, features: query.features)
+        return assemble(draft.thread, try await store.screeningFacts(siteID: draft.site.id, query: query))
     }
 
     /// The work that needs nothing stored (links, features, the form's signature), and a pure
