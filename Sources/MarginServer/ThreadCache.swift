@@ -62,8 +62,7 @@ final class ThreadCache: Sendable {
     func unchanged(_ key: String, stamp: Int64?, store: any CommentStore) -> Entry? {
         guard let stamp, let candidate = entries.withLock({ $0[key] }),
               let threadID = candidate.threadID, let mark = candidate.mark,
-              let now = store.changeMark(at: stamp),
-              store.unchanged(threadID: threadID, since: mark, at: stamp)
+              let now = store.markIfUnchanged(threadID: threadID, since: mark, at: stamp)
         else { return nil }
         return entries.withLock { entries in
             // Kept only if nobody replaced it meanwhile.

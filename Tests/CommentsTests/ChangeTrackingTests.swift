@@ -4,7 +4,7 @@ import Testing
 @testable import Comments
 
 /// What lets the server keep sites, the blocklist and threads in memory while comments pour in
-/// (`settingsStamp`, `changeMark`, `unchanged(threadID:since:at:)`), which must still see every
+/// (`settingsStamp`, `changeMark`, `markIfUnchanged(threadID:since:at:)`), which must still see every
 /// other change, from this process or another; and the checkpoint that keeps the WAL short.
 @Suite struct ChangeTrackingTests {
     let publish = ScreeningPlan(query: nil) { _, _ in Judgement(status: .approved) }
@@ -85,7 +85,7 @@ import Testing
             return (try #require(store.changeMark(at: stamp)), stamp)
         }
         func unchanged(_ thread: CommentThread, since mark: ChangeMark) throws -> Bool {
-            store.unchanged(threadID: thread.id, since: mark, at: try #require(store.changeStamp()))
+            store.markIfUnchanged(threadID: thread.id, since: mark, at: try #require(store.changeStamp())) != nil
         }
 
         var (mark, _) = try markNow()
@@ -110,7 +110,7 @@ import Testing
         // A mark taken before a comment is written does not vouch for its thread afterwards.
         let (early, earlyStamp) = try markNow()
         _ = try await post("/two/", "third")
-        #expect(!store.unchanged(threadID: two.id, since: early, at: earlyStamp))
+        #expect(store.markIfUnchanged(threadID: two.id, since: early, at: earlyStamp) == nil)
         #expect(try SQLiteStore().changeMark(at: 1) == nil)
     }
 

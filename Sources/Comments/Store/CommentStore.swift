@@ -13,9 +13,10 @@ public protocol CommentStore: Sendable {
     /// Where the store's history of changes stands at change stamp `stamp`, for a cache that
     /// will later ask whether one thread changed since; nil when the store cannot tell.
     func changeMark(at stamp: Int64) -> ChangeMark?
-    /// Whether thread `threadID` (its comments, votes and settings of its site) is certainly
-    /// unchanged since `mark`, the store now being at change stamp `stamp`. False when unsure.
-    func unchanged(threadID: Int64, since mark: ChangeMark, at stamp: Int64) -> Bool
+    /// The mark at change stamp `stamp` if thread `threadID` (its comments, votes and the
+    /// settings of its site) is certainly unchanged since `mark`; nil when it changed or the
+    /// store is unsure.
+    func markIfUnchanged(threadID: Int64, since mark: ChangeMark, at stamp: Int64) -> ChangeMark?
 
     // MARK: Sites
 

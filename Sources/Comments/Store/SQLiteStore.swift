@@ -86,8 +86,8 @@ public final class SQLiteStore: CommentStore {
         watch == nil ? nil : changes.mark(at: stamp)
     }
 
-    public func unchanged(threadID: Int64, since mark: ChangeMark, at stamp: Int64) -> Bool {
-        watch != nil && changes.unchanged(threadID: threadID, since: mark, at: stamp)
+    public func markIfUnchanged(threadID: Int64, since mark: ChangeMark, at stamp: Int64) -> ChangeMark? {
+        watch == nil ? nil : changes.markIfUnchanged(threadID: threadID, since: mark, at: stamp)
     }
 
     static func configuration() -> Configuration {
@@ -869,7 +869,7 @@ extension OutgoingMail {
 }
 
 /// Which changes of the database a cache must drop, for `settingsStamp`, `changeMark` and
-/// `unchanged(threadID:since:)`. It watches every commit of the store's writer connection: a
+/// `markIfUnchanged(threadID:since:at:)`. It watches every commit of the store's writer connection: a
 /// commit starts a new epoch (everything cached is doubtful) unless the transaction declared
 /// that it wrote new comments only (`markCommentsOnly`, on the hot path), in which case only
 /// the threads it named (`noteThreadChanged`) changed. Any commit by another connection
@@ -898,6 +898,16 @@ final class ChangeTracker: TransactionObserver, @unchecked Sendable {
             epoch += 1
             threadChanged.removeAll(keepingCapacity: true)
         }
+
+        mutating func mark(at current: Int64) -> ChangeMark {
+            // data_version only grows on one connection: an older stamp (read before a commit
+            // this tracker has already accounted for) hides nothing.
+            if knownStamp.map({ current > $0 }) ?? true {
+                newEpoch()
+                knownStamp = current
+            }
+            return ChangeMark(epoch: epoch, sequence: sequence)
+        }
     }
 
     /// More remembered threads than this start a new epoch instead.
@@ -917,22 +927,14 @@ final class ChangeTracker: TransactionObserver, @unchecked Sendable {
 
     /// Where the history of changes stands at the change stamp `current`.
     func mark(at current: Int64) -> ChangeMark {
-        state.withLock { state in
-            // data_version only grows on one connection: an older stamp (read before a commit
-            // this tracker has already accounted for) hides nothing.
-            if state.knownStamp.map({ current > $0 }) ?? true {
-                state.newEpoch()
-                state.knownStamp = current
-            }
-            return ChangeMark(epoch: state.epoch, sequence: state.sequence)
-        }
+        state.withLock { $0.mark(at: current) }
     }
 
-    /// Whether thread `threadID` is unchanged since `mark`, the history now standing at `current`.
-    func unchanged(threadID: Int64, since mark: ChangeMark, at current: Int64) -> Bool {
-        let now = self.mark(at: current)
-        return state.withLock { state in
-            now.epoch == mark.epoch && (state.threadChanged[threadID] ?? 0) <= mark.sequence
+    /// The mark at `current` if thread `threadID` is unchanged since `mark`, else nil.
+    func markIfUnchanged(threadID: Int64, since mark: ChangeMark, at current: Int64) -> ChangeMark? {
+        state.withLock { state in
+            let now = state.mark(at: current)
+            return now.epoch == mark.epoch && (state.threadChanged[threadID] ?? 0) <= mark.sequence ? now : nil
         }
     }
 
