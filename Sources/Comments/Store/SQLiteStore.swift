@@ -14,7 +14,6 @@ public final class SQLiteStore: CommentStore {
             writer = try DatabasePool(path: path, configuration: Self.configuration())
             try Self.migrator.migrate(writer)
             watch = ChangeWatch(path: path)
-            watchedPath = path
             changes = ChangeTracker(watch: watch)
             writer.add(transactionObserver: changes, extent: .databaseLifetime)
             newComments = Self.newComments(writer, changes)
@@ -28,7 +27,6 @@ public final class SQLiteStore: CommentStore {
         writer = try DatabaseQueue(configuration: Self.configuration())
         try Self.migrator.migrate(writer)
         watch = nil
-        watchedPath = nil
         changes = ChangeTracker(watch: nil)
         newComments = Self.newComments(writer, changes)
     }
@@ -38,7 +36,12 @@ public final class SQLiteStore: CommentStore {
 
     private static func newComments(_ writer: any DatabaseWriter, _ changes: ChangeTracker) -> GroupCommit<ScreenedComment, (CommentThread, Comment)> {
         GroupCommit(
-            writer: writer, prepare: { _ in changes.markCommentsOnly() }, mapError: { mapped($0) }, work: insertScreened)
+            writer: writer, prepare: { _ in changes.markCommentsOnly() }, mapError: { mapped($0) },
+            work: { db, item in
+                let (thread, comment) = try insertScreened(db, item)
+                changes.noteThreadChanged(thread.id)
+                return (thread, comment)
+            })
     }
 
     /// Asks `PRAGMA data_version` on a connection of its own; nil in memory.
@@ -56,7 +59,7 @@ public final class SQLiteStore: CommentStore {
     /// power cut can cost, since the checkpoint syncs the WAL first. Returns the frames copied.
     @discardableResult
     public func checkpoint() async throws -> Int {
-        guard let path = watchedPath else { return 0 }
+        guard let path = watch?.path else { return 0 }
         let connection = try checkpointer.withLock { connection -> DatabaseQueue in
             if let connection { return connection }
             let opened = try DatabaseQueue(path: path, configuration: Self.configuration())
@@ -72,8 +75,6 @@ public final class SQLiteStore: CommentStore {
         }
     }
 
-    /// The file, nil in memory.
-    private let watchedPath: String?
     /// The connection `checkpoint()` uses, opened on first use.
     private let checkpointer = Mutex<DatabaseQueue?>(nil)
 
@@ -253,7 +254,7 @@ public final class SQLiteStore: CommentStore {
     }
 
     public func insert(_ new: NewComment, screening plan: ScreeningPlan, mail: MailBuilder?) async throws -> (CommentThread, Comment) {
-        try await newComments.submit(ScreenedComment(new: new, plan: plan, mail: mail, tracker: changes))
+        try await newComments.submit(ScreenedComment(new: new, plan: plan, mail: mail))
     }
 
     /// A new comment waiting for its turn in `newComments`.
@@ -261,7 +262,6 @@ public final class SQLiteStore: CommentStore {
         let new: NewComment
         let plan: ScreeningPlan
         let mail: MailBuilder?
-        let tracker: ChangeTracker
     }
 
     /// Looks up, judges and inserts one new comment inside the caller's transaction.
@@ -274,9 +274,7 @@ public final class SQLiteStore: CommentStore {
         screened.comment.status = judgement.status
         screened.comment.spamScore = judgement.score
         screened.comment.spamReasons = judgement.reasons
-        let (thread, comment) = try insert(db, screened, existing: existing, mail: item.mail)
-        item.tracker.noteThreadChanged(thread.id)
-        return (thread, comment)
+        return try insert(db, screened, existing: existing, mail: item.mail)
     }
 
     /// Inserts `new` into `existing` (or a new thread), inside the caller's transaction.
@@ -987,7 +985,8 @@ final class ChangeTracker: TransactionObserver, @unchecked Sendable {
 /// use, so a CLI command that never asks holds no second connection (a bulk import needs to be
 /// alone on the file).
 final class ChangeWatch: Sendable {
-    private let path: String
+    /// The database file.
+    let path: String
     private let connection = Mutex<DatabaseQueue?>(nil)
 
     init(path: String) {
