@@ -6,8 +6,8 @@ import Synchronization
 /// are written.
 public final class SiteCache: Sendable {
     private let store: any CommentStore
-    private let cachedSites = Mutex<(stamp: Int64, sites: [String: Site])?>(nil)
-    private let cachedBlocklist = Mutex<(stamp: Int64, entries: [BlockEntry])?>(nil)
+    private let cachedSites = Mutex<(stamp: Int64, value: [String: Site])?>(nil)
+    private let cachedBlocklist = Mutex<(stamp: Int64, value: [BlockEntry])?>(nil)
 
     /// A cache over `store`'s sites and blocklist.
     public init(store: any CommentStore) {
@@ -16,12 +16,9 @@ public final class SiteCache: Sendable {
 
     /// Every site by id.
     public func all() async throws -> [String: Site] {
-        let stamp = store.settingsStamp()
-        if let stamp, let hit = cachedSites.withLock({ $0?.stamp == stamp ? $0?.sites : nil }) { return hit }
-        // Read after the stamp was taken, so what is kept is never older than its stamp.
-        let loaded = Dictionary(try await store.sites().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        if let stamp { cachedSites.withLock { $0 = (stamp, loaded) } }
-        return loaded
+        try await cached(in: cachedSites) { store -> [String: Site] in
+            Dictionary(try await store.sites().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        }
     }
 
     /// The site with this id, if any.
@@ -31,10 +28,18 @@ public final class SiteCache: Sendable {
 
     /// Every blocklist entry.
     public func blocklist() async throws -> [BlockEntry] {
+        try await cached(in: cachedBlocklist) { store in try await store.blocklist() }
+    }
+
+    /// What `slot` holds if it was loaded at the current settings stamp, else `load`ed anew.
+    private func cached<Value: Sendable>(
+        in slot: borrowing Mutex<(stamp: Int64, value: Value)?>, _ load: (any CommentStore) async throws -> Value
+    ) async throws -> Value {
         let stamp = store.settingsStamp()
-        if let stamp, let hit = cachedBlocklist.withLock({ $0?.stamp == stamp ? $0?.entries : nil }) { return hit }
-        let loaded = try await store.blocklist()
-        if let stamp { cachedBlocklist.withLock { $0 = (stamp, loaded) } }
+        if let stamp, let hit = slot.withLock({ $0?.stamp == stamp ? $0?.value : nil }) { return hit }
+        // Read after the stamp was taken, so what is kept is never older than its stamp.
+        let loaded = try await load(store)
+        if let stamp { slot.withLock { $0 = (stamp, loaded) } }
         return loaded
     }
 }
