@@ -41,8 +41,8 @@ final class ImportPipe: @unchecked Sendable {
 
     private let condition = NSCondition()
     private var batches: [[PreparedEvent]] = []
+    /// The reader has returned: no batch will follow.
     private var finished = false
-    private var readerDone = false
     private var failure: (any Error)?
     private var cancelled = false
     private let capacity: Int
@@ -66,7 +66,6 @@ final class ImportPipe: @unchecked Sendable {
         condition.lock()
         finished = true
         if failure == nil, !(error is Cancelled) { failure = error }
-        readerDone = true
         condition.broadcast()
         condition.unlock()
     }
@@ -92,7 +91,7 @@ final class ImportPipe: @unchecked Sendable {
         cancelled = true
         batches.removeAll()
         condition.broadcast()
-        while !readerDone { condition.wait() }
+        while !finished { condition.wait() }
         condition.unlock()
     }
 
