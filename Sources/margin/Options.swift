@@ -1,16 +1,36 @@
 import ArgumentParser
 import Comments
 import Foundation
+import MarginServer
 
-/// The database every command works on: `--db`, else `MARGIN_DB`, else `./margin.sqlite`.
+/// The database every command works on: `--db`, else `MARGIN_DB`, else `db` in the
+/// configuration file (`--config` or `MARGIN_CONFIG`), else `./margin.sqlite`.
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "SQLite database file (env MARGIN_DB; default ./margin.sqlite).")
     var db: String?
 
-    var path: String { db ?? ProcessInfo.processInfo.environment["MARGIN_DB"] ?? "margin.sqlite" }
+    @Option(name: .long, help: "Configuration file, margin.toml (env MARGIN_CONFIG; default none).")
+    var config: String?
 
-    /// Opens the store, explaining failures in words.
-    func openStore() throws -> SQLiteStore {
+    /// The configuration file named by `--config` or `MARGIN_CONFIG`, if any.
+    var configPath: String? { config ?? ProcessInfo.processInfo.environment["MARGIN_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// The configuration file, read and checked; nil when none is named.
+    func configFile() throws(ConfigurationError) -> ConfigFile? {
+        try configPath.map { path throws(ConfigurationError) in try ConfigFile(path: path) }
+    }
+
+    var path: String {
+        db ?? ProcessInfo.processInfo.environment["MARGIN_DB"]
+            ?? (try? configFile())?.flatMap { $0.values["db"]?.text }
+            ?? "margin.sqlite"
+    }
+
+    /// Opens the store (at `path`, unless the caller resolved it already), explaining failures
+    /// in words.
+    func openStore(path resolved: String? = nil) throws -> SQLiteStore {
+        if resolved == nil { _ = try configurationError { () throws(ConfigurationError) in try configFile() } }
+        let path = resolved ?? self.path
         do {
             return try SQLiteStore(path: path)
         } catch {

@@ -10,37 +10,60 @@ import Moderation
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the comment server (the default command).")
 
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var options: ServeOptions
+
+    func run() async throws {
+        let settings = try loadSettings(database: database, options: options)
+        let configuration = try configurationError { () throws(ConfigurationError) in try ServerSettings.configuration(from: settings) }
+        var logger = Logger(label: "margin")
+        logger.logLevel = settings.text("log.level").flatMap(Logger.Level.init(rawValue:)) ?? .info
+
+        let store = try database.openStore(path: configuration.databasePath)
+        let runLogger = logger
+        let app = try await reporting {
+            try await buildApplication(
+                configuration: configuration, store: store, logger: runLogger,
+                onServerRunning: { port in
+                    runLogger.notice("Margin is serving on http://\(configuration.host):\(port) with database \(configuration.databasePath)")
+                })
+        }
+        try await app.runService()
+    }
+}
+
+/// The flags of `margin serve` (also taken by `margin config show`, which prints what they
+/// would make). Each has a `margin.toml` key and a `MARGIN_*` variable; see `ServerSettings`.
+struct ServeOptions: ParsableArguments {
     @Option(help: "Address to listen on (env MARGIN_HOST; default 127.0.0.1).")
     var host: String?
 
     @Option(help: "Port to listen on (env MARGIN_PORT; default 8080; 0 picks a free port).")
-    var port: Int?
-
-    @OptionGroup var database: DatabaseOptions
+    var port: String?
 
     @Option(name: .customLong("public-url"), help: "Public base URL of this server, for links in feeds (env MARGIN_PUBLIC_URL).")
     var publicURL: String?
 
     @Option(name: .customLong("edit-window"), help: "Seconds an author may edit or delete their comment (env MARGIN_EDIT_WINDOW; default 900).")
-    var editWindow: Int?
+    var editWindow: String?
 
     @Option(name: .customLong("rate-limit"), help: "Default posting limit per client, e.g. 3/min,20/h or off (env MARGIN_RATE_LIMIT).")
     var rateLimit: String?
 
     @Option(name: .customLong("spam-hold"), help: "Score at which a comment is held (env MARGIN_SPAM_HOLD; default 4).")
-    var spamHold: Double?
+    var spamHold: String?
 
     @Option(name: .customLong("spam-threshold"), help: "Score at which a comment is spam (env MARGIN_SPAM_THRESHOLD; default 9).")
-    var spamThreshold: Double?
+    var spamThreshold: String?
 
     @Option(name: .customLong("old-thread-days"), help: "Threads older than this score as doubtful; 0 turns it off (env MARGIN_OLD_THREAD_DAYS; default 180).")
-    var oldThreadDays: Int?
+    var oldThreadDays: String?
 
     @Option(name: .customLong("smtp-host"), help: "SMTP server for mail; no mail is sent without it (env MARGIN_SMTP_HOST).")
     var smtpHost: String?
 
     @Option(name: .customLong("smtp-port"), help: "SMTP port (env MARGIN_SMTP_PORT; default 587 with starttls, 465 with tls, else 25).")
-    var smtpPort: Int?
+    var smtpPort: String?
 
     @Option(name: .customLong("smtp-security"), help: "none, starttls or tls (env MARGIN_SMTP_SECURITY; default starttls).")
     var smtpSecurity: String?
@@ -48,7 +71,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("smtp-user"), help: "SMTP user name (env MARGIN_SMTP_USER).")
     var smtpUser: String?
 
-    @Option(name: .customLong("smtp-password-file"), help: "File holding the SMTP password (or env MARGIN_SMTP_PASSWORD).")
+    @Option(name: .customLong("smtp-password-file"), help: "File holding the SMTP password (env MARGIN_SMTP_PASSWORD_FILE, or the password itself in MARGIN_SMTP_PASSWORD).")
     var smtpPasswordFile: String?
 
     @Flag(name: .customLong("smtp-insecure"), help: "Accept any TLS certificate from the SMTP server (testing only).")
@@ -64,94 +87,57 @@ struct Serve: AsyncParsableCommand {
     var notifyAll = false
 
     @Option(name: .customLong("link-days"), help: "Days a moderation link works (env MARGIN_LINK_DAYS; default 7).")
-    var linkDays: Int?
+    var linkDays: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env MARGIN_LOG_LEVEL; default info).")
     var logLevel: String?
 
-    func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        var configuration = ServerConfiguration(databasePath: database.path)
-        configuration.host = host ?? environment["MARGIN_HOST"] ?? configuration.host
-        if let port = try port ?? environment["MARGIN_PORT"].map({ text in
-            guard let value = Int(text) else { throw ValidationError("MARGIN_PORT must be a number, not '\(text)'.") }
-            return value
-        }) {
-            guard (0...65535).contains(port) else { throw ValidationError("The port must be from 0 to 65535.") }
-            configuration.port = port
+    /// The flags given, by setting name.
+    func values(database: DatabaseOptions) -> [String: SettingValue] {
+        var values: [String: SettingValue] = [:]
+        func set(_ name: String, _ text: String?) {
+            guard let text, let flag = ServerSettings.key(name).flag else { return }
+            values[name] = SettingValue(text: text, origin: .flag(flag))
         }
-        configuration.publicURL = publicURL ?? environment["MARGIN_PUBLIC_URL"]
-        if let window = try editWindow ?? environment["MARGIN_EDIT_WINDOW"].map({ text in
-            guard let value = Int(text) else { throw ValidationError("MARGIN_EDIT_WINDOW must be a number of seconds.") }
-            return value
-        }) {
-            guard window >= 0 else { throw ValidationError("The edit window cannot be negative.") }
-            configuration.editWindowSeconds = window
-        }
-        if let text = rateLimit ?? environment["MARGIN_RATE_LIMIT"] {
-            guard let limit = RateLimit(parsing: text) else { throw ValidationError("A rate limit is like 3/min,20/h or off; got '\(text)'.") }
-            configuration.rateLimit = limit
-        }
-        if let hold = try spamHold ?? environment["MARGIN_SPAM_HOLD"].map({ try number($0, "MARGIN_SPAM_HOLD") }) { configuration.spam.holdScore = hold }
-        if let spam = try spamThreshold ?? environment["MARGIN_SPAM_THRESHOLD"].map({ try number($0, "MARGIN_SPAM_THRESHOLD") }) {
-            configuration.spam.spamScore = spam
-        }
-        guard configuration.spam.holdScore < configuration.spam.spamScore else {
-            throw ValidationError("The hold score must be below the spam threshold.")
-        }
-        if let days = try oldThreadDays ?? environment["MARGIN_OLD_THREAD_DAYS"].map({ Int(try number($0, "MARGIN_OLD_THREAD_DAYS")) }) {
-            configuration.spam.oldThreadDays = days
-        }
-        if let host = smtpHost ?? environment["MARGIN_SMTP_HOST"] {
-            let securityText = smtpSecurity ?? environment["MARGIN_SMTP_SECURITY"] ?? "starttls"
-            guard let security = SMTPConfiguration.Security(rawValue: securityText) else {
-                throw ValidationError("--smtp-security is none, starttls or tls.")
-            }
-            let defaultPort = switch security {
-            case .startTLS: 587
-            case .tls: 465
-            case .none: 25
-            }
-            let port = try smtpPort ?? environment["MARGIN_SMTP_PORT"].map({ Int(try number($0, "MARGIN_SMTP_PORT")) }) ?? defaultPort
-            var password = environment["MARGIN_SMTP_PASSWORD"]
-            if let file = smtpPasswordFile {
-                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("Cannot read \(file).") }
-                password = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            }
-            configuration.smtp = SMTPConfiguration(
-                host: host, port: port, security: security, username: smtpUser ?? environment["MARGIN_SMTP_USER"], password: password,
-                verifyCertificates: !smtpInsecure)
-        }
-        configuration.mailFrom = mailFrom ?? environment["MARGIN_MAIL_FROM"] ?? "margin@\(configuration.host)"
-        configuration.moderators = moderators.isEmpty
-            ? (environment["MARGIN_MODERATORS"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [])
-            : moderators
-        configuration.notifyAllComments = notifyAll || environment["MARGIN_NOTIFY_ALL"] == "1"
-        if let days = try linkDays ?? environment["MARGIN_LINK_DAYS"].map({ Int(try number($0, "MARGIN_LINK_DAYS")) }) {
-            guard days > 0 else { throw ValidationError("Links must work for at least a day.") }
-            configuration.linkLifetimeDays = days
-        }
-        var logger = Logger(label: "margin")
-        let levelText = logLevel ?? environment["MARGIN_LOG_LEVEL"] ?? "info"
-        guard let level = Logger.Level(rawValue: levelText) else { throw ValidationError("Unknown log level '\(levelText)'.") }
-        logger.logLevel = level
-
-        let store = try database.openStore()
-        let settings = configuration
-        let runLogger = logger
-        let app = try await reporting {
-            try await buildApplication(
-                configuration: settings, store: store, logger: runLogger,
-                onServerRunning: { port in
-                    runLogger.notice("Margin is serving on http://\(settings.host):\(port) with database \(settings.databasePath)")
-                })
-        }
-        try await app.runService()
+        set("db", database.db)
+        set("host", host)
+        set("port", port)
+        set("public_url", publicURL)
+        set("edit_window", editWindow)
+        set("rate_limit", rateLimit)
+        set("spam.hold", spamHold)
+        set("spam.threshold", spamThreshold)
+        set("spam.old_thread_days", oldThreadDays)
+        set("smtp.host", smtpHost)
+        set("smtp.port", smtpPort)
+        set("smtp.security", smtpSecurity)
+        set("smtp.user", smtpUser)
+        set("smtp.password_file", smtpPasswordFile)
+        set("smtp.insecure", smtpInsecure ? "true" : nil)
+        set("mail.from", mailFrom)
+        if !moderators.isEmpty { values["mail.moderators"] = SettingValue(list: moderators, origin: .flag("--moderator")) }
+        set("mail.notify_all", notifyAll ? "true" : nil)
+        set("mail.link_days", linkDays)
+        set("log.level", logLevel)
+        return values
     }
 }
 
-/// A number from an environment variable, or a clear error naming it.
-func number(_ text: String, _ name: String) throws -> Double {
-    guard let value = Double(text) else { throw ValidationError("\(name) must be a number, not '\(text)'.") }
-    return value
+/// The merged settings of `margin serve`: flags over `MARGIN_*` variables over the file
+/// (`--config` or `MARGIN_CONFIG`) over defaults; an unusable value is reported in words.
+func loadSettings(database: DatabaseOptions, options: ServeOptions) throws -> Settings {
+    try configurationError { () throws(ConfigurationError) in
+        try Settings(file: try database.configFile(), environment: ProcessInfo.processInfo.environment,
+                     flags: options.values(database: database))
+    }
+}
+
+/// Runs `body`, turning a configuration error into its sentence on standard error and exit 1.
+func configurationError<T>(_ body: () throws(ConfigurationError) -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        printError("error: \(error)")
+        throw ExitCode.failure
+    }
 }

@@ -1,0 +1,166 @@
+import Comments
+import Foundation
+import Logging
+import Moderation
+
+/// Every setting of `margin serve`, and how they become a `ServerConfiguration`. The catalogue
+/// is the one list that the file, the environment, the flags, `margin config show` and the
+/// README table agree on.
+public enum ServerSettings {
+    /// The settings in the order `margin config show` prints them; a dot starts a `[table]`.
+    public static let keys: [SettingKey] = [
+        SettingKey("host", env: "MARGIN_HOST", flag: "--host", .text, default: "127.0.0.1", "address to listen on",
+                   problem: { $0.text.isEmpty ? "must not be empty" : nil }),
+        SettingKey("port", env: "MARGIN_PORT", flag: "--port", .integer, default: "8080", "port to listen on (0 picks a free one)",
+                   problem: { (0...65535).contains(Int($0.text) ?? -1) ? nil : "must be from 0 to 65535" }),
+        SettingKey("db", env: "MARGIN_DB", flag: "--db", .text, default: "margin.sqlite",
+                   "SQLite database file, created and migrated if missing",
+                   problem: { $0.text.isEmpty ? "must name a file" : nil }),
+        SettingKey("public_url", env: "MARGIN_PUBLIC_URL", flag: "--public-url", .text, default: "http://HOST:PORT",
+                   "public base URL of this server, used in feed and mail links",
+                   problem: { value in
+                       let url = URL(string: value.text)
+                       return url?.host != nil && ["http", "https"].contains(url?.scheme ?? "") ? nil : "must be an http:// or https:// URL"
+                   }),
+        SettingKey("edit_window", env: "MARGIN_EDIT_WINDOW", flag: "--edit-window", .integer, default: "900",
+                   "seconds an author may edit or delete their own comment",
+                   problem: { Int($0.text)! >= 0 ? nil : "cannot be negative" }),
+        SettingKey("rate_limit", env: "MARGIN_RATE_LIMIT", flag: "--rate-limit", .text, default: "3/min,20/h",
+                   "comments one client address may post, for sites that set none; `off` for none",
+                   problem: { RateLimit(parsing: $0.text) == nil ? "is like 3/min,20/h or off, not '\($0.text)'" : nil }),
+        SettingKey("log.level", env: "MARGIN_LOG_LEVEL", flag: "--log-level", .text, default: "info",
+                   "`trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`",
+                   problem: { Logger.Level(rawValue: $0.text) == nil ? "is one of trace, debug, info, notice, warning, error, critical" : nil }),
+        SettingKey("spam.hold", env: "MARGIN_SPAM_HOLD", flag: "--spam-hold", .number, default: "4",
+                   "spam score at which a comment is held for a moderator"),
+        SettingKey("spam.threshold", env: "MARGIN_SPAM_THRESHOLD", flag: "--spam-threshold", .number, default: "9",
+                   "spam score at which a comment is spam (stored, never shown, never mailed)"),
+        SettingKey("spam.old_thread_days", env: "MARGIN_OLD_THREAD_DAYS", flag: "--old-thread-days", .integer, default: "180",
+                   "comments on threads older than this score as doubtful; `0` turns the rule off",
+                   problem: { Int($0.text)! >= 0 ? nil : "cannot be negative" }),
+        SettingKey("smtp.host", env: "MARGIN_SMTP_HOST", flag: "--smtp-host", .text, default: "",
+                   "SMTP server; without it no mail is sent"),
+        SettingKey("smtp.port", env: "MARGIN_SMTP_PORT", flag: "--smtp-port", .integer, default: "587 / 465 / 25",
+                   "SMTP port (default by security)",
+                   problem: { (1...65535).contains(Int($0.text) ?? 0) ? nil : "must be from 1 to 65535" }),
+        SettingKey("smtp.security", env: "MARGIN_SMTP_SECURITY", flag: "--smtp-security", .text, default: "starttls",
+                   "`starttls`, `tls` (implicit, port 465) or `none`",
+                   problem: { SMTPConfiguration.Security(rawValue: $0.text) == nil ? "is none, starttls or tls" : nil }),
+        SettingKey("smtp.user", env: "MARGIN_SMTP_USER", flag: "--smtp-user", .text, default: "",
+                   "SMTP login (AUTH PLAIN or LOGIN, only over TLS unless the server is on loopback)"),
+        SettingKey("smtp.password", env: "MARGIN_SMTP_PASSWORD", flag: nil, .text, default: "", secret: true,
+                   "SMTP password (no flag: a command line is visible to every user of the machine)"),
+        SettingKey("smtp.password_file", env: "MARGIN_SMTP_PASSWORD_FILE", flag: "--smtp-password-file", .text, default: "",
+                   "a file holding the SMTP password; wins over `smtp.password`"),
+        SettingKey("smtp.insecure", env: "MARGIN_SMTP_INSECURE", flag: "--smtp-insecure", .boolean, default: "false",
+                   "accept any TLS certificate from the SMTP server (testing only)"),
+        SettingKey("mail.from", env: "MARGIN_MAIL_FROM", flag: "--mail-from", .text, default: "margin@HOST",
+                   "From address of every mail"),
+        SettingKey("mail.moderators", env: "MARGIN_MODERATORS", flag: "--moderator", .list, default: "",
+                   "moderator emails for sites that name none (repeat the flag; comma-separate the variable)",
+                   problem: { $0.list.allSatisfy { $0.contains("@") } ? nil : "must be email addresses" }),
+        SettingKey("mail.notify_all", env: "MARGIN_NOTIFY_ALL", flag: "--notify-all", .boolean, default: "false",
+                   "mail moderators about every new comment, not only held ones"),
+        SettingKey("mail.link_days", env: "MARGIN_LINK_DAYS", flag: "--link-days", .integer, default: "7",
+                   "days a moderation link works",
+                   problem: { Int($0.text)! > 0 ? nil : "must be at least 1" }),
+    ]
+
+    /// The key named `name`; it must be in the catalogue.
+    public static func key(_ name: String) -> SettingKey {
+        keys.first { $0.name == name }!
+    }
+
+    /// The server configuration the merged settings describe. Settings that only make sense
+    /// together (the spam scores, SMTP) are checked here.
+    public static func configuration(from settings: Settings) throws(ConfigurationError) -> ServerConfiguration {
+        var configuration = ServerConfiguration()
+        configuration.host = settings.text("host") ?? configuration.host
+        configuration.port = settings.integer("port") ?? configuration.port
+        configuration.databasePath = settings.text("db") ?? configuration.databasePath
+        configuration.publicURL = settings.text("public_url")
+        configuration.editWindowSeconds = settings.integer("edit_window") ?? configuration.editWindowSeconds
+        if let text = settings.text("rate_limit"), let limit = RateLimit(parsing: text) { configuration.rateLimit = limit }
+        configuration.spam.holdScore = settings.number("spam.hold") ?? configuration.spam.holdScore
+        configuration.spam.spamScore = settings.number("spam.threshold") ?? configuration.spam.spamScore
+        guard configuration.spam.holdScore < configuration.spam.spamScore else {
+            throw ConfigurationError(origin: settings.value("spam.hold")?.origin ?? settings.value("spam.threshold")?.origin,
+                                     key: "spam.hold", message: "must be below spam.threshold (\(configuration.spam.spamScore))")
+        }
+        configuration.spam.oldThreadDays = settings.integer("spam.old_thread_days") ?? configuration.spam.oldThreadDays
+        if let host = settings.text("smtp.host"), !host.isEmpty {
+            let security = settings.text("smtp.security").flatMap(SMTPConfiguration.Security.init(rawValue:)) ?? .startTLS
+            let defaultPort = switch security {
+            case .startTLS: 587
+            case .tls: 465
+            case .none: 25
+            }
+            var password = settings.text("smtp.password")
+            if let file = settings.value("smtp.password_file"), !file.text.isEmpty {
+                guard let text = try? String(contentsOfFile: file.text, encoding: .utf8) else {
+                    throw ConfigurationError(origin: file.origin, key: "smtp.password_file", message: "cannot read \(file.text)")
+                }
+                password = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            configuration.smtp = SMTPConfiguration(
+                host: host, port: settings.integer("smtp.port") ?? defaultPort, security: security, username: settings.text("smtp.user"),
+                password: password, verifyCertificates: !(settings.boolean("smtp.insecure") ?? false))
+        }
+        configuration.mailFrom = settings.text("mail.from") ?? "margin@\(configuration.host)"
+        configuration.moderators = settings.list("mail.moderators") ?? []
+        configuration.notifyAllComments = settings.boolean("mail.notify_all") ?? false
+        configuration.linkLifetimeDays = settings.integer("mail.link_days") ?? configuration.linkLifetimeDays
+        return configuration
+    }
+
+    /// The effective settings as a `margin.toml`, each line commented with where its value came
+    /// from; secrets are masked.
+    public static func describe(_ settings: Settings) -> String {
+        var lines: [String] = []
+        var table = ""
+        for key in settings.keys {
+            let parts = key.name.split(separator: ".", maxSplits: 1).map(String.init)
+            let section = parts.count == 2 ? parts[0] : ""
+            let name = parts.last!
+            if section != table {
+                lines.append("")
+                lines.append("[\(section)]")
+                table = section
+            }
+            guard let value = settings.value(key.name) else {
+                lines.append("# \(name) = \(key.defaultText.isEmpty ? "(not set)" : key.defaultText)    # default")
+                continue
+            }
+            let shown: String
+            if key.secret {
+                shown = value.text.isEmpty ? "\"\"" : "\"********\""
+            } else {
+                switch key.kind {
+                case .integer, .number, .boolean: shown = value.text
+                case .text: shown = tomlString(value.text)
+                case .list: shown = "[" + value.list.map(tomlString).joined(separator: ", ") + "]"
+                }
+            }
+            lines.append("\(name) = \(shown)    # \(value.origin)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A TOML basic string.
+    static func tomlString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                out += String(format: "\\u%04X", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
