@@ -69,6 +69,30 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env MARGIN_LOG_LEVEL; default info).")
     var logLevel: String?
 
+    @Option(name: .customLong("max-body"), help: "Largest JSON API request body in bytes; the admin import has its own (env MARGIN_MAX_BODY; default 65536).")
+    var maxBody: Int?
+
+    @Option(name: .customLong("max-url"), help: "Longest request address (path and query) in bytes (env MARGIN_MAX_URL; default 8192).")
+    var maxURL: Int?
+
+    @Option(name: .customLong("max-header-bytes"), help: "Largest request head, address and header fields, in bytes (env MARGIN_MAX_HEADER_BYTES; default 32768).")
+    var maxHeaderBytes: Int?
+
+    @Option(name: .customLong("max-headers"), help: "Most header fields in a request (env MARGIN_MAX_HEADERS; default 100).")
+    var maxHeaders: Int?
+
+    @Option(name: .customLong("request-timeout"), help: "Seconds a client has to send a request head, and again its body (env MARGIN_REQUEST_TIMEOUT; default 10).")
+    var requestTimeout: Int?
+
+    @Option(name: .customLong("min-body-rate"), help: "Bytes per second of body that earn a slow upload a second more; 0 earns none (env MARGIN_MIN_BODY_RATE; default 500).")
+    var minBodyRate: Int?
+
+    @Option(name: .customLong("max-connections-per-ip"), help: "Most connections open at once from one address; 0 is no limit (env MARGIN_MAX_CONNECTIONS_PER_IP; default 32).")
+    var maxConnectionsPerIP: Int?
+
+    @Option(name: .customLong("trusted-proxy"), help: "Address or CIDR of a proxy whose X-Forwarded-For is believed; repeat for several (env MARGIN_TRUSTED_PROXIES, comma-separated; default none).")
+    var trustedProxies: [String] = []
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         var configuration = ServerConfiguration(databasePath: database.path)
@@ -131,6 +155,7 @@ struct Serve: AsyncParsableCommand {
             guard days > 0 else { throw ValidationError("Links must work for at least a day.") }
             configuration.linkLifetimeDays = days
         }
+        try applyAbuseLimits(to: &configuration, environment: environment)
         var logger = Logger(label: "margin")
         let levelText = logLevel ?? environment["MARGIN_LOG_LEVEL"] ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else { throw ValidationError("Unknown log level '\(levelText)'.") }
@@ -154,4 +179,32 @@ struct Serve: AsyncParsableCommand {
 func number(_ text: String, _ name: String) throws -> Double {
     guard let value = Double(text) else { throw ValidationError("\(name) must be a number, not '\(text)'.") }
     return value
+}
+
+extension Serve {
+    /// The abuse-limit options into `configuration`, each from its flag or else its variable.
+    func applyAbuseLimits(to configuration: inout ServerConfiguration, environment: [String: String]) throws {
+        func value(_ flag: Int?, _ option: String, _ name: String, atLeast minimum: Int) throws -> Int? {
+            guard let value = try flag ?? environment[name].map({ text in
+                guard let value = Int(text) else { throw ValidationError("\(name) must be a whole number, not '\(text)'.") }
+                return value
+            }) else { return nil }
+            guard value >= minimum else { throw ValidationError("--\(option) (\(name)) must be at least \(minimum); got \(value).") }
+            return value
+        }
+        if let bytes = try value(maxBody, "max-body", "MARGIN_MAX_BODY", atLeast: 1024) { configuration.maxBodyBytes = bytes }
+        if let bytes = try value(maxURL, "max-url", "MARGIN_MAX_URL", atLeast: 256) { configuration.maxURLBytes = bytes }
+        if let bytes = try value(maxHeaderBytes, "max-header-bytes", "MARGIN_MAX_HEADER_BYTES", atLeast: 1024) { configuration.maxHeaderBytes = bytes }
+        if let count = try value(maxHeaders, "max-headers", "MARGIN_MAX_HEADERS", atLeast: 8) { configuration.maxHeaderCount = count }
+        if let seconds = try value(requestTimeout, "request-timeout", "MARGIN_REQUEST_TIMEOUT", atLeast: 1) { configuration.requestTimeoutSeconds = seconds }
+        if let rate = try value(minBodyRate, "min-body-rate", "MARGIN_MIN_BODY_RATE", atLeast: 0) { configuration.minBodyRate = rate }
+        if let count = try value(maxConnectionsPerIP, "max-connections-per-ip", "MARGIN_MAX_CONNECTIONS_PER_IP", atLeast: 0) { configuration.maxConnectionsPerIP = count }
+        let proxies = trustedProxies.isEmpty
+            ? (environment["MARGIN_TRUSTED_PROXIES"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [])
+            : trustedProxies
+        configuration.trustedProxies = try proxies.filter { !$0.isEmpty }.map { text in
+            guard let network = IPNetwork(text) else { throw ValidationError("A trusted proxy is an address or CIDR like 10.0.0.0/8; got '\(text)'.") }
+            return network
+        }
+    }
 }
