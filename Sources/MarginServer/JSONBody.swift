@@ -4,8 +4,8 @@ import Hummingbird
 import NIOCore
 
 /// Reading and writing JSON bodies with the API's rules: JSON only (415), at most the context's
-/// `maxUploadSize` (64 KiB unless configured; 413),
-/// valid UTF-8 and JSON (400), fields of the right type (422 naming the field).
+/// `maxUploadSize` (64 KiB unless configured; 413), valid UTF-8 and JSON (400), fields of the
+/// right type (422 naming the field).
 enum JSONBody {
     /// Reads the request body as a JSON object and builds `T` from it.
     static func decode<T: JSONRequest>(_ type: T.Type, from request: Request, context: MarginRequestContext) async throws -> T {
