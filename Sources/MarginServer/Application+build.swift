@@ -44,8 +44,9 @@ public struct ServerConfiguration: Sendable {
     public var requestTimeoutSeconds = 10
     /// The body rate (bytes per second) that earns a slow upload more time; 0 gives none.
     public var minBodyRate = 500
-    /// Most connections open at once from one peer address; 0 is no limit.
-    public var maxConnectionsPerIP = 32
+    /// Most connections open at once from one peer address; 0 is no limit. Browsers open about
+    /// six per host, an office behind one address several times that, and the HTTP benchmark 64.
+    public var maxConnectionsPerIP = 128
     /// Proxies whose `X-Forwarded-For` is believed; from anyone else the header is ignored.
     public var trustedProxies: [IPNetwork] = []
 

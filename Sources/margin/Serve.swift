@@ -87,7 +87,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("min-body-rate"), help: "Bytes per second of body that earn a slow upload a second more; 0 earns none (env MARGIN_MIN_BODY_RATE; default 500).")
     var minBodyRate: Int?
 
-    @Option(name: .customLong("max-connections-per-ip"), help: "Most connections open at once from one address; 0 is no limit (env MARGIN_MAX_CONNECTIONS_PER_IP; default 32).")
+    @Option(name: .customLong("max-connections-per-ip"), help: "Most connections open at once from one address; 0 is no limit (env MARGIN_MAX_CONNECTIONS_PER_IP; default 128).")
     var maxConnectionsPerIP: Int?
 
     @Option(name: .customLong("trusted-proxy"), help: "Address or CIDR of a proxy whose X-Forwarded-For is believed; repeat for several (env MARGIN_TRUSTED_PROXIES, comma-separated; default none).")

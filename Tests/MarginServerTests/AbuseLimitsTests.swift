@@ -186,6 +186,19 @@ import Testing
         }
     }
 
+    @Test func theDefaultCapLeavesRoomForALoadTester() async throws {
+        // wrk -c64 from one address, as the HTTP benchmark runs it, is all served.
+        try await TestServer.with { server in
+            let sockets = try (0..<64).map { _ in try RawSocket(port: server.port) }
+            for socket in sockets { socket.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") }
+            var served = 0
+            for socket in sockets where String(decoding: await socket.read(timeout: .seconds(5)).bytes, as: UTF8.self).hasPrefix("HTTP/1.1 200") {
+                served += 1
+            }
+            #expect(served == 64)
+        }
+    }
+
     // MARK: Who the client is
 
     @Test func aSpoofedForwardedForDoesNotDodgeThePostingLimit() async throws {
