@@ -27,6 +27,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.cacheControl] = "no-store"
+        headers[SecurityHeaders.contentTypeOptions] = "nosniff"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
     }
 }
@@ -38,9 +39,9 @@ extension APIError {
         case let error as APIError: return error
         case let error as CommentsError: return from(error)
         case let error as HTTPError: return from(error)
-        case is NIOTooManyBytesError:
+        case let error as NIOTooManyBytesError:
             return APIError(.contentTooLarge, code: "body_too_large",
-                            message: "The request body is larger than \(Limits.bodyBytesMax) bytes.")
+                            message: "The request body is larger than \(error.maxBytes ?? Limits.bodyBytesMax) bytes.")
         default: return nil
         }
     }

@@ -1,5 +1,6 @@
 import Comments
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Moderation
 import NIOCore
@@ -29,6 +30,25 @@ public struct ServerConfiguration: Sendable {
     public var linkLifetimeDays: Int
     /// How often the outbox looks for due mail.
     public var outboxPollInterval: Duration
+    /// Largest body of a JSON API request in bytes (413 beyond); the admin import has its own.
+    public var maxBodyBytes = Limits.bodyBytesMax
+    /// Longest request target (path and query) in bytes (414 beyond).
+    public var maxURLBytes = 8 * 1024
+    /// Largest request head, request line and header fields together, in bytes (431 beyond).
+    public var maxHeaderBytes = 32 * 1024
+    /// Most header fields in one request (431 beyond).
+    public var maxHeaderCount = 100
+    /// Seconds a client has to send a request head, counted from when the connection opens or
+    /// its previous answer ends (so also how long an idle kept-alive connection stays open), and
+    /// again to send a body, plus a second per `minBodyRate` bytes of it. Then the connection is closed.
+    public var requestTimeoutSeconds = 10
+    /// The body rate (bytes per second) that earns a slow upload more time; 0 gives none.
+    public var minBodyRate = 500
+    /// Most connections open at once from one peer address; 0 is no limit. Browsers open about
+    /// six per host, an office behind one address several times that, and the HTTP benchmark 64.
+    public var maxConnectionsPerIP = 128
+    /// Proxies whose `X-Forwarded-For` is believed; from anyone else the header is ignored.
+    public var trustedProxies: [IPNetwork] = []
 
     public init(host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "margin.sqlite",
                 publicURL: String? = nil, editWindowSeconds: Int = 15 * 60, spam: SpamSettings = SpamSettings(),
@@ -64,6 +84,19 @@ public struct ServerConfiguration: Sendable {
 }
 
 
+extension ServerConfiguration {
+    /// The HTTP/1 server with the configured decoder limits and a `ConnectionGuard` per connection.
+    var http1Channel: HTTP1Channel.Configuration {
+        let settings = ConnectionGuard.Settings(
+            requestTimeout: .seconds(Int64(requestTimeoutSeconds)), minBodyRate: minBodyRate,
+            counter: maxConnectionsPerIP > 0 ? ConnectionCounter(limit: maxConnectionsPerIP) : nil)
+        return HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionGuard(settings: settings)],
+            httpDecoderConfiguration: .init(
+                maxHeaderFieldSize: maxHeaderBytes, maxHeaderListSize: maxHeaderBytes, maxHeaderFieldCount: maxHeaderCount))
+    }
+}
+
 /// The composition root: wires the store, clock and randomness into the routes and middleware.
 public func buildApplication(
     configuration: ServerConfiguration,
@@ -95,6 +128,7 @@ public func buildApplication(
     let router = Router(context: MarginRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: SiteCORSMiddleware(sites: SiteDirectory(sites: service.sites)))
+    router.add(middleware: HardeningMiddleware(configuration: configuration))
     CommentsRoutes(
         service: service, cache: ThreadCache(), limiter: RateLimiter(clock: clock), defaultRateLimit: configuration.rateLimit
     ).register(on: router)
@@ -120,6 +154,7 @@ public func buildApplication(
     }
     return Application(
         router: router,
+        server: .http1(configuration: configuration.http1Channel),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Margin"),
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

@@ -3,19 +3,21 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// Reading and writing JSON bodies with the API's rules: JSON only (415), at most 64 KiB (413),
-/// valid UTF-8 and JSON (400), fields of the right type (422 naming the field).
+/// Reading and writing JSON bodies with the API's rules: JSON only (415), at most the context's
+/// `maxUploadSize` (64 KiB unless configured; 413), valid UTF-8 and JSON (400), fields of the
+/// right type (422 naming the field).
 enum JSONBody {
     /// Reads the request body as a JSON object and builds `T` from it.
-    static func decode<T: JSONRequest>(_ type: T.Type, from request: Request) async throws -> T {
+    static func decode<T: JSONRequest>(_ type: T.Type, from request: Request, context: MarginRequestContext) async throws -> T {
         let contentType = request.headers[.contentType]?.split(separator: ";").first?
             .trimmingCharacters(in: .whitespaces).lowercased()
         guard contentType == "application/json" else { throw APIError.unsupportedMediaType }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > Limits.bodyBytesMax {
-            throw APIError.from(NIOTooManyBytesError(maxBytes: Limits.bodyBytesMax))!
+        let limit = context.maxUploadSize
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw APIError.from(NIOTooManyBytesError(maxBytes: limit))!
         }
         var request = request
-        let buffer = try await request.collectBody(upTo: Limits.bodyBytesMax)
+        let buffer = try await request.collectBody(upTo: limit)
         let bytes = Array(buffer.readableBytesView)
         guard String(validating: bytes, as: UTF8.self) != nil else { throw APIError.invalidUTF8 }
         // JSONSerialization, not JSONDecoder: on Linux the decoder reports a wrong-typed number

@@ -92,6 +92,30 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env MARGIN_LOG_LEVEL; default info).")
     var logLevel: String?
 
+    @Option(name: .customLong("trusted-proxy"), help: "Address or CIDR of a proxy whose X-Forwarded-For is believed; repeat for several (env MARGIN_TRUSTED_PROXIES, comma-separated; default none).")
+    var trustedProxies: [String] = []
+
+    @Option(name: .customLong("max-body"), help: "Largest JSON API request body in bytes; the admin import has its own (env MARGIN_MAX_BODY; default 65536).")
+    var maxBody: String?
+
+    @Option(name: .customLong("max-url"), help: "Longest request address (path and query) in bytes (env MARGIN_MAX_URL; default 8192).")
+    var maxURL: String?
+
+    @Option(name: .customLong("max-header-bytes"), help: "Largest request head, address and header fields, in bytes (env MARGIN_MAX_HEADER_BYTES; default 32768).")
+    var maxHeaderBytes: String?
+
+    @Option(name: .customLong("max-headers"), help: "Most header fields in a request (env MARGIN_MAX_HEADERS; default 100).")
+    var maxHeaders: String?
+
+    @Option(name: .customLong("request-timeout"), help: "Seconds a client has to send a request head, and again its body (env MARGIN_REQUEST_TIMEOUT; default 10).")
+    var requestTimeout: String?
+
+    @Option(name: .customLong("min-body-rate"), help: "Bytes per second of body that earn a slow upload a second more; 0 earns none (env MARGIN_MIN_BODY_RATE; default 500).")
+    var minBodyRate: String?
+
+    @Option(name: .customLong("max-connections-per-ip"), help: "Most connections open at once from one address; 0 is no limit (env MARGIN_MAX_CONNECTIONS_PER_IP; default 128).")
+    var maxConnectionsPerIP: String?
+
     /// The flags given, by setting name.
     func values(database: DatabaseOptions) -> [String: SettingValue] {
         var values: [String: SettingValue] = [:]
@@ -119,6 +143,14 @@ struct ServeOptions: ParsableArguments {
         set("mail.notify_all", notifyAll ? "true" : nil)
         set("mail.link_days", linkDays)
         set("log.level", logLevel)
+        if !trustedProxies.isEmpty { values["trusted_proxies"] = SettingValue(list: trustedProxies, origin: .flag("--trusted-proxy")) }
+        set("limits.max_body", maxBody)
+        set("limits.max_url", maxURL)
+        set("limits.max_header_bytes", maxHeaderBytes)
+        set("limits.max_headers", maxHeaders)
+        set("limits.request_timeout", requestTimeout)
+        set("limits.min_body_rate", minBodyRate)
+        set("limits.max_connections_per_ip", maxConnectionsPerIP)
         return values
     }
 }

@@ -124,4 +124,30 @@ import Testing
         #expect(unwritable.status != 0)
         #expect(unwritable.stderr.contains("Cannot open database"))
     }
+
+    @Test func abuseLimitFlagsAndVariablesReachTheServer() async throws {
+        let long = "/healthz?" + String(repeating: "a", count: 400)
+        let database = "/tmp/margin-limits-\(UUID()).sqlite"
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) } }
+        var port = try Self.freePort()
+        try await Self.withServer(arguments: ["serve", "--port", String(port), "--db", database, "--max-url", "300"], environment: [:], port: port) {
+            #expect(await Self.get(port: port, path: long)?.status == 414)
+            #expect(await Self.get(port: port, path: "/healthz?short")?.status == 200)
+        }
+        port = try Self.freePort()
+        try await Self.withServer(arguments: ["serve", "--db", database],
+                                  environment: ["MARGIN_PORT": String(port), "MARGIN_MAX_URL": "300", "MARGIN_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8"],
+                                  port: port) {
+            #expect(await Self.get(port: port, path: long)?.status == 414)
+        }
+        let unused = ["--db", "/tmp/unused-\(UUID()).sqlite", "--port", "0"]
+        let proxy = try await CLI.run(["serve", "--trusted-proxy", "10.0.0.0/33"] + unused)
+        #expect(proxy.status != 0)
+        #expect(proxy.stderr.contains("10.0.0.0/33"))
+        let timeout = try await CLI.run(["serve"] + unused, environment: ["MARGIN_REQUEST_TIMEOUT": "0"])
+        #expect(timeout.status != 0)
+        #expect(timeout.stderr.contains("MARGIN_REQUEST_TIMEOUT"))
+        let body = try await CLI.run(["serve", "--max-body", "lots"] + unused)
+        #expect(body.status != 0)
+    }
 }

@@ -28,6 +28,11 @@ public enum ServerSettings {
         SettingKey("rate_limit", env: "MARGIN_RATE_LIMIT", flag: "--rate-limit", .text, default: "3/min,20/h",
                    "comments one client address may post, for sites that set none; `off` for none",
                    problem: { RateLimit(parsing: $0.text) == nil ? "is like 3/min,20/h or off, not '\($0.text)'" : nil }),
+        SettingKey("trusted_proxies", env: "MARGIN_TRUSTED_PROXIES", flag: "--trusted-proxy", .list, default: "",
+                   "addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed",
+                   problem: { value in
+                       value.list.first { IPNetwork($0) == nil }.map { "must be addresses or CIDRs like 10.0.0.0/8; '\($0)' is neither" }
+                   }),
         SettingKey("log.level", env: "MARGIN_LOG_LEVEL", flag: "--log-level", .text, default: "info",
                    "`trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`",
                    problem: { Logger.Level(rawValue: $0.text) == nil ? "is one of trace, debug, info, notice, warning, error, critical" : nil }),
@@ -64,6 +69,27 @@ public enum ServerSettings {
         SettingKey("mail.link_days", env: "MARGIN_LINK_DAYS", flag: "--link-days", .integer, default: "7",
                    "days a moderation link works",
                    problem: { Int($0.text)! > 0 ? nil : "must be at least 1" }),
+        SettingKey("limits.max_body", env: "MARGIN_MAX_BODY", flag: "--max-body", .integer, default: "65536",
+                   "largest JSON API request body in bytes (413 beyond)",
+                   problem: { Int($0.text)! >= 1024 ? nil : "must be at least 1024" }),
+        SettingKey("limits.max_url", env: "MARGIN_MAX_URL", flag: "--max-url", .integer, default: "8192",
+                   "longest request address in bytes (414 beyond)",
+                   problem: { Int($0.text)! >= 256 ? nil : "must be at least 256" }),
+        SettingKey("limits.max_header_bytes", env: "MARGIN_MAX_HEADER_BYTES", flag: "--max-header-bytes", .integer, default: "32768",
+                   "largest request head in bytes (431 beyond)",
+                   problem: { Int($0.text)! >= 1024 ? nil : "must be at least 1024" }),
+        SettingKey("limits.max_headers", env: "MARGIN_MAX_HEADERS", flag: "--max-headers", .integer, default: "100",
+                   "most header fields in one request (431 beyond)",
+                   problem: { Int($0.text)! >= 8 ? nil : "must be at least 8" }),
+        SettingKey("limits.request_timeout", env: "MARGIN_REQUEST_TIMEOUT", flag: "--request-timeout", .integer, default: "10",
+                   "seconds a client has to send a request head, and again its body",
+                   problem: { Int($0.text)! >= 1 ? nil : "must be at least 1" }),
+        SettingKey("limits.min_body_rate", env: "MARGIN_MIN_BODY_RATE", flag: "--min-body-rate", .integer, default: "500",
+                   "bytes per second of body that earn an upload one more second",
+                   problem: { Int($0.text)! >= 0 ? nil : "must be at least 0" }),
+        SettingKey("limits.max_connections_per_ip", env: "MARGIN_MAX_CONNECTIONS_PER_IP", flag: "--max-connections-per-ip", .integer, default: "128",
+                   "most connections open at once from one peer address; 0 for no limit",
+                   problem: { Int($0.text)! >= 0 ? nil : "must be at least 0" }),
     ]
 
     /// The key named `name`; it must be in the catalogue.
@@ -110,6 +136,14 @@ public enum ServerSettings {
         configuration.moderators = settings.list("mail.moderators") ?? []
         configuration.notifyAllComments = settings.boolean("mail.notify_all") ?? false
         configuration.linkLifetimeDays = settings.integer("mail.link_days") ?? configuration.linkLifetimeDays
+        configuration.trustedProxies = (settings.list("trusted_proxies") ?? []).compactMap(IPNetwork.init)
+        configuration.maxBodyBytes = settings.integer("limits.max_body") ?? configuration.maxBodyBytes
+        configuration.maxURLBytes = settings.integer("limits.max_url") ?? configuration.maxURLBytes
+        configuration.maxHeaderBytes = settings.integer("limits.max_header_bytes") ?? configuration.maxHeaderBytes
+        configuration.maxHeaderCount = settings.integer("limits.max_headers") ?? configuration.maxHeaderCount
+        configuration.requestTimeoutSeconds = settings.integer("limits.request_timeout") ?? configuration.requestTimeoutSeconds
+        configuration.minBodyRate = settings.integer("limits.min_body_rate") ?? configuration.minBodyRate
+        configuration.maxConnectionsPerIP = settings.integer("limits.max_connections_per_ip") ?? configuration.maxConnectionsPerIP
         return configuration
     }
 

@@ -11,6 +11,8 @@ struct AdminRoutes: Sendable {
     let failures: RateLimiter
     /// Largest upload accepted for import.
     static let uploadBytesMax = 1 << 30
+    /// Where uploads to import go: the one route whose body may exceed the API's body limit.
+    static let importPath = "/api/v1/admin/import"
 
     func register(on router: Router<MarginRequestContext>) {
         let admin = router.group("api/v1/admin")

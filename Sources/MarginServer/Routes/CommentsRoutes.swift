@@ -113,7 +113,7 @@ struct CommentsRoutes: Sendable {
 
     /// `POST /api/v1/comments`: 201 when published, 202 when held or judged spam.
     @Sendable func post(_ request: Request, context: MarginRequestContext) async throws -> Response {
-        let body = try await JSONBody.decode(PostRequest.self, from: request)
+        let body = try await JSONBody.decode(PostRequest.self, from: request, context: context)
         let site = try await service.requireSite(body.site)
         try Self.checkOrigin(request, site: site)
         try await checkClient(context, site: site)
@@ -130,7 +130,7 @@ struct CommentsRoutes: Sendable {
     @Sendable func edit(_ request: Request, context: MarginRequestContext) async throws -> Response {
         let id = try Self.commentID(context)
         try await checkOrigin(request, commentID: id)
-        let body = try await JSONBody.decode(EditRequest.self, from: request)
+        let body = try await JSONBody.decode(EditRequest.self, from: request, context: context)
         let posted = try await service.edit(
             commentID: id, token: Self.bearer(request), input: EditInput(text: body.text, author: body.author, website: body.website))
         return JSONBody.response(Self.authorView(posted))
@@ -154,7 +154,7 @@ struct CommentsRoutes: Sendable {
     @Sendable func vote(_ request: Request, context: MarginRequestContext) async throws -> Response {
         let id = try Self.commentID(context)
         try await checkOrigin(request, commentID: id)
-        let body = try await JSONBody.decode(VoteRequest.self, from: request)
+        let body = try await JSONBody.decode(VoteRequest.self, from: request, context: context)
         let totals = try await service.vote(commentID: id, value: body.value.map { Int(clamping: $0) }, client: Self.client(request, context))
         return try JSONBody.response(encoding: totals)
     }

@@ -87,7 +87,7 @@ struct SiteRoutes: Sendable {
 
     /// `POST /api/v1/counts` with `{"site", "uris": [...]}`.
     @Sendable func countsByBody(_ request: Request, context: MarginRequestContext) async throws -> Response {
-        let body = try await JSONBody.decode(CountsRequest.self, from: request)
+        let body = try await JSONBody.decode(CountsRequest.self, from: request, context: context)
         guard let uris = body.uris else { throw CommentsError.invalidField(field: "uris", message: "is required") }
         return try await counts(siteID: body.site, uris: uris)
     }
@@ -122,7 +122,7 @@ struct SiteRoutes: Sendable {
 
     /// `POST /api/v1/preview` with `{"text"}`: the HTML the comment would be stored with.
     @Sendable func preview(_ request: Request, context: MarginRequestContext) async throws -> Response {
-        let body = try await JSONBody.decode(PreviewRequest.self, from: request)
+        let body = try await JSONBody.decode(PreviewRequest.self, from: request, context: context)
         let text = try FieldRules.text(body.text)
         return try JSONBody.response(encoding: PreviewResponse(html: Markdown.render(text)))
     }

@@ -1,0 +1,65 @@
+import Comments
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The per-request abuse limits and security headers, in one layer because the GET path is hot:
+/// a request target over `maxURLBytes` is 414, a declared body over `maxBodyBytes` is 413 before
+/// anything reads it (the admin import has its own limit), the client's address comes from
+/// `X-Forwarded-For` only through a trusted proxy, and every answer says `nosniff` and every
+/// HTML page carries a Content-Security-Policy. Only header lookups; nothing is parsed unless a
+/// trusted proxy is configured.
+struct HardeningMiddleware: RouterMiddleware {
+    typealias Context = MarginRequestContext
+    let maxURLBytes: Int
+    let maxBodyBytes: Int
+    let clientAddress: ClientAddress?
+
+    init(configuration: ServerConfiguration) {
+        maxURLBytes = configuration.maxURLBytes
+        maxBodyBytes = configuration.maxBodyBytes
+        clientAddress = configuration.trustedProxies.isEmpty ? nil : ClientAddress(trustedProxies: configuration.trustedProxies)
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let target = request.head.path, target.utf8.count > maxURLBytes {
+            throw APIError(.uriTooLong, code: "uri_too_long", message: "The request address is longer than \(maxURLBytes) bytes.")
+        }
+        if let length = request.headers[.contentLength], let bytes = Int(length), bytes > maxBodyBytes,
+           request.uri.path != AdminRoutes.importPath {
+            throw NIOTooManyBytesError(maxBytes: maxBodyBytes)
+        }
+        var context = context
+        context.maxUploadSize = maxBodyBytes
+        if let clientAddress, let peer = context.remoteAddress?.ipAddress {
+            let forwarded = request.headers[values: .xForwardedFor]
+            if !forwarded.isEmpty { context.forwardedClientIP = clientAddress.resolve(peer: peer, forwardedFor: forwarded) }
+        }
+        var response = try await next(request, context)
+        SecurityHeaders.apply(to: &response.headers)
+        return response
+    }
+}
+
+/// The security headers of every answer: one place decides them.
+enum SecurityHeaders {
+    static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    /// For an HTML page that names none of its own: nothing but this origin's styles and images,
+    /// no script, and no framing by anyone.
+    static let defaultPagePolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    /// `nosniff` on everything; on HTML without its own policy, the default one and no referrer.
+    static func apply(to headers: inout HTTPFields) {
+        if headers[contentTypeOptions] == nil { headers[contentTypeOptions] = "nosniff" }
+        if headers[.contentSecurityPolicy] == nil, let type = headers[.contentType], type.hasPrefix("text/html") {
+            headers[.contentSecurityPolicy] = defaultPagePolicy
+            if headers[referrerPolicy] == nil { headers[referrerPolicy] = "no-referrer" }
+        }
+    }
+}
+
+extension HTTPField.Name {
+    /// The addresses a request passed through, client first (set by proxies).
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+}
