@@ -9,12 +9,17 @@ struct DatabaseOptions: ParsableArguments {
 
     var path: String { db ?? ProcessInfo.processInfo.environment["MARGIN_DB"] ?? "margin.sqlite" }
 
-    /// Opens the store, explaining failures in words.
+    /// Opens the store, explaining failures in one sentence (exit status 1, no usage text: the
+    /// command was right, the file or the disk was not).
     func openStore() throws -> SQLiteStore {
+        // A write past the process's file size limit (RLIMIT_FSIZE) then fails like a full disk,
+        // answered in words, instead of SIGXFSZ ending the process.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             return try SQLiteStore(path: path)
         } catch {
-            throw ValidationError("Cannot open database '\(path)': \(error)")
+            printError("error: Cannot open database '\(path)': \(error)")
+            throw ExitCode.failure
         }
     }
 }
