@@ -66,6 +66,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("link-days"), help: "Days a moderation link works (env MARGIN_LINK_DAYS; default 7).")
     var linkDays: Int?
 
+    @Option(name: .customLong("shutdown-grace"), help: "Seconds SIGTERM waits for requests in flight before cutting them off (env MARGIN_SHUTDOWN_GRACE; default 30).")
+    var shutdownGrace: Int?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env MARGIN_LOG_LEVEL; default info).")
     var logLevel: String?
 
@@ -131,6 +134,10 @@ struct Serve: AsyncParsableCommand {
             guard days > 0 else { throw ValidationError("Links must work for at least a day.") }
             configuration.linkLifetimeDays = days
         }
+        if let grace = try shutdownGrace ?? environment["MARGIN_SHUTDOWN_GRACE"].map({ Int(try number($0, "MARGIN_SHUTDOWN_GRACE")) }) {
+            guard grace >= 0 else { throw ValidationError("The shutdown grace cannot be negative.") }
+            configuration.shutdownGrace = .seconds(grace)
+        }
         var logger = Logger(label: "margin")
         let levelText = logLevel ?? environment["MARGIN_LOG_LEVEL"] ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else { throw ValidationError("Unknown log level '\(levelText)'.") }
@@ -146,7 +153,15 @@ struct Serve: AsyncParsableCommand {
                     runLogger.notice("Margin is serving on http://\(settings.host):\(port) with database \(settings.databasePath)")
                 })
         }
-        try await app.runService()
+        // SIGTERM or SIGINT: the server stops accepting, finishes the requests in flight, then
+        // the outbox and checkpoint services end (a mail being sent has its state written).
+        try await runUntilSignalled(app, configuration: settings, logger: runLogger)
+        do {
+            try store.close()
+            runLogger.notice("Margin stopped; the database is closed")
+        } catch {
+            runLogger.error("Closing the database failed", metadata: ["error": "\(error)"])
+        }
     }
 }
 
