@@ -12,10 +12,11 @@ final class ServerProcess: @unchecked Sendable {
     let database: String
     private let log = Output()
 
-    /// Starts `margin serve --port P --db database arguments…` and waits (bounded) for `/healthz`.
-    static func start(database: String, arguments: [String] = []) async throws -> ServerProcess {
+    /// Starts `margin serve --port P --db database arguments…` and waits (bounded) for `/healthz`;
+    /// under `launcher` (a command that ends by running its arguments) when one is given.
+    static func start(database: String, arguments: [String] = [], launcher: [String] = []) async throws -> ServerProcess {
         let port = try ServeCommandTests.freePort()
-        let server = ServerProcess(database: database, port: port, arguments: arguments)
+        let server = ServerProcess(database: database, port: port, arguments: arguments, launcher: launcher)
         try server.process.run()
         server.log.drain(server.pipe)
         for _ in 0..<300 {
@@ -30,12 +31,14 @@ final class ServerProcess: @unchecked Sendable {
 
     private let pipe = Pipe()
 
-    private init(database: String, port: Int, arguments: [String]) {
+    private init(database: String, port: Int, arguments: [String], launcher: [String]) {
         self.database = database
         self.port = port
         process = Process()
-        process.executableURL = CLI.executable
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--db", database] + arguments
+        let command = [CLI.executable.path, "serve", "--host", "127.0.0.1", "--port", String(port), "--db", database] + arguments
+        let full = launcher + command
+        process.executableURL = URL(fileURLWithPath: full[0])
+        process.arguments = Array(full.dropFirst())
         process.standardOutput = pipe
         process.standardError = pipe
     }
@@ -54,6 +57,8 @@ final class ServerProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning { return nil }
+        // Let the reader take the last lines of the log too.
+        while !log.ended && ContinuousClock.now < deadline + .seconds(2) { try await Task.sleep(for: .milliseconds(10)) }
         return (process.terminationStatus, process.terminationReason == .uncaughtSignal)
     }
 
@@ -61,13 +66,20 @@ final class ServerProcess: @unchecked Sendable {
     private final class Output: @unchecked Sendable {
         private let lock = NSLock()
         private var data = Data()
+        private var finished = false
+
+        /// Whether the pipe has reached its end (the process and its children are gone).
+        var ended: Bool { lock.withLock { finished } }
 
         func drain(_ pipe: Pipe) {
             Thread.detachNewThread { [self] in
                 let handle = pipe.fileHandleForReading
                 while true {
                     let chunk = handle.availableData
-                    if chunk.isEmpty { return }
+                    if chunk.isEmpty {
+                        lock.withLock { finished = true }
+                        return
+                    }
                     lock.withLock { data.append(chunk) }
                 }
             }
