@@ -49,6 +49,8 @@ public struct ServerConfiguration: Sendable {
     public var maxConnectionsPerIP = 128
     /// Proxies whose `X-Forwarded-For` is believed; from anyone else the header is ignored.
     public var trustedProxies: [IPNetwork] = []
+    /// How long a graceful shutdown waits for requests in flight before cancelling them.
+    public var shutdownGrace: Duration = .seconds(30)
 
     public init(host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "margin.sqlite",
                 publicURL: String? = nil, editWindowSeconds: Int = 15 * 60, spam: SpamSettings = SpamSettings(),
@@ -159,6 +161,17 @@ public func buildApplication(
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
+}
+
+/// Runs `app` until SIGTERM or SIGINT, then shuts it down gracefully: the server stops
+/// accepting connections and lets the requests in flight finish, then the outbox and checkpoint
+/// services end. What still runs after `configuration.shutdownGrace` is cancelled, so a client
+/// that stalls mid-request cannot keep the process alive.
+public func runUntilSignalled(_ app: some ApplicationProtocol, configuration: ServerConfiguration, logger: Logger) async throws {
+    var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    group.maximumGracefulShutdownDuration = configuration.shutdownGrace
+    group.maximumCancellationDuration = .seconds(5)
+    try await ServiceGroup(configuration: group).run()
 }
 
 /// Runs the outbox sender beside the server until shutdown; a send in progress is finished

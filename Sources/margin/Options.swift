@@ -27,14 +27,19 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// Opens the store (at `path`, unless the caller resolved it already), explaining failures
-    /// in words.
+    /// in one sentence (exit status 1, no usage text: the command was right, the file or the
+    /// disk was not).
     func openStore(path resolved: String? = nil) throws -> SQLiteStore {
         if resolved == nil { _ = try configurationError { () throws(ConfigurationError) in try configFile() } }
         let path = resolved ?? self.path
+        // A write past the process's file size limit (RLIMIT_FSIZE) then fails like a full disk,
+        // answered in words, instead of SIGXFSZ ending the process.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             return try SQLiteStore(path: path)
         } catch {
-            throw ValidationError("Cannot open database '\(path)': \(error)")
+            printError("error: Cannot open database '\(path)': \(error)")
+            throw ExitCode.failure
         }
     }
 }

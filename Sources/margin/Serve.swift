@@ -28,7 +28,15 @@ struct Serve: AsyncParsableCommand {
                     runLogger.notice("Margin is serving on http://\(configuration.host):\(port) with database \(configuration.databasePath)")
                 })
         }
-        try await app.runService()
+        // SIGTERM or SIGINT: the server stops accepting, finishes the requests in flight, then
+        // the outbox and checkpoint services end (a mail being sent has its state written).
+        try await runUntilSignalled(app, configuration: configuration, logger: runLogger)
+        do {
+            try store.close()
+            runLogger.notice("Margin stopped; the database is closed")
+        } catch {
+            runLogger.error("Closing the database failed", metadata: ["error": "\(error)"])
+        }
     }
 }
 
@@ -89,6 +97,9 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("link-days"), help: "Days a moderation link works (env MARGIN_LINK_DAYS; default 7).")
     var linkDays: String?
 
+    @Option(name: .customLong("shutdown-grace"), help: "Seconds SIGTERM waits for requests in flight before cutting them off (env MARGIN_SHUTDOWN_GRACE; default 30).")
+    var shutdownGrace: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env MARGIN_LOG_LEVEL; default info).")
     var logLevel: String?
 
@@ -143,6 +154,7 @@ struct ServeOptions: ParsableArguments {
         set("mail.notify_all", notifyAll ? "true" : nil)
         set("mail.link_days", linkDays)
         set("log.level", logLevel)
+        set("shutdown_grace", shutdownGrace)
         if !trustedProxies.isEmpty { values["trusted_proxies"] = SettingValue(list: trustedProxies, origin: .flag("--trusted-proxy")) }
         set("limits.max_body", maxBody)
         set("limits.max_url", maxURL)

@@ -72,8 +72,10 @@ final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
             do {
                 outcomes = try await writer.write { [prepare, work] db in
                     prepare(db)
-                    return items.map { item in
-                        Result {
+                    var outcomes: [Result<Output, any Error>] = []
+                    outcomes.reserveCapacity(items.count)
+                    for item in items {
+                        let outcome = Result {
                             var output: Output?
                             try db.inSavepoint {
                                 output = try work(db, item)
@@ -81,7 +83,15 @@ final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
                             }
                             return output!
                         }
+                        if case .failure(let error) = outcome, !db.isInsideTransaction {
+                            // SQLite rolled the whole transaction back on its own (it may after a
+                            // full disk or an I/O error): the writes before this one are gone too,
+                            // and the ones after must not commit alone, so the batch fails.
+                            throw error
+                        }
+                        outcomes.append(outcome)
                     }
+                    return outcomes
                 }
             } catch {
                 // The transaction itself failed (a full disk, a read-only file): nothing was written.

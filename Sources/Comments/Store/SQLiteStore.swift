@@ -121,15 +121,50 @@ public final class SQLiteStore: CommentStore {
 
     // MARK: Error mapping
 
+    /// The one place SQLite's storage failures become `CommentsError.storageUnavailable` (503 in
+    /// the API, a sentence in the CLI). A write refused by the disk (full, over the process's
+    /// file size limit, an immutable file) changes nothing stored, and the next write after the
+    /// condition clears works again on the same connections.
     static func mapped(_ error: any Error) -> any Error {
         guard let error = error as? DatabaseError else { return error }
+        switch error.extendedResultCode {
+        case .SQLITE_IOERR_READ, .SQLITE_IOERR_SHORT_READ:
+            return CommentsError.storageUnavailable("the database file cannot be read (input/output error)")
+        default: break
+        }
         switch error.resultCode {
-        case .SQLITE_FULL: return CommentsError.storageUnavailable("the disk is full")
-        case .SQLITE_READONLY: return CommentsError.storageUnavailable("the database is read-only")
+        case .SQLITE_FULL: return CommentsError.storageUnavailable("the database cannot be written because the disk is full")
+        case .SQLITE_READONLY:
+            return CommentsError.storageUnavailable("the database cannot be written because the file is read-only")
+        case .SQLITE_IOERR:
+            // A write refused with EFBIG (file size limit) or EPERM (immutable file) arrives here
+            // as a plain I/O error; ENOSPC arrives as SQLITE_FULL.
+            return CommentsError.storageUnavailable(
+                "the database cannot be written (input/output error: the disk may be full or the file read-only)")
+        case .SQLITE_CANTOPEN, .SQLITE_PERM:
+            return CommentsError.storageUnavailable("the database file cannot be opened for writing")
         case .SQLITE_BUSY, .SQLITE_LOCKED: return CommentsError.storageUnavailable("the database is busy")
-        case .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_CORRUPT, .SQLITE_NOTADB:
-            return CommentsError.storageUnavailable(error.message ?? "input/output error")
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            return CommentsError.storageUnavailable(error.message ?? "the database file is damaged")
         default: return error
+        }
+    }
+
+    /// Closes every connection once nothing uses the store any more (the server has stopped).
+    /// A read-write connection closes last, so SQLite checkpoints the WAL into the database file
+    /// and removes it: the file is then complete on its own.
+    public func close() throws {
+        watch?.close()
+        do {
+            try writer.close()
+            let last = try checkpointer.withLock { connection -> DatabaseQueue? in
+                defer { connection = nil }
+                if let connection { return connection }
+                return try watch.map { try DatabaseQueue(path: $0.path, configuration: Self.configuration()) }
+            }
+            try last?.close()
+        } catch {
+            throw Self.mapped(error)
         }
     }
 
@@ -991,6 +1026,14 @@ final class ChangeWatch: Sendable {
 
     init(path: String) {
         self.path = path
+    }
+
+    /// Closes the connection (`stamp()` would open it again).
+    func close() {
+        connection.withLock { connection in
+            try? connection?.close()
+            connection = nil
+        }
     }
 
     /// The current stamp; nil when the file cannot be read (or, unless `openingIfNeeded`, when

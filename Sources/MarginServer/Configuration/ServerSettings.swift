@@ -28,6 +28,9 @@ public enum ServerSettings {
         SettingKey("rate_limit", env: "MARGIN_RATE_LIMIT", flag: "--rate-limit", .text, default: "3/min,20/h",
                    "comments one client address may post, for sites that set none; `off` for none",
                    problem: { RateLimit(parsing: $0.text) == nil ? "is like 3/min,20/h or off, not '\($0.text)'" : nil }),
+        SettingKey("shutdown_grace", env: "MARGIN_SHUTDOWN_GRACE", flag: "--shutdown-grace", .integer, default: "30",
+                   "seconds SIGTERM or SIGINT waits for requests in flight before cutting them off",
+                   problem: { Int($0.text)! >= 0 ? nil : "cannot be negative" }),
         SettingKey("trusted_proxies", env: "MARGIN_TRUSTED_PROXIES", flag: "--trusted-proxy", .list, default: "",
                    "addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed",
                    problem: { value in
@@ -136,6 +139,7 @@ public enum ServerSettings {
         configuration.moderators = settings.list("mail.moderators") ?? []
         configuration.notifyAllComments = settings.boolean("mail.notify_all") ?? false
         configuration.linkLifetimeDays = settings.integer("mail.link_days") ?? configuration.linkLifetimeDays
+        configuration.shutdownGrace = .seconds(settings.integer("shutdown_grace") ?? 30)
         configuration.trustedProxies = (settings.list("trusted_proxies") ?? []).compactMap(IPNetwork.init)
         configuration.maxBodyBytes = settings.integer("limits.max_body") ?? configuration.maxBodyBytes
         configuration.maxURLBytes = settings.integer("limits.max_url") ?? configuration.maxURLBytes
