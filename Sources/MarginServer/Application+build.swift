@@ -29,6 +29,8 @@ public struct ServerConfiguration: Sendable {
     public var linkLifetimeDays: Int
     /// How often the outbox looks for due mail.
     public var outboxPollInterval: Duration
+    /// How log lines are written (`--log-format`); `margin serve` bootstraps logging with it.
+    public var logFormat: LogFormat = .logfmt
 
     public init(host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "margin.sqlite",
                 publicURL: String? = nil, editWindowSeconds: Int = 15 * 60, spam: SpamSettings = SpamSettings(),
@@ -72,6 +74,7 @@ public func buildApplication(
     random: any RandomSource = SystemRandom(),
     logger: Logger = Logger(label: "margin"),
     mailTransport: (any MailTransport)? = nil,
+    metrics: ServerMetrics = ServerMetrics(),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     if try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: clock.nowMillis())) {
@@ -93,10 +96,12 @@ public func buildApplication(
         mail: mailBuilderFactory(notifier))
 
     let router = Router(context: MarginRequestContext.self)
+    router.add(middleware: RequestObserverMiddleware(metrics: metrics, logger: logger))
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: SiteCORSMiddleware(sites: SiteDirectory(sites: service.sites)))
     CommentsRoutes(
-        service: service, cache: ThreadCache(), limiter: RateLimiter(clock: clock), defaultRateLimit: configuration.rateLimit
+        service: service, cache: ThreadCache(), limiter: RateLimiter(clock: clock), defaultRateLimit: configuration.rateLimit,
+        metrics: metrics
     ).register(on: router)
     SiteRoutes(service: service, formTimestamp: formTimestamp, publicURL: configuration.resolvedPublicURL)
         .register(on: router)
@@ -105,7 +110,8 @@ public func buildApplication(
     if let sqlite = store as? SQLiteStore {
         AdminRoutes(store: sqlite, clock: clock, failures: RateLimiter(clock: clock)).register(on: router)
     }
-    HealthRoutes(store: store).register(on: router)
+    HealthRoutes(store: store, startedAt: LineLogHandler.now()).register(on: router)
+    MetricsRoutes(metrics: metrics, store: store as? SQLiteStore).register(on: router)
     PageRoutes().register(on: router)
 
     var services: [any Service] = []

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import MarginServer
+import Metrics
 import Moderation
 
 /// `margin serve`: runs the HTTP server until SIGINT or SIGTERM.
@@ -69,6 +70,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env MARGIN_LOG_LEVEL; default info).")
     var logLevel: String?
 
+    @Option(name: .customLong("log-format"), help: "logfmt or json: one line per event, requests included (env MARGIN_LOG_FORMAT; default logfmt).")
+    var logFormat: String?
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         var configuration = ServerConfiguration(databasePath: database.path)
@@ -131,9 +135,22 @@ struct Serve: AsyncParsableCommand {
             guard days > 0 else { throw ValidationError("Links must work for at least a day.") }
             configuration.linkLifetimeDays = days
         }
-        var logger = Logger(label: "margin")
         let levelText = logLevel ?? environment["MARGIN_LOG_LEVEL"] ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else { throw ValidationError("Unknown log level '\(levelText)'.") }
+        let formatText = logFormat ?? environment["MARGIN_LOG_FORMAT"] ?? LogFormat.logfmt.rawValue
+        guard let format = LogFormat(rawValue: formatText) else { throw ValidationError("--log-format is logfmt or json, not '\(formatText)'.") }
+        configuration.logFormat = format
+        // Every logger of the process, the libraries' too, writes lines in the chosen format.
+        LoggingSystem.bootstrap { label in
+            var handler = LineLogHandler(label: label, format: format)
+            handler.logLevel = level
+            return handler
+        }
+        // The process-wide metrics system shares the server's registry, so anything a library
+        // records through swift-metrics appears in /metrics too.
+        let metrics = ServerMetrics()
+        MetricsSystem.bootstrap(metrics.factory)
+        var logger = Logger(label: "margin")
         logger.logLevel = level
 
         let store = try database.openStore()
@@ -141,7 +158,7 @@ struct Serve: AsyncParsableCommand {
         let runLogger = logger
         let app = try await reporting {
             try await buildApplication(
-                configuration: settings, store: store, logger: runLogger,
+                configuration: settings, store: store, logger: runLogger, metrics: metrics,
                 onServerRunning: { port in
                     runLogger.notice("Margin is serving on http://\(settings.host):\(port) with database \(settings.databasePath)")
                 })
