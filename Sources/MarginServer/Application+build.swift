@@ -134,8 +134,11 @@ public func buildApplication(
 
 /// Runs the outbox sender beside the server until shutdown; a send in progress is finished
 /// first, so the outbox's state is always written.
-struct OutboxService: Service {
+struct OutboxService: Service, CustomStringConvertible {
     let sender: OutboxSender
+
+    /// How ServiceLifecycle names it in the log: not a dump of the sender and its settings.
+    var description: String { "OutboxService" }
 
     func run() async throws {
         let stopping = Mutex(false)
@@ -149,9 +152,11 @@ struct OutboxService: Service {
 
 /// Checkpoints the SQLite WAL every half second beside the server, so that no request's commit
 /// has to (see `SQLiteStore.checkpoint()`); one last time at shutdown.
-struct CheckpointService: Service {
+struct CheckpointService: Service, CustomStringConvertible {
     let store: SQLiteStore
     let logger: Logger
+
+    var description: String { "CheckpointService" }
 
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
