@@ -153,4 +153,25 @@ import Testing
         #expect(!log.contains("OutboxSender("), "a service was logged with its settings")
         #expect(log.contains("<email>"), "the refused notification's error should show a redacted address:\n\(log)")
     }
+
+    @Test func logFormatComesFromTheEnvironmentAndBadOnesAreRefused() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let database = directory.path("margin.sqlite")
+        let port = try ServeProcess.freePort()
+        let server = try await ServeProcess(arguments: ["serve", "--port", String(port), "--db", database], port: port,
+                                            logPath: directory.path("serve.log"), environment: ["MARGIN_LOG_FORMAT": "json"])
+        defer { server.stop() }
+        #expect(try await server.client.get("/api/v1/comments?site=default&uri=/env/").status == 200)
+        #expect(try await server.terminate() == 0)
+        let lines = server.log.split(separator: "\n")
+        #expect(lines.count >= 3)
+        for line in lines {
+            #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any], "not JSON: \(line)")
+        }
+        #expect(lines.contains { $0.contains(#""route":"/api/v1/comments""#) })
+
+        let refused = try await ServeProcess.run(["serve", "--port", "0", "--db", database, "--log-format", "xml"])
+        #expect(refused.status != 0)
+    }
 }
