@@ -156,6 +156,7 @@ struct CheckpointService: Service, CustomStringConvertible {
     let store: SQLiteStore
     let logger: Logger
 
+    /// How ServiceLifecycle names it in the log.
     var description: String { "CheckpointService" }
 
     func run() async throws {
