@@ -51,6 +51,8 @@ public struct ServerConfiguration: Sendable {
     public var trustedProxies: [IPNetwork] = []
     /// How long a graceful shutdown waits for requests in flight before cancelling them.
     public var shutdownGrace: Duration = .seconds(30)
+    /// How log lines are written (`--log-format`); `margin serve` bootstraps logging with it.
+    public var logFormat: LogFormat = .logfmt
 
     public init(host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "margin.sqlite",
                 publicURL: String? = nil, editWindowSeconds: Int = 15 * 60, spam: SpamSettings = SpamSettings(),
@@ -107,6 +109,7 @@ public func buildApplication(
     random: any RandomSource = SystemRandom(),
     logger: Logger = Logger(label: "margin"),
     mailTransport: (any MailTransport)? = nil,
+    metrics: ServerMetrics = ServerMetrics(),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     if try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: clock.nowMillis())) {
@@ -128,11 +131,13 @@ public func buildApplication(
         mail: mailBuilderFactory(notifier))
 
     let router = Router(context: MarginRequestContext.self)
+    router.add(middleware: RequestObserverMiddleware(metrics: metrics, logger: logger))
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: SiteCORSMiddleware(sites: SiteDirectory(sites: service.sites)))
     router.add(middleware: HardeningMiddleware(configuration: configuration))
     CommentsRoutes(
-        service: service, cache: ThreadCache(), limiter: RateLimiter(clock: clock), defaultRateLimit: configuration.rateLimit
+        service: service, cache: ThreadCache(), limiter: RateLimiter(clock: clock), defaultRateLimit: configuration.rateLimit,
+        metrics: metrics
     ).register(on: router)
     SiteRoutes(service: service, formTimestamp: formTimestamp, publicURL: configuration.resolvedPublicURL)
         .register(on: router)
@@ -141,7 +146,8 @@ public func buildApplication(
     if let sqlite = store as? SQLiteStore {
         AdminRoutes(store: sqlite, clock: clock, failures: RateLimiter(clock: clock)).register(on: router)
     }
-    HealthRoutes(store: store).register(on: router)
+    HealthRoutes(store: store, startedAt: LineLogHandler.now()).register(on: router)
+    MetricsRoutes(metrics: metrics, store: store as? SQLiteStore).register(on: router)
     PageRoutes().register(on: router)
 
     var services: [any Service] = []
@@ -176,8 +182,11 @@ public func runUntilSignalled(_ app: some ApplicationProtocol, configuration: Se
 
 /// Runs the outbox sender beside the server until shutdown; a send in progress is finished
 /// first, so the outbox's state is always written.
-struct OutboxService: Service {
+struct OutboxService: Service, CustomStringConvertible {
     let sender: OutboxSender
+
+    /// How ServiceLifecycle names it in the log: not a dump of the sender and its settings.
+    var description: String { "OutboxService" }
 
     func run() async throws {
         let stopping = Mutex(false)
@@ -191,9 +200,12 @@ struct OutboxService: Service {
 
 /// Checkpoints the SQLite WAL every half second beside the server, so that no request's commit
 /// has to (see `SQLiteStore.checkpoint()`); one last time at shutdown.
-struct CheckpointService: Service {
+struct CheckpointService: Service, CustomStringConvertible {
     let store: SQLiteStore
     let logger: Logger
+
+    /// How ServiceLifecycle names it in the log.
+    var description: String { "CheckpointService" }
 
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {

@@ -3,6 +3,7 @@ import Comments
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
 import MarginServer
 import Moderation
 
@@ -16,14 +17,25 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let settings = try loadSettings(database: database, options: options)
         let configuration = try configurationError { () throws(ConfigurationError) in try ServerSettings.configuration(from: settings) }
+        let level = settings.text("log.level").flatMap(Logger.Level.init(rawValue:)) ?? .info
+        // Every logger of the process, the libraries' too, writes lines in the chosen format.
+        LoggingSystem.bootstrap { label in
+            var handler = LineLogHandler(label: label, format: configuration.logFormat)
+            handler.logLevel = level
+            return handler
+        }
+        // The process-wide metrics system shares the server's registry, so anything a library
+        // records through swift-metrics appears in /metrics too.
+        let metrics = ServerMetrics()
+        MetricsSystem.bootstrap(metrics.factory)
         var logger = Logger(label: "margin")
-        logger.logLevel = settings.text("log.level").flatMap(Logger.Level.init(rawValue:)) ?? .info
+        logger.logLevel = level
 
         let store = try database.openStore(path: configuration.databasePath)
         let runLogger = logger
         let app = try await reporting {
             try await buildApplication(
-                configuration: configuration, store: store, logger: runLogger,
+                configuration: configuration, store: store, logger: runLogger, metrics: metrics,
                 onServerRunning: { port in
                     runLogger.notice("Margin is serving on http://\(configuration.host):\(port) with database \(configuration.databasePath)")
                 })
@@ -103,6 +115,9 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env MARGIN_LOG_LEVEL; default info).")
     var logLevel: String?
 
+    @Option(name: .customLong("log-format"), help: "logfmt or json: one line per event, requests included (env MARGIN_LOG_FORMAT; default logfmt).")
+    var logFormat: String?
+
     @Option(name: .customLong("trusted-proxy"), help: "Address or CIDR of a proxy whose X-Forwarded-For is believed; repeat for several (env MARGIN_TRUSTED_PROXIES, comma-separated; default none).")
     var trustedProxies: [String] = []
 
@@ -154,6 +169,7 @@ struct ServeOptions: ParsableArguments {
         set("mail.notify_all", notifyAll ? "true" : nil)
         set("mail.link_days", linkDays)
         set("log.level", logLevel)
+        set("log.format", logFormat)
         set("shutdown_grace", shutdownGrace)
         if !trustedProxies.isEmpty { values["trusted_proxies"] = SettingValue(list: trustedProxies, origin: .flag("--trusted-proxy")) }
         set("limits.max_body", maxBody)

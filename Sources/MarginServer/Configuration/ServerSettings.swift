@@ -39,6 +39,9 @@ public enum ServerSettings {
         SettingKey("log.level", env: "MARGIN_LOG_LEVEL", flag: "--log-level", .text, default: "info",
                    "`trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`",
                    problem: { Logger.Level(rawValue: $0.text) == nil ? "is one of trace, debug, info, notice, warning, error, critical" : nil }),
+        SettingKey("log.format", env: "MARGIN_LOG_FORMAT", flag: "--log-format", .text, default: "logfmt",
+                   "`logfmt` or `json`: every log line of the server, one per event",
+                   problem: { LogFormat(rawValue: $0.text) == nil ? "is logfmt or json, not '\($0.text)'" : nil }),
         SettingKey("spam.hold", env: "MARGIN_SPAM_HOLD", flag: "--spam-hold", .number, default: "4",
                    "spam score at which a comment is held for a moderator"),
         SettingKey("spam.threshold", env: "MARGIN_SPAM_THRESHOLD", flag: "--spam-threshold", .number, default: "9",
@@ -139,6 +142,7 @@ public enum ServerSettings {
         configuration.moderators = settings.list("mail.moderators") ?? []
         configuration.notifyAllComments = settings.boolean("mail.notify_all") ?? false
         configuration.linkLifetimeDays = settings.integer("mail.link_days") ?? configuration.linkLifetimeDays
+        configuration.logFormat = settings.text("log.format").flatMap(LogFormat.init(rawValue:)) ?? .logfmt
         configuration.shutdownGrace = .seconds(settings.integer("shutdown_grace") ?? 30)
         configuration.trustedProxies = (settings.list("trusted_proxies") ?? []).compactMap(IPNetwork.init)
         configuration.maxBodyBytes = settings.integer("limits.max_body") ?? configuration.maxBodyBytes

@@ -1,6 +1,7 @@
 import Comments
 import Hummingbird
 import Logging
+import Moderation
 
 /// Turns every thrown error into the JSON error shape. Bad input never becomes a 500; anything
 /// unexpected is logged and answered 500 without internals.
@@ -14,7 +15,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             if let apiError = APIError.from(error) {
                 return try apiError.response(from: request, context: context)
             }
-            context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
+            // Errors can quote what a reader sent; never their email address.
+            context.logger.error("unexpected error", metadata: [
+                "error": "\(Redaction.emailAddresses(in: String(reflecting: error)))", "path": "\(request.uri.path)",
+            ])
             return try APIError(.internalServerError, code: "internal_error", message: "Something went wrong on the server.")
                 .response(from: request, context: context)
         }

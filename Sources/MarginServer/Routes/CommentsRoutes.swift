@@ -10,6 +10,8 @@ struct CommentsRoutes: Sendable {
     let limiter: RateLimiter
     /// The posting limit of sites that set none.
     let defaultRateLimit: RateLimit
+    /// Counts posts by verdict and thread reads by how the cache answered.
+    let metrics: ServerMetrics
 
     /// The body of `POST /api/v1/comments`.
     struct PostRequest: JSONRequest {
@@ -74,11 +76,14 @@ struct CommentsRoutes: Sendable {
 
         let entry: ThreadCache.Entry
         if let fresh = cache.fresh(key, stamp: stamp) {
+            metrics.threadCache.hit.increment()
             entry = fresh
         } else if let unchanged = cache.unchanged(key, stamp: stamp, store: service.store) {
             // Only other threads were written since (this process's new comments, say).
+            metrics.threadCache.revalidated.increment()
             entry = unchanged
         } else {
+            metrics.threadCache.miss.increment()
             // Requests that miss together at the same stamp share one load: a cold cache under
             // load otherwise reads and encodes a big thread once per waiting client.
             entry = try await cache.loadOnce(key, stamp: stamp) { [service, cache] in
@@ -122,6 +127,7 @@ struct CommentsRoutes: Sendable {
             email: body.email, website: body.website, text: body.text, notify: body.notify, honeypot: body.hp,
             formTimestamp: body.ts)
         let posted = try await service.post(input, site: site, client: Self.client(request, context))
+        metrics.recordPosted(posted.comment.status)
         let status: HTTPResponse.Status = posted.comment.status == .approved ? .created : .accepted
         return JSONBody.response(Self.authorView(posted), status: status)
     }

@@ -43,7 +43,10 @@ public struct OutboxSender: Sendable {
                 let permanent = (error as? MailError)?.isPermanent ?? false
                 let backoff = min(Self.maximumRetryMillis, Self.firstRetryMillis << min(Int64(mail.attempts), 10))
                 let giveUp = permanent || now + backoff - mail.createdAt > Self.giveUpAfterMillis
-                logger.warning("mail \(mail.id) not delivered", metadata: ["error": "\(error)", "retry": "\(!giveUp)"])
+                // The error quotes recipients; the log gets it without their addresses.
+                logger.warning("mail \(mail.id) not delivered", metadata: [
+                    "error": "\(Redaction.emailAddresses(in: "\(error)"))", "retry": "\(!giveUp)",
+                ])
                 try await store.markFailed(mailID: mail.id, error: "\(error)", at: now, retryAt: giveUp ? nil : now + backoff)
             }
         }
@@ -57,7 +60,7 @@ public struct OutboxSender: Sendable {
             do {
                 try await deliverDue(stopping: stopping)
             } catch {
-                logger.error("outbox check failed", metadata: ["error": "\(error)"])
+                logger.error("outbox check failed", metadata: ["error": "\(Redaction.emailAddresses(in: "\(error)"))"])
             }
             var waited: Duration = .zero
             while waited < pollInterval && !stopping() && !Task.isCancelled {

@@ -1,0 +1,31 @@
+import Comments
+import Hummingbird
+import NIOCore
+
+/// `GET /metrics`: the server's metrics in the Prometheus text format (version 0.0.4).
+struct MetricsRoutes: Sendable {
+    let metrics: ServerMetrics
+    /// The database the gauges describe; nil for stores without a file.
+    let store: SQLiteStore?
+
+    func register(on router: Router<MarginRequestContext>) {
+        router.get("metrics", use: scrape)
+    }
+
+    /// The database gauges are read here, per scrape, so requests never pay for them. When the
+    /// database does not answer, the request counters are still served (a monitor that cannot
+    /// scrape sees nothing at all), without the stale gauges being refreshed.
+    @Sendable func scrape(_ request: Request, context: MarginRequestContext) async throws -> Response {
+        if let store {
+            do {
+                metrics.recordStore(try await store.statistics())
+            } catch {
+                context.logger.warning("metrics could not read the database", metadata: ["error": "\((error as? CommentsError).map { "\($0)" } ?? "\(type(of: error))")"])
+            }
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
+    }
+}
