@@ -72,7 +72,8 @@ public func buildApplication(
     random: any RandomSource = SystemRandom(),
     logger: Logger = Logger(label: "margin"),
     mailTransport: (any MailTransport)? = nil,
-    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+    inspectRoutes: ([Router<MarginRequestContext>.RouteDescription]) -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     if try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: clock.nowMillis())) {
         logger.info("created the default site for http://localhost:* and http://127.0.0.1:*")
@@ -118,6 +119,10 @@ public func buildApplication(
             pollInterval: configuration.outboxPollInterval)
         services.append(OutboxService(sender: sender))
     }
+    // Once every route is registered: the router's own table, for 405s and the API-contract test.
+    let routes = router.routes
+    router.add(middleware: MethodNotAllowedMiddleware<MarginRequestContext>(routes: routes))
+    inspectRoutes(routes)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Margin"),
