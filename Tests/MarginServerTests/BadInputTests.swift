@@ -154,4 +154,38 @@ import Testing
             #expect(try await server.thread().comments.count >= 1)
         }
     }
+
+    /// Found by scripts/fuzz-api: an edit or delete without a token was answered 403, after the
+    /// Origin check, instead of 401 with a challenge; a missing credential is now refused first.
+    @Test func aMissingEditTokenIs401WithAChallengeBeforeTheOriginCheck() async throws {
+        try await TestServer.with { server in
+            let mine = try await server.publish("mine")
+            for method in ["PATCH", "DELETE"] {
+                for origin in [[], [("Origin", "")], [("Origin", "https://evil.example")]] {
+                    let response = try await server.client.send(
+                        method, "/api/v1/comments/\(mine.id)", headers: [("Content-Type", "application/json")] + origin,
+                        body: Array(#"{"text":"hijack"}"#.utf8))
+                    expectError(response, 401, "invalid_edit_token")
+                    #expect(response.header("WWW-Authenticate") == "Bearer")
+                }
+                expectError(try await server.client.send(method, "/api/v1/comments/\(mine.id)", headers: [("Authorization", "Bearer ")]), 401)
+            }
+            #expect(try await server.thread().comments.first?["html"] as? String == "<p>mine</p>")
+        }
+    }
+
+    /// Found by scripts/fuzz-api: a path the server has, asked with a method it does not take,
+    /// was 404 as if the path did not exist; it is 405 with `Allow` (RFC 9110).
+    @Test func anUndeclaredMethodIs405ListingTheAllowedOnes() async throws {
+        try await TestServer.with { server in
+            for (method, path, allow) in [("PUT", "/api/v1/comments", "GET, POST"), ("TRACE", "/healthz", "GET"),
+                                          ("DELETE", "/api/v1/config", "GET"), ("GET", "/api/v1/comments/1/vote", "POST"),
+                                          ("PATCH", "/moderate/1/approve", "GET, POST"), ("POST", "/embed.js", "GET")] {
+                let response = try await server.client.send(method, path)
+                expectError(response, 405, "method_not_allowed")
+                #expect(response.header("Allow") == allow, "\(method) \(path)")
+            }
+            expectError(try await server.client.send("PUT", "/api/v1/no-such-thing"), 404, "not_found")
+        }
+    }
 }
