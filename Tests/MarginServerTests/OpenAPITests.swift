@@ -47,9 +47,11 @@ import Testing
         defer { directory.cleanup() }
         let store = try SQLiteStore(path: directory.path("margin.sqlite"))
         var registered: [String] = []
+        var logger = Logger(label: "margin-test")
+        logger.logLevel = .warning
         _ = try await buildApplication(
             configuration: ServerConfiguration(port: 0, databasePath: directory.path("margin.sqlite")),
-            store: store, logger: Logger(label: "margin-test"),
+            store: store, logger: logger,
             inspectRoutes: { routes in registered = routes.map { "\($0.method.rawValue) \(Self.normalized($0.path.description))" } })
         let serverRoutes = Set(registered)
         #expect(serverRoutes.count == registered.count, "a route is registered twice")
