@@ -65,6 +65,8 @@ public struct ServerConfiguration: Sendable {
 
 
 /// The composition root: wires the store, clock and randomness into the routes and middleware.
+/// `inspectRoutes` gets the router's route table once every route is registered (a test holds it
+/// to openapi.yaml).
 public func buildApplication(
     configuration: ServerConfiguration,
     store: any CommentStore,
