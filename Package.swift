@@ -98,6 +98,7 @@ let package = Package(
             name: "MarginServerTests",
             dependencies: [
                 "MarginServer", "Comments", "Moderation",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

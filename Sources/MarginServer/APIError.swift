@@ -55,7 +55,9 @@ extension APIError {
         case .commentNotFound: return APIError(.notFound, code: "comment_not_found", message: message)
         case .invalidField(let field, _): return APIError(.unprocessableContent, code: "invalid_\(field)", message: message)
         case .originNotAllowed: return APIError(.forbidden, code: "origin_not_allowed", message: message)
-        case .invalidEditToken: return APIError(.forbidden, code: "invalid_edit_token", message: message)
+        // A missing or wrong credential is 401 with a challenge (RFC 9110), as in the admin API.
+        case .invalidEditToken:
+            return APIError(.unauthorized, code: "invalid_edit_token", message: message, headers: [.wwwAuthenticate: "Bearer"])
         case .editWindowClosed: return APIError(.forbidden, code: "edit_window_closed", message: message)
         case .threadLocked: return APIError(.forbidden, code: "thread_locked", message: message)
         case .storageUnavailable:

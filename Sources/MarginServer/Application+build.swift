@@ -102,6 +102,8 @@ extension ServerConfiguration {
 }
 
 /// The composition root: wires the store, clock and randomness into the routes and middleware.
+/// `inspectRoutes` gets the router's route table once every route is registered (a test holds it
+/// to openapi.yaml).
 public func buildApplication(
     configuration: ServerConfiguration,
     store: any CommentStore,
@@ -110,7 +112,8 @@ public func buildApplication(
     logger: Logger = Logger(label: "margin"),
     mailTransport: (any MailTransport)? = nil,
     metrics: ServerMetrics = ServerMetrics(),
-    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+    inspectRoutes: ([Router<MarginRequestContext>.RouteDescription]) -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     if try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: clock.nowMillis())) {
         logger.info("created the default site for http://localhost:* and http://127.0.0.1:*")
@@ -160,6 +163,10 @@ public func buildApplication(
             pollInterval: configuration.outboxPollInterval)
         services.append(OutboxService(sender: sender))
     }
+    // Once every route is registered: the router's own table, for 405s and the API-contract test.
+    let routes = router.routes
+    router.add(middleware: MethodNotAllowedMiddleware<MarginRequestContext>(routes: routes))
+    inspectRoutes(routes)
     return Application(
         router: router,
         server: .http1(configuration: configuration.http1Channel),

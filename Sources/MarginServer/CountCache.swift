@@ -17,9 +17,10 @@ final class CountCache: Sendable {
 
     private static func key(_ siteID: String, _ uri: String) -> String { siteID + "\u{0}" + uri }
 
-    /// The counts of every uri in `uris` if all are known at `stamp`, else nil.
+    /// The counts of every uri in `uris` if all are known at `stamp`, else nil. Never for no uris:
+    /// an answer from the cache is also what vouches that the site exists.
     func counts(siteID: String, uris: some Collection<String>, stamp: Int64?) -> [String: Int]? {
-        guard let stamp else { return nil }
+        guard let stamp, !uris.isEmpty else { return nil }
         return state.withLock { state in
             guard state.stamp == stamp else { return nil }
             var found: [String: Int] = [:]

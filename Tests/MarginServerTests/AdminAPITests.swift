@@ -33,6 +33,14 @@ import Testing
             let refused = try await server.client.send("POST", "/api/v1/admin/import?format=disqus", headers: auth, body: Array(malformed))
             #expect(refused.status == 422)
             #expect(refused.errorCode == "malformed_import")
+            // A dry run spelled any other way is refused, not taken for a real import.
+            let misspelled = try await server.client.send(
+                "POST", "/api/v1/admin/import?format=wordpress&dry_run=yes", headers: auth, body: Array(upload))
+            #expect(misspelled.status == 422)
+            #expect(misspelled.errorCode == "invalid_dry_run")
+            let dry = try await server.client.send("POST", "/api/v1/admin/import?format=wordpress&dry_run=true", headers: auth, body: Array(upload))
+            #expect(dry.status == 200)
+            #expect(dry.json["dry_run"] as? Bool == true)
 
             #expect(try await server.store.revokeAdminToken(id: token.id, at: server.clock.nowMillis()))
             #expect(try await server.client.get("/api/v1/admin/export", headers: auth).status == 401)

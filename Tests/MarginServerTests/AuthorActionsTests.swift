@@ -19,13 +19,14 @@ import Testing
             #expect(thread.comments.first?.int("edited") == Int(server.clock.nowMillis()))
 
             let wrong = try await server.client.postJSON("/api/v1/comments/\(mine.id)", ["text": "hijack"], method: "PATCH", headers: [("Authorization", "Bearer wrong")])
-            #expect(wrong.status == 403)
+            #expect(wrong.status == 401)
             #expect(wrong.errorCode == "invalid_edit_token")
+            #expect(wrong.header("WWW-Authenticate") == "Bearer")
             let missing = try await server.client.postJSON("/api/v1/comments/\(mine.id)", ["text": "hijack"], method: "PATCH")
-            #expect(missing.status == 403)
+            #expect(missing.status == 401)
             let someoneElses = try await server.publish("other")
             let crossed = try await server.client.postJSON("/api/v1/comments/\(someoneElses.id)", ["text": "hijack"], method: "PATCH", headers: auth)
-            #expect(crossed.status == 403)
+            #expect(crossed.status == 401)
             let invalid = try await server.client.postJSON("/api/v1/comments/\(mine.id)", ["text": ""], method: "PATCH", headers: auth)
             #expect(invalid.status == 422)
 
@@ -42,8 +43,8 @@ import Testing
     @Test func deleteNeedsTheToken() async throws {
         try await TestServer.with { server in
             let mine = try await server.publish("delete me")
-            #expect(try await server.client.send("DELETE", "/api/v1/comments/\(mine.id)").status == 403)
-            #expect(try await server.client.send("DELETE", "/api/v1/comments/\(mine.id)", headers: [("Authorization", "Bearer nope")]).status == 403)
+            #expect(try await server.client.send("DELETE", "/api/v1/comments/\(mine.id)").status == 401)
+            #expect(try await server.client.send("DELETE", "/api/v1/comments/\(mine.id)", headers: [("Authorization", "Bearer nope")]).status == 401)
             #expect(try await server.thread().comments.count == 1)
             #expect(try await server.client.send("DELETE", "/api/v1/comments/\(mine.id)", headers: [("Authorization", "Bearer \(mine.token)")]).status == 200)
             #expect(try await server.thread().comments.isEmpty)

@@ -70,7 +70,7 @@ struct AdminRoutes: Sendable {
         ], body: body)
     }
 
-    /// `POST /api/v1/admin/import?format=disqus|wordpress|margin[&site=][&dry_run=1]` with the file as the body.
+    /// `POST /api/v1/admin/import?format=disqus|wordpress|isso|margin[&site=][&dry_run=1|true|0|false]` with the file as the body.
     @Sendable func importUpload(_ request: Request, context: MarginRequestContext) async throws -> Response {
         try await authorize(request, context: context)
         let query = request.uri.queryParameters
@@ -79,7 +79,13 @@ struct AdminRoutes: Sendable {
             throw CommentsError.invalidField(field: "format", message: "must be disqus, wordpress, isso or margin")
         }
         let site = query["site"].map(String.init) ?? "default"
-        let dryRun = query["dry_run"].map { $0 == "1" || $0 == "true" } ?? false
+        let dryRun: Bool
+        switch query["dry_run"].map(String.init) {
+        case nil, "0", "false": dryRun = false
+        case "1", "true": dryRun = true
+        // Anything else was once taken as "no", importing what was meant as a trial run.
+        default: throw CommentsError.invalidField(field: "dry_run", message: "must be 1, true, 0 or false")
+        }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("margin-import-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: file) }
         _ = FileManager.default.createFile(atPath: file.path, contents: nil)

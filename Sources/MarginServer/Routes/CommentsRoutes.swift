@@ -135,18 +135,20 @@ struct CommentsRoutes: Sendable {
     /// `PATCH /api/v1/comments/{id}` with the edit token.
     @Sendable func edit(_ request: Request, context: MarginRequestContext) async throws -> Response {
         let id = try Self.commentID(context)
+        let token = try Self.requireBearer(request)
         try await checkOrigin(request, commentID: id)
         let body = try await JSONBody.decode(EditRequest.self, from: request, context: context)
         let posted = try await service.edit(
-            commentID: id, token: Self.bearer(request), input: EditInput(text: body.text, author: body.author, website: body.website))
+            commentID: id, token: token, input: EditInput(text: body.text, author: body.author, website: body.website))
         return JSONBody.response(Self.authorView(posted))
     }
 
     /// `DELETE /api/v1/comments/{id}` with the edit token.
     @Sendable func delete(_ request: Request, context: MarginRequestContext) async throws -> Response {
         let id = try Self.commentID(context)
+        let token = try Self.requireBearer(request)
         try await checkOrigin(request, commentID: id)
-        let outcome = try await service.delete(commentID: id, token: Self.bearer(request))
+        let outcome = try await service.delete(commentID: id, token: token)
         var json = JSONWriter()
         json.raw("{")
         json.key("id"); json.number(id); json.raw(",")
@@ -218,6 +220,12 @@ struct CommentsRoutes: Sendable {
             throw APIError(.notFound, code: "comment_not_found", message: "No comment with that id.")
         }
         return id
+    }
+
+    /// The edit token, or 401 before anything else is judged when the request carries none.
+    static func requireBearer(_ request: Request) throws -> String {
+        guard let token = bearer(request), !token.isEmpty else { throw CommentsError.invalidEditToken }
+        return token
     }
 
     static func bearer(_ request: Request) -> String? {

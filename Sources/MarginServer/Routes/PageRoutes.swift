@@ -2,8 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// What the server shows itself: the embed widget (`/embed.js`, `/embed.css`) and a demo blog
-/// post at `/` (and `/demo/…/`) with the widget working against this server.
+/// What the server shows itself: the embed widget (`/embed.js`, `/embed.css`), the API contract
+/// (`/openapi.json`) and a demo blog post at `/` (and `/demo/…/`) with the widget working against
+/// this server.
 struct PageRoutes: Sendable {
     func register(on router: Router<MarginRequestContext>) {
         router.get("/", use: index)
@@ -11,6 +12,7 @@ struct PageRoutes: Sendable {
         router.get("/embed.js") { request, _ in Self.script.response(to: request) }
         router.get("/embed.css") { request, _ in Self.style.response(to: request) }
         router.get("/demo.css") { request, _ in Self.demoStyle.response(to: request) }
+        router.get("/openapi.json") { request, _ in Self.openAPI.response(to: request) }
     }
 
     /// Headers every HTML page carries: only this origin may run script, style or be fetched.
@@ -53,6 +55,8 @@ struct PageRoutes: Sendable {
     static let script = Asset(EmbedAssets.script, contentType: "text/javascript; charset=utf-8")
     static let style = Asset(EmbedAssets.style, contentType: "text/css; charset=utf-8")
     static let demoStyle = Asset(EmbedAssets.demoStyle, contentType: "text/css; charset=utf-8")
+    /// The API contract (`openapi.yaml`), compiled in by `scripts/embed-openapi`.
+    static let openAPI = Asset(OpenAPIDocument.json, contentType: "application/json; charset=utf-8")
 
     /// A post of the demo blog.
     struct DemoPost: Sendable {
