@@ -51,10 +51,22 @@ enum SecurityHeaders {
 
     /// `nosniff` on everything; on HTML without its own policy, the default one and no referrer.
     static func apply(to headers: inout HTTPFields) {
-        if headers[contentTypeOptions] == nil { headers[contentTypeOptions] = "nosniff" }
-        if headers[.contentSecurityPolicy] == nil, let type = headers[.contentType], type.hasPrefix("text/html") {
-            headers[.contentSecurityPolicy] = defaultPagePolicy
-            if headers[referrerPolicy] == nil { headers[referrerPolicy] = "no-referrer" }
+        // One pass and appends only: the subscript setter searches and removes first, and this
+        // runs on every answer of the hot GET path.
+        var hasTypeOptions = false, hasPolicy = false, hasReferrerPolicy = false, isHTML = false
+        for field in headers {
+            switch field.name {
+            case contentTypeOptions: hasTypeOptions = true
+            case .contentSecurityPolicy: hasPolicy = true
+            case referrerPolicy: hasReferrerPolicy = true
+            case .contentType: isHTML = field.value.hasPrefix("text/html")
+            default: break
+            }
+        }
+        if !hasTypeOptions { headers.append(HTTPField(name: contentTypeOptions, value: "nosniff")) }
+        if isHTML && !hasPolicy {
+            headers.append(HTTPField(name: .contentSecurityPolicy, value: defaultPagePolicy))
+            if !hasReferrerPolicy { headers.append(HTTPField(name: referrerPolicy, value: "no-referrer")) }
         }
     }
 }
