@@ -5,20 +5,6 @@ import Testing
 @Suite struct DeployTests {
     static let unit = CLI.root.appendingPathComponent("deploy/margin.service")
 
-    static func systemdAnalyze(_ arguments: [String]) async throws -> CLI.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLI.Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                          stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
     @Test func theUnitIsValidAndHardened() async throws {
         // verify checks every directive and that ExecStart runs something: point it at the built binary.
         let scratch = try Scratch()
@@ -28,11 +14,11 @@ import Testing
         let copy = scratch.url.appendingPathComponent("margin.service")
         try text.replacingOccurrences(of: "ExecStart=/usr/local/bin/margin", with: "ExecStart=\(CLI.executable.path)")
             .write(to: copy, atomically: true, encoding: .utf8)
-        let verify = try await Self.systemdAnalyze(["verify", "--man=no", copy.path])
+        let verify = try await Tool.run("systemd-analyze", ["verify", "--man=no", copy.path])
         #expect(verify.status == 0 && !verify.stderr.contains("margin.service"), "\(verify.stderr)")
 
         // systemd's own exposure score: 0.0 is fully locked down, 10.0 unprotected; --threshold counts tenths.
-        let security = try await Self.systemdAnalyze(["security", "--offline=yes", "--threshold=15", Self.unit.path])
+        let security = try await Tool.run("systemd-analyze", ["security", "--offline=yes", "--threshold=15", Self.unit.path])
         #expect(security.status == 0, "\(security.stdout.suffix(400))")
         let overall = security.stdout.split(separator: "\n").last { $0.contains("Overall exposure level") }
         let score = overall.flatMap { line in line.split(separator: " ").compactMap { Double($0) }.first }

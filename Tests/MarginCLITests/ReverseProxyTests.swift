@@ -6,30 +6,14 @@ import Testing
 /// reader's own address, not the proxy's and not a forged `X-Forwarded-For`, meets the
 /// posting limit.
 @Suite(.serialized) struct ReverseProxyTests {
-    /// Runs a program to completion; its exit status and output.
-    static func run(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> CLI.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLI.Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                          stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
     /// An HTTPS request through the proxy with curl, from the loopback address `source`.
     static func curl(port: Int, source: String, method: String = "GET", path: String, body: String? = nil,
-                     forwardedFor: String? = nil) throws -> (status: Int, body: String) {
+                     forwardedFor: String? = nil) async throws -> (status: Int, body: String) {
         var arguments = ["-sk", "--max-time", "10", "--interface", source, "--resolve", "comments.example.org:\(port):127.0.0.1",
                          "-X", method, "-w", "\n%{http_code}", "https://comments.example.org:\(port)\(path)"]
         if let body { arguments += ["-H", "Content-Type: application/json", "--data-binary", body] }
         if let forwardedFor { arguments += ["-H", "X-Forwarded-For: \(forwardedFor)"] }
-        let result = try run("/usr/bin/curl", arguments)
+        let result = try await Tool.run("curl", arguments)
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
     }
@@ -48,9 +32,9 @@ import Testing
     }
 
     /// A self-signed certificate for comments.example.org.
-    static func certificate(in directory: URL) throws -> (certificate: String, key: String) {
+    static func certificate(in directory: URL) async throws -> (certificate: String, key: String) {
         let certificate = directory.appendingPathComponent("cert.pem").path, key = directory.appendingPathComponent("key.pem").path
-        let result = try run("/usr/bin/openssl", [
+        let result = try await Tool.run("openssl", [
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
             "-subj", "/CN=comments.example.org", "-addext", "subjectAltName=DNS:comments.example.org", "-keyout", key, "-out", certificate,
         ])
@@ -60,38 +44,38 @@ import Testing
 
     /// Starts margin (trusting 127.0.0.1, one comment a minute per reader) and the proxy made by
     /// `startProxy(marginPort, proxyPort)`; checks what readers see through it.
-    static func checkThroughProxy(_ startProxy: (Int, Int, Scratch) throws -> Process) async throws {
+    static func checkThroughProxy(_ startProxy: (Int, Int, Scratch) async throws -> Process) async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
         let marginPort = try ServeCommandTests.freePort()
         let arguments = ["serve", "--port", String(marginPort), "--db", scratch.database, "--trusted-proxy", "127.0.0.1", "--rate-limit", "1/min"]
         try await ServeCommandTests.withServer(arguments: arguments, environment: [:], port: marginPort) {
             let proxyPort = try ServeCommandTests.freePort()
-            let proxy = try startProxy(marginPort, proxyPort, scratch)
+            let proxy = try await startProxy(marginPort, proxyPort, scratch)
             defer { stop(proxy) }
             var ready = false
             for _ in 0..<100 where !ready {
-                if (try? curl(port: proxyPort, source: "127.0.1.2", path: "/healthz").status) == 200 { ready = true } else { try await Task.sleep(for: .milliseconds(100)) }
+                if (try? await curl(port: proxyPort, source: "127.0.1.2", path: "/healthz").status) == 200 { ready = true } else { try await Task.sleep(for: .milliseconds(100)) }
             }
             try #require(ready, "the proxy did not pass /healthz through")
 
-            let first = try curl(port: proxyPort, source: "127.0.1.2", method: "POST", path: "/api/v1/comments", body: comment("First, through the proxy."))
+            let first = try await curl(port: proxyPort, source: "127.0.1.2", method: "POST", path: "/api/v1/comments", body: comment("First, through the proxy."))
             #expect([201, 202].contains(first.status), "\(first)")
             // A forged header does not make the same reader someone else.
-            let forged = try curl(port: proxyPort, source: "127.0.1.2", method: "POST", path: "/api/v1/comments",
+            let forged = try await curl(port: proxyPort, source: "127.0.1.2", method: "POST", path: "/api/v1/comments",
                                   body: comment("Second, forged."), forwardedFor: "203.0.113.77")
             #expect(forged.status == 429, "\(forged)")
             // Another reader behind the same proxy has a quota of their own.
-            let other = try curl(port: proxyPort, source: "127.0.2.3", method: "POST", path: "/api/v1/comments", body: comment("From a second reader."))
+            let other = try await curl(port: proxyPort, source: "127.0.2.3", method: "POST", path: "/api/v1/comments", body: comment("From a second reader."))
             #expect([201, 202].contains(other.status), "\(other)")
-            let thread = try curl(port: proxyPort, source: "127.0.2.3", path: "/api/v1/comments?site=default&uri=/behind-a-proxy/")
+            let thread = try await curl(port: proxyPort, source: "127.0.2.3", path: "/api/v1/comments?site=default&uri=/behind-a-proxy/")
             #expect(thread.status == 200)
         }
     }
 
     @Test func behindNginx() async throws {
         try await Self.checkThroughProxy { marginPort, proxyPort, scratch in
-            let (certificate, key) = try Self.certificate(in: scratch.url)
+            let (certificate, key) = try await Self.certificate(in: scratch.url)
             let example = try String(contentsOf: CLI.root.appendingPathComponent("deploy/nginx.conf"), encoding: .utf8)
             let site = example
                 .replacingOccurrences(of: "server 127.0.0.1:8080;", with: "server 127.0.0.1:\(marginPort);")

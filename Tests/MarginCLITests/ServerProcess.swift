@@ -129,7 +129,8 @@ enum HTTP {
 }
 
 /// Other programs the tests use: `sqlite3` to look at the file the server wrote, `prlimit`
-/// and `chattr` to make the disk refuse writes.
+/// and `chattr` to make the disk refuse writes, `systemd-analyze`, `curl` and `openssl` for the
+/// deployment examples.
 enum Tool {
     /// Runs `/usr/bin/NAME arguments…` to completion.
     static func run(_ name: String, _ arguments: [String]) async throws -> CLI.Result {
