@@ -19,16 +19,20 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = self.headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
+    }
+
+    /// `{"error":{"code":…,"message":…}}`.
+    var body: ByteBuffer {
         var json = JSONWriter(capacity: 128)
         json.raw("{\"error\":{")
         json.key("code"); json.string(code); json.raw(",")
         json.key("message"); json.string(message)
         json.raw("}}")
-        var headers = self.headers
-        headers[.contentType] = "application/json; charset=utf-8"
-        headers[.cacheControl] = "no-store"
-        headers[SecurityHeaders.contentTypeOptions] = "nosniff"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+        return ByteBuffer(bytes: json.bytes)
     }
 }
 

@@ -135,6 +135,7 @@ public func buildApplication(
 
     let router = Router(context: MarginRequestContext.self)
     router.add(middleware: RequestObserverMiddleware(metrics: metrics, logger: logger))
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: SiteCORSMiddleware(sites: SiteDirectory(sites: service.sites)))
     router.add(middleware: HardeningMiddleware(configuration: configuration))

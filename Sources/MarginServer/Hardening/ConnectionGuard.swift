@@ -168,15 +168,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         let (status, code, message) = parseError == .headerOverflow
             ? (HTTPResponse.Status.requestHeaderFieldsTooLarge, "headers_too_large", "The request's address and header fields are too large or too many.")
             : (HTTPResponse.Status.badRequest, "malformed_request", "The request is not valid HTTP.")
-        var json = JSONWriter(capacity: 160)
-        json.raw("{\"error\":{")
-        json.key("code"); json.string(code); json.raw(",")
-        json.key("message"); json.string(message)
-        json.raw("}}")
-        let body = ByteBuffer(bytes: json.bytes)
+        let body = APIError(status, code: code, message: message).body
         let head = HTTPResponse(status: status, headerFields: [
             .contentType: "application/json; charset=utf-8", .contentLength: String(body.readableBytes),
-            .connection: "close", .cacheControl: "no-store", SecurityHeaders.contentTypeOptions: "nosniff",
+            .connection: "close", .cacheControl: "no-store", .xContentTypeOptions: "nosniff",
         ])
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)

@@ -3,12 +3,11 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// The per-request abuse limits and security headers, in one layer because the GET path is hot:
-/// a request target over `maxURLBytes` is 414, a declared body over `maxBodyBytes` is 413 before
-/// anything reads it (the admin import has its own limit), the client's address comes from
-/// `X-Forwarded-For` only through a trusted proxy, and every answer says `nosniff` and every
-/// HTML page carries a Content-Security-Policy. Only header lookups; nothing is parsed unless a
-/// trusted proxy is configured.
+/// The per-request abuse limits, in one layer because the GET path is hot: a request target over
+/// `maxURLBytes` is 414, a declared body over `maxBodyBytes` is 413 before anything reads it (the
+/// admin import has its own limit), and the client's address comes from `X-Forwarded-For` only
+/// through a trusted proxy. Only header lookups; nothing is parsed unless a trusted proxy is
+/// configured.
 struct HardeningMiddleware: RouterMiddleware {
     typealias Context = MarginRequestContext
     let maxURLBytes: Int
@@ -35,6 +34,14 @@ struct HardeningMiddleware: RouterMiddleware {
             let forwarded = request.headers[values: .xForwardedFor]
             if !forwarded.isEmpty { context.forwardedClientIP = clientAddress.resolve(peer: peer, forwardedFor: forwarded) }
         }
+        return try await next(request, context)
+    }
+}
+
+/// Puts the security headers on every answer, errors included: it sits outside `ErrorMiddleware`,
+/// so what that middleware (or the CORS layer) turns an error into passes here too.
+struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
         SecurityHeaders.apply(to: &response.headers)
         return response
@@ -43,8 +50,6 @@ struct HardeningMiddleware: RouterMiddleware {
 
 /// The security headers of every answer: one place decides them.
 enum SecurityHeaders {
-    static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
-    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
     /// For an HTML page that names none of its own: nothing but this origin's styles and images,
     /// no script, and no framing by anyone.
     static let defaultPagePolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -56,17 +61,17 @@ enum SecurityHeaders {
         var hasTypeOptions = false, hasPolicy = false, hasReferrerPolicy = false, isHTML = false
         for field in headers {
             switch field.name {
-            case contentTypeOptions: hasTypeOptions = true
+            case .xContentTypeOptions: hasTypeOptions = true
             case .contentSecurityPolicy: hasPolicy = true
-            case referrerPolicy: hasReferrerPolicy = true
+            case .referrerPolicy: hasReferrerPolicy = true
             case .contentType: isHTML = field.value.hasPrefix("text/html")
             default: break
             }
         }
-        if !hasTypeOptions { headers.append(HTTPField(name: contentTypeOptions, value: "nosniff")) }
+        if !hasTypeOptions { headers.append(HTTPField(name: .xContentTypeOptions, value: "nosniff")) }
         if isHTML && !hasPolicy {
             headers.append(HTTPField(name: .contentSecurityPolicy, value: defaultPagePolicy))
-            if !hasReferrerPolicy { headers.append(HTTPField(name: referrerPolicy, value: "no-referrer")) }
+            if !hasReferrerPolicy { headers.append(HTTPField(name: .referrerPolicy, value: "no-referrer")) }
         }
     }
 }
@@ -74,4 +79,6 @@ enum SecurityHeaders {
 extension HTTPField.Name {
     /// The addresses a request passed through, client first (set by proxies).
     static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+    /// What a page sends as `Referer` when a link on it is followed.
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
 }

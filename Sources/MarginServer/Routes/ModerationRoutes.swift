@@ -113,7 +113,7 @@ enum Page {
         var headers = PageRoutes.securityHeaders
         headers[.cacheControl] = "no-store"
         headers[.contentSecurityPolicy] = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        headers[.referrerPolicy] = "no-referrer"
         headers[HTTPField.Name("X-Robots-Tag")!] = "noindex"
         return headers
     }()

@@ -19,8 +19,7 @@ struct PageRoutes: Sendable {
     static let securityHeaders: HTTPFields = [
         .contentType: "text/html; charset=utf-8",
         .contentSecurityPolicy: "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data: https://www.gravatar.com; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-        HTTPField.Name("X-Content-Type-Options")!: "nosniff",
-        HTTPField.Name("Referrer-Policy")!: "strict-origin-when-cross-origin",
+        .referrerPolicy: "strict-origin-when-cross-origin",
     ]
 
     /// A file served with a strong ETag and a day of caching (a week more while it revalidates).
@@ -40,7 +39,6 @@ struct PageRoutes: Sendable {
                 .contentType: contentType,
                 .eTag: etag,
                 .cacheControl: "public, max-age=86400, stale-while-revalidate=604800",
-                HTTPField.Name("X-Content-Type-Options")!: "nosniff",
                 // Blogs on other origins load it with <script src> and <link>.
                 HTTPField.Name("Cross-Origin-Resource-Policy")!: "cross-origin",
             ]
