@@ -207,11 +207,7 @@ public enum IPBlock {
         }
         let bits = parts.count == 2 ? Int(parts[1]) ?? ruleBytes.count * 8 : ruleBytes.count * 8
         guard bits >= 0, bits <= ruleBytes.count * 8 else { return false }
-        for bit in 0..<bits {
-            let mask = UInt8(0x80) >> UInt8(bit % 8)
-            if ruleBytes[bit / 8] & mask != addressBytes[bit / 8] & mask { return false }
-        }
-        return true
+        return IPNetwork(bytes: ruleBytes, prefixLength: bits).contains(addressBytes)
     }
 }
 
