@@ -53,13 +53,16 @@ public final class SQLiteStore: CommentStore {
         watch?.stamp()
     }
 
+    /// The database file; nil in memory.
+    var filePath: String? { watch?.path }
+
     /// Copies what the WAL holds into the database file, from a connection of its own and
     /// without waiting for readers or the writer (a PASSIVE checkpoint), so that commits never
     /// do it on a request's time. The server calls it every half second; it also bounds what a
     /// power cut can cost, since the checkpoint syncs the WAL first. Returns the frames copied.
     @discardableResult
     public func checkpoint() async throws -> Int {
-        guard let path = watch?.path else { return 0 }
+        guard let path = filePath else { return 0 }
         let connection = try checkpointer.withLock { connection -> DatabaseQueue in
             if let connection { return connection }
             let opened = try DatabaseQueue(path: path, configuration: Self.configuration())
@@ -168,7 +171,7 @@ public final class SQLiteStore: CommentStore {
         }
     }
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do { return try await writer.read(body) } catch { throw Self.mapped(error) }
     }
 

@@ -32,7 +32,7 @@ extension SQLiteStore {
     /// Counts by status and outbox state, and the size on disk. The counts read indexes
     /// (`comments_by_site_status`, `outbox_due`), not the comment bodies.
     public func statistics() async throws -> StoreStatistics {
-        let (comments, pending, failed) = try await readMapped { db in
+        let (comments, pending, failed) = try await read { db in
             var comments: [CommentStatus: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) FROM comments GROUP BY status") {
                 if let status = CommentStatus(rawValue: row[0]) { comments[status] = row[1] }
@@ -51,12 +51,6 @@ extension SQLiteStore {
             let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value ?? 0
             return total + size
         }
-    }
-
-    /// The database file; nil in memory.
-    var filePath: String? {
-        let path = writer.path
-        return path.isEmpty || path == ":memory:" || writer is DatabaseQueue ? nil : path
     }
 
     /// Checks that the database answers through the server's own connections *and* that the file
@@ -81,9 +75,5 @@ extension SQLiteStore {
             }
         }
         return DatabaseHealth(databaseBytes: databaseBytes(), migrations: migrations)
-    }
-
-    private func readMapped<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await writer.read(body) } catch { throw Self.mapped(error) }
     }
 }
