@@ -95,8 +95,7 @@ final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
                 }
             } catch {
                 // The transaction itself failed (a full disk, a read-only file): nothing was written.
-                let failure = mapError(error)
-                outcomes = batch.map { _ in .failure(failure) }
+                outcomes = batch.map { _ in .failure(error) }
             }
             for (waiting, outcome) in zip(batch, outcomes) {
                 waiting.continuation.resume(with: outcome.mapError(mapError))
