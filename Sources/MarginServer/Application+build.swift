@@ -150,7 +150,7 @@ public func buildApplication(
     if let sqlite = store as? SQLiteStore {
         AdminRoutes(store: sqlite, clock: clock, failures: RateLimiter(clock: clock)).register(on: router)
     }
-    HealthRoutes(store: store, startedAt: LineLogHandler.now()).register(on: router)
+    HealthRoutes(store: store, clock: clock, startedAt: clock.nowMillis()).register(on: router)
     MetricsRoutes(metrics: metrics, store: store as? SQLiteStore).register(on: router)
     PageRoutes().register(on: router)
 

@@ -4,7 +4,8 @@ import Hummingbird
 /// Liveness for load balancers and systemd: 200 when the database answers, 503 when not.
 struct HealthRoutes: Sendable {
     let store: any CommentStore
-    /// When the process started, in wall-clock milliseconds (for `uptime_seconds`).
+    let clock: any MarginClock
+    /// When the server started, in the clock's milliseconds (for `uptime_seconds`).
     let startedAt: Int64
 
     func register(on router: Router<MarginRequestContext>) {
@@ -29,7 +30,7 @@ struct HealthRoutes: Sendable {
             throw APIError(.serviceUnavailable, code: "storage_unavailable", message: "The database does not answer: \(why)",
                            headers: [.retryAfter: "5"])
         }
-        json.raw(",\"uptime_seconds\":"); json.number(max(0, LineLogHandler.now() - startedAt) / 1000)
+        json.raw(",\"uptime_seconds\":"); json.number(max(0, clock.nowMillis() - startedAt) / 1000)
         json.raw("}")
         return JSONBody.response(json.bytes, headers: [.cacheControl: "no-store"])
     }
