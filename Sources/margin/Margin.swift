@@ -1,7 +1,6 @@
 import ArgumentParser
 
 /// The `margin` command: serve comments, manage sites.
-@main
 struct Margin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "margin",
