@@ -164,10 +164,10 @@ CREATE TABLE admin_tokens (
     revoked_at INTEGER
 );
 
-CREATE INDEX comments_by_email ON comments (email COLLATE NOCASE) WHERE email IS NOT NULL;
-
-CREATE INDEX comments_by_author ON comments (site_id, author, ip) WHERE author IS NOT NULL;
-
 CREATE INDEX comments_by_body ON comments (site_id, body_digest, created_at) WHERE body_digest IS NOT NULL;
+
+CREATE INDEX comments_by_email ON comments (email COLLATE NOCASE, site_id, status) WHERE email IS NOT NULL;
+
+CREATE INDEX comments_by_author ON comments (site_id, author, ip, status) WHERE author IS NOT NULL;
 
 INSERT INTO spam_totals (id) VALUES (1);

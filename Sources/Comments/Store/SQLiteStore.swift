@@ -695,10 +695,16 @@ public final class SQLiteStore: CommentStore {
 
     static func classifierCounts(_ db: Database, features: [String]) throws -> ClassifierCounts {
         var tokens: [String: (spam: Int, ham: Int)] = [:]
-        let statement = try db.cachedStatement(sql: "SELECT spam_count, ham_count FROM spam_tokens WHERE token = ?")
-        for feature in Set(features) {
-            if let row = try Row.fetchOne(statement, arguments: [feature]) {
-                tokens[feature] = (row["spam_count"], row["ham_count"])
+        if !features.isEmpty {
+            // One statement for all features: a lookup each cost a statement round trip apiece, the
+            // largest part of screening a comment inside the write transaction.
+            var list = JSONWriter(capacity: features.count * 16)
+            list.strings(features)
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(sql: "SELECT token, spam_count, ham_count FROM json_each(?) AS feature JOIN spam_tokens ON token = feature.value"),
+                arguments: [String(decoding: list.bytes, as: UTF8.self)])
+            while let row = try rows.next() {
+                tokens[row[0]] = (row[1], row[2])
             }
         }
         let totals = try Row.fetchOne(db.cachedStatement(sql: "SELECT spam_documents, ham_documents FROM spam_totals WHERE id = 1"))
@@ -840,8 +846,9 @@ public final class SQLiteStore: CommentStore {
 /// JSON text columns (`origins`, `spam_reasons`).
 enum JSONText {
     static func encode(_ strings: [String]) -> String {
-        let data = (try? JSONEncoder().encode(strings)) ?? Data("[]".utf8)
-        return String(decoding: data, as: UTF8.self)
+        var json = JSONWriter(capacity: 16 + strings.count * 32)
+        json.strings(strings)
+        return String(decoding: json.bytes, as: UTF8.self)
     }
 
     static func encodeRows(_ rows: [[String]]) -> String {
