@@ -292,3 +292,43 @@ enum SpamCorpus {
         return wins / Double(spam.count * ham.count)
     }
 }
+
+/// The byte-level path for ASCII text gives exactly the features of the Unicode path.
+@Suite struct SpamFeaturesASCIIPathTests {
+    /// Texts built to probe the edges: CR LF, backticks and apostrophes, repeats, long numbers and
+    /// words, entities that decode to non-ASCII, tags, links.
+    static let edgeCases = [
+        "", "'", "''a''", "don't`stop` rock'n'roll '''", "aaaa\r\naaaa\r\n\r\nbbb", "plzzzzz soooo gooood!!!!!",
+        "1234 12345 123456789 0 007", String(repeating: "x", count: 31) + " " + String(repeating: "ab", count: 16),
+        "I&#39;m &quot;here&quot;<br />Tom &amp; Jerry &lt;3 &#x41;BC &#8217; &eacute;", "<a href=\"http://spam.example.com/x\">win</a>",
+        "see www.example.com/path and https://Sub.Example.co.uk/a?b=c, or bit.ly/xyz.", "Tab\there\u{0B}vt\u{0C}ff end.",
+        "MiXeD CaSe WORDS and_underscores-dashes.dots", "`a` `b` ``c``",
+    ]
+
+    @Test(arguments: edgeCases)
+    func edgeCasesAgree(text: String) {
+        #expect(SpamClassifier.features(text, asciiFastPath: true) == SpamClassifier.features(text, asciiFastPath: false))
+    }
+
+    @Test func randomASCIIAgrees() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("aAbBzZ09'`.:/ \t\r\n&;#<>\"!-_wW".unicodeScalars)
+        for _ in 0..<2_000 {
+            let length = Int.random(in: 0...80, using: &generator)
+            let text = String(String.UnicodeScalarView((0..<length).map { _ in alphabet.randomElement(using: &generator)! }))
+            #expect(SpamClassifier.features(text, asciiFastPath: true) == SpamClassifier.features(text, asciiFastPath: false), "\(text.debugDescription)")
+        }
+    }
+
+    @Test(.enabled(if: SpamCorpus.isAvailable, "needs ../shared/data/spam next to the repository"))
+    func corpusAgrees() throws {
+        var compared = 0
+        for video in SpamCorpus.videos {
+            for row in try SpamCorpus.load(video) {
+                #expect(SpamClassifier.features(row.content, asciiFastPath: true) == SpamClassifier.features(row.content, asciiFastPath: false), "\(row.content.debugDescription)")
+                compared += 1
+            }
+        }
+        #expect(compared > 1_000)
+    }
+}

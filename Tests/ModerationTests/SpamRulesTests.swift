@@ -185,3 +185,23 @@ import Testing
         for bad in ["", "3", "3/week", "-1/min", "x/min", "3/min,"] { #expect(RateLimit(parsing: bad) == nil, "\(bad)") }
     }
 }
+
+/// The byte-level answers for ASCII text that the shouting and repetition rules use agree with
+/// the Unicode ones.
+@Suite struct SpamRuleASCIIPathTests {
+    @Test func capitalsAndRepeatsAgreeOnEveryASCIIScalarAndRandomText() {
+        let everyScalar = String(String.UnicodeScalarView((0..<128).map { Unicode.Scalar(UInt8($0)) }))
+        var texts = [everyScalar, "wow!!!!!!!!!!!!", "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n", "aaaa\r\naaaa", "SHOUT shout"]
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("aAzZ09 !\t\r\n.".unicodeScalars)
+        for _ in 0..<2_000 {
+            let length = Int.random(in: 0...60, using: &generator)
+            texts.append(String(String.UnicodeScalarView((0..<length).map { _ in alphabet.randomElement(using: &generator)! })))
+        }
+        for text in texts {
+            #expect(SpamFactFinder.capitals(text, asciiFastPath: true) == SpamFactFinder.capitals(text, asciiFastPath: false), "\(text.debugDescription)")
+            #expect(SpamFactFinder.longestRepeat(text, asciiFastPath: true) == SpamFactFinder.longestRepeat(text, asciiFastPath: false), "\(text.debugDescription)")
+        }
+        #expect(SpamFactFinder.capitals(everyScalar) == (upper: 26, cased: 52))
+    }
+}

@@ -60,24 +60,14 @@ public enum SpamRules {
 
     /// Mostly capital letters over a long enough text. Scripts without case never trigger it.
     public static let shouting: SpamRule = { facts, _ in
-        var upper = 0, cased = 0
-        for scalar in facts.text.unicodeScalars where scalar.properties.isCased {
-            cased += 1
-            if scalar.properties.isUppercase { upper += 1 }
-        }
+        let (upper, cased) = SpamFactFinder.capitals(facts.text)
         guard cased >= 20, Double(upper) / Double(cased) >= 0.7 else { return nil }
         return RuleHit(rule: "shouting", points: 1.5, reason: "\(Int(Double(upper) * 100 / Double(cased)))% capital letters")
     }
 
     /// One character repeated many times in a row (`!!!!!!!!!!`, `aaaaaaaaaaaa`).
     public static let repetition: SpamRule = { facts, _ in
-        var longest = 0, run = 0
-        var previous: Character?
-        for character in facts.text {
-            if character == previous, !character.isWhitespace { run += 1 } else { run = 1 }
-            previous = character
-            longest = max(longest, run)
-        }
+        let longest = SpamFactFinder.longestRepeat(facts.text)
         guard longest >= 10 else { return nil }
         return RuleHit(rule: "repetition", points: 1.5, reason: "a character repeated \(longest) times")
     }
@@ -161,6 +151,7 @@ public enum SpamFactFinder {
 
     /// The blocklist entries a comment (and its sender's address) match.
     public static func matches(_ blocklist: [BlockEntry], text: String, author: String?, email: String?, hosts: [String], ip: String?) -> [BlockEntry] {
+        guard !blocklist.isEmpty else { return [] }
         let lowerText = text.lowercased()
         let lowerAuthor = author?.lowercased()
         let lowerEmail = email?.lowercased()
@@ -178,6 +169,51 @@ public enum SpamFactFinder {
                 return containsWord(value, in: lowerText) || (lowerAuthor.map { containsWord(value, in: $0) } ?? false)
             }
         }
+    }
+
+    /// How many of `text`'s scalars are upper-case letters, and how many have case at all.
+    static func capitals(_ text: String, asciiFastPath: Bool = true) -> (upper: Int, cased: Int) {
+        var upper = 0, cased = 0
+        for scalar in text.unicodeScalars {
+            // ASCII answered directly: the Unicode property lookup cost more than the rest of the rule.
+            if asciiFastPath && scalar.isASCII {
+                let value = scalar.value
+                if value >= 0x41 && value <= 0x5A {
+                    cased += 1
+                    upper += 1
+                } else if value >= 0x61 && value <= 0x7A {
+                    cased += 1
+                }
+            } else if scalar.properties.isCased {
+                cased += 1
+                if scalar.properties.isUppercase { upper += 1 }
+            }
+        }
+        return (upper, cased)
+    }
+
+    /// The longest run of one non-whitespace character repeated in `text`.
+    static func longestRepeat(_ text: String, asciiFastPath: Bool = true) -> Int {
+        var longest = 0, run = 0
+        if asciiFastPath && text.utf8.allSatisfy({ $0 < 0x80 }) {
+            // Byte by byte: in ASCII each byte is a character, except CR LF, which is whitespace
+            // either way.
+            var previous: UInt8?
+            for byte in text.utf8 {
+                let isWhitespace = byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
+                if byte == previous, !isWhitespace { run += 1 } else { run = 1 }
+                previous = byte
+                longest = max(longest, run)
+            }
+            return longest
+        }
+        var previous: Character?
+        for character in text {
+            if character == previous, !character.isWhitespace { run += 1 } else { run = 1 }
+            previous = character
+            longest = max(longest, run)
+        }
+        return longest
     }
 
     /// Whole-word (or whole-phrase) containment for words written in ASCII; plain containment
