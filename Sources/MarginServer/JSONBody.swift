@@ -9,6 +9,11 @@ import NIOCore
 enum JSONBody {
     /// Reads the request body as a JSON object and builds `T` from it.
     static func decode<T: JSONRequest>(_ type: T.Type, from request: Request, context: MarginRequestContext) async throws -> T {
+        try decode(type, from: try await collect(request, context: context))
+    }
+
+    /// The body of a JSON request, unparsed: 415 unless it says JSON, 413 past the limit.
+    static func collect(_ request: Request, context: MarginRequestContext) async throws -> [UInt8] {
         let contentType = request.headers[.contentType]?.split(separator: ";").first?
             .trimmingCharacters(in: .whitespaces).lowercased()
         guard contentType == "application/json" else { throw APIError.unsupportedMediaType }
@@ -18,7 +23,11 @@ enum JSONBody {
         }
         var request = request
         let buffer = try await request.collectBody(upTo: limit)
-        let bytes = Array(buffer.readableBytesView)
+        return Array(buffer.readableBytesView)
+    }
+
+    /// Builds `T` from a collected body: 400 unless it is UTF-8 and a JSON object.
+    static func decode<T: JSONRequest>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         guard String(validating: bytes, as: UTF8.self) != nil else { throw APIError.invalidUTF8 }
         // JSONSerialization, not JSONDecoder: on Linux the decoder reports a wrong-typed number
         // (1.5 for an id) as "not valid JSON", and the client deserves to hear which field.
@@ -32,6 +41,13 @@ enum JSONBody {
             throw APIError(.badRequest, code: "malformed_json", message: "The body must be a JSON object.")
         }
         return try T(JSONFields(values: object) { key, problem in CommentsError.invalidField(field: key, message: problem) })
+    }
+
+    /// A JSON response from a pre-encoded buffer (shared, not copied).
+    static func response(_ buffer: ByteBuffer, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
     }
 
     /// A JSON response from pre-encoded bytes.

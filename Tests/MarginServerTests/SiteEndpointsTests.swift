@@ -38,6 +38,18 @@ import Testing
             #expect(((after.json["counts"] as? [String: Any])?["/a/"] as? NSNumber)?.intValue == 1)
             #expect(((after.json["counts"] as? [String: Any])?["/b/"] as? NSNumber)?.intValue == 1)
             #expect(try await server.client.postJSON("/api/v1/counts", ["site": "nope", "uris": ["/a/"]]).status == 404)
+
+            // The answer to a body is kept too; the same bytes again after a comment through the
+            // API see it.
+            let body = Array(#"{"site":"default","uris":["/b/","/a/"]}"#.utf8)
+            for expected in [1, 1] {
+                let again = try await server.client.send("POST", "/api/v1/counts", headers: [("Content-Type", "application/json")], body: body)
+                #expect(((again.json["counts"] as? [String: Any])?["/b/"] as? NSNumber)?.intValue == expected)
+            }
+            _ = try await server.publish("b2", uri: "/b/")
+            let fresh = try await server.client.send("POST", "/api/v1/counts", headers: [("Content-Type", "application/json")], body: body)
+            #expect(((fresh.json["counts"] as? [String: Any])?["/b/"] as? NSNumber)?.intValue == 2)
+            #expect(((fresh.json["counts"] as? [String: Any])?["/a/"] as? NSNumber)?.intValue == 1)
         }
     }
 

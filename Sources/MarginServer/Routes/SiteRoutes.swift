@@ -85,18 +85,30 @@ struct SiteRoutes: Sendable {
         return try await counts(siteID: query["site"].map(String.init), uris: query.getAll("uri").map { String($0) })
     }
 
-    /// `POST /api/v1/counts` with `{"site", "uris": [...]}`.
+    /// `POST /api/v1/counts` with `{"site", "uris": [...]}`. A list page sends the same body on
+    /// every view, so the answer to each body is kept until anything is written.
     @Sendable func countsByBody(_ request: Request, context: MarginRequestContext) async throws -> Response {
-        let body = try await JSONBody.decode(CountsRequest.self, from: request, context: context)
+        let bytes = try await JSONBody.collect(request, context: context)
+        let stamp = service.store.changeStamp()
+        if let known = countCache.answer(to: bytes, stamp: stamp) {
+            return JSONBody.response(known)
+        }
+        let body = try JSONBody.decode(CountsRequest.self, from: bytes)
         guard let uris = body.uris else { throw CommentsError.invalidField(field: "uris", message: "is required") }
-        return try await counts(siteID: body.site, uris: uris)
+        let answer = try await counts(siteID: body.site, uris: uris, stamp: stamp)
+        countCache.rememberAnswer(answer, to: bytes, stamp: stamp)
+        return JSONBody.response(answer)
     }
 
     /// Counts from memory while nothing was written anywhere since they were read.
     func counts(siteID: String?, uris: [String]) async throws -> Response {
+        JSONBody.response(try await counts(siteID: siteID, uris: uris, stamp: service.store.changeStamp()))
+    }
+
+    /// The encoded answer for `uris`, from counts valid at `stamp`.
+    func counts(siteID: String?, uris: [String], stamp: Int64?) async throws -> ByteBuffer {
         let normalized = try CommentService.countedURIs(uris)
         let wanted = Set(normalized.values)
-        let stamp = service.store.changeStamp()
         let counts: [String: Int]
         if let siteID, let known = countCache.counts(siteID: siteID, uris: wanted, stamp: stamp) {
             counts = known
@@ -117,7 +129,7 @@ struct SiteRoutes: Sendable {
             json.number(counts[uri] ?? 0)
         }
         json.raw("}}")
-        return JSONBody.response(json.bytes)
+        return ByteBuffer(bytes: json.bytes)
     }
 
     /// `POST /api/v1/preview` with `{"text"}`: the HTML the comment would be stored with.
