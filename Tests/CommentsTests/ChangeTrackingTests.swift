@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 @testable import Comments
 
@@ -67,6 +68,44 @@ import Testing
         #expect(try await store.blocklist().map(\.value).contains("poker"))
 
         #expect(try SQLiteStore().settingsStamp() == nil, "in memory nothing may be cached")
+    }
+
+    /// Readers asking for stamps while new comments commit (a mixed load) see the commit a moment
+    /// before the store's own bookkeeping does; they must not take it for an unknown change. Once
+    /// every one of them did, and a mixed load emptied every cached thread and the site list at
+    /// almost every new comment. Each new comment here must still be seen in its own thread.
+    @Test func readersRacingCommentCommitsKeepTheSettingsAndOtherThreads() async throws {
+        let (store, _, directory) = try await fileStore()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let quiet = try await store.insert(
+            NewComment(siteID: "blog", uri: "/quiet/", title: nil, comment: draft("untouched")), screening: publish, mail: nil).0
+        let settings = try #require(store.settingsStamp())
+        let quietStamp = try #require(store.changeStamp())
+        let quietMark = try #require(store.changeMark(at: quietStamp))
+        let done = Mutex(false)
+        let reader = Task.detached { () -> (epochChanges: Int, reads: Int) in
+            var changes = 0, reads = 0
+            while !done.withLock({ $0 }) {
+                if store.settingsStamp() != settings { changes += 1 }
+                reads += 1
+            }
+            return (changes, reads)
+        }
+        for index in 0..<300 {
+            let beforeStamp = try #require(store.changeStamp())
+            let before = try #require(store.changeMark(at: beforeStamp))
+            let thread = try await store.insert(
+                NewComment(siteID: "blog", uri: "/busy/", title: nil, comment: draft("comment \(index)")), screening: publish, mail: nil).0
+            #expect(store.markIfUnchanged(threadID: thread.id, since: before, at: try #require(store.changeStamp())) == nil,
+                    "a new comment is seen in its thread")
+        }
+        done.withLock { $0 = true }
+        let (epochChanges, reads) = await reader.value
+        #expect(reads > 300)
+        #expect(epochChanges == 0, "\(epochChanges) of \(reads) reads saw the settings change")
+        #expect(store.settingsStamp() == settings)
+        #expect(store.markIfUnchanged(threadID: quiet.id, since: quietMark, at: try #require(store.changeStamp())) != nil,
+                "a thread nobody wrote to stays cached")
     }
 
     /// A cached thread stays good while only other threads get new comments here, and not a

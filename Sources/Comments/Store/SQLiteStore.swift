@@ -36,7 +36,7 @@ public final class SQLiteStore: CommentStore {
 
     private static func newComments(_ writer: any DatabaseWriter, _ changes: ChangeTracker) -> GroupCommit<ScreenedComment, (CommentThread, Comment)> {
         GroupCommit(
-            writer: writer, prepare: { _ in changes.markCommentsOnly() }, mapError: { mapped($0) },
+            writer: writer, prepare: { db in changes.markCommentsOnly(db) }, mapError: { mapped($0) },
             work: { db, item in
                 let (thread, comment) = try insertScreened(db, item)
                 changes.noteThreadChanged(thread.id)
@@ -182,7 +182,7 @@ public final class SQLiteStore: CommentStore {
     // MARK: Sites
 
     public func sites() async throws -> [Site] {
-        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM sites ORDER BY id").map(Site.init(row:)) }
+        try await read { db in try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM sites ORDER BY id")).map(Site.init(row:)) }
     }
 
     public func site(id: String) async throws -> Site? {
@@ -270,8 +270,7 @@ public final class SQLiteStore: CommentStore {
             guard let thread = try Self.fetchThread(db, siteID: siteID, uri: uri) else { return nil }
             // Approved comments, plus every ancestor of one (shown as a tombstone when not approved).
             let rows = try Row.fetchAll(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                 WITH RECURSIVE visible(id) AS (
                     SELECT id FROM comments WHERE thread_id = ?1 AND status = 'approved'
                     UNION
@@ -279,7 +278,7 @@ public final class SQLiteStore: CommentStore {
                     WHERE c.parent_id IS NOT NULL
                 )
                 SELECT * FROM comments WHERE id IN visible ORDER BY created_at, id
-                """,
+                """),
                 arguments: [thread.id])
             return (thread, rows.map(Comment.init(row:)))
         }
@@ -921,6 +920,13 @@ extension OutgoingMail {
 /// stamp (`PRAGMA data_version` of the watching connection) that no commit here accounts for.
 /// Forgetting to mark a transaction costs a reload, never a stale answer.
 ///
+/// A comments-only commit is visible to readers a moment before `databaseDidCommit` runs. A
+/// reader that sees the stamp move in that moment applies the commit's threads itself instead
+/// of starting an epoch: the transaction began by accounting for every commit of other
+/// connections before it (`markCommentsOnly(_:)`, under the write lock), so while it commits
+/// nothing else can have moved the stamp. (Before this, every such reader started an epoch:
+/// under a mixed load most new comments emptied every cached thread and the sites.)
+///
 /// (Not by observing tables: SQLite reports no row changes of `WITHOUT ROWID` tables, which the
 /// blocklist is.)
 final class ChangeTracker: TransactionObserver, @unchecked Sendable {
@@ -936,6 +942,10 @@ final class ChangeTracker: TransactionObserver, @unchecked Sendable {
         var writerVersion: Int64?
         var commentsOnly = false
         var threadsInTransaction: Set<Int64> = []
+        /// The threads of a comments-only commit under way (between the commit hook and
+        /// `databaseDidCommit`), and whether a reader already applied them.
+        var committing: Set<Int64>?
+        var appliedEarly = false
 
         mutating func newEpoch() {
             epoch += 1
@@ -946,10 +956,22 @@ final class ChangeTracker: TransactionObserver, @unchecked Sendable {
             // data_version only grows on one connection: an older stamp (read before a commit
             // this tracker has already accounted for) hides nothing.
             if knownStamp.map({ current > $0 }) ?? true {
-                newEpoch()
+                if let threads = committing, knownStamp != nil {
+                    applyCommentsOnly(threads)
+                    committing = nil
+                    appliedEarly = true
+                } else {
+                    newEpoch()
+                }
                 knownStamp = current
             }
             return ChangeMark(epoch: epoch, sequence: sequence)
+        }
+
+        /// Records a commit that changed only `threads`.
+        mutating func applyCommentsOnly(_ threads: Set<Int64>) {
+            sequence += 1
+            for thread in threads { threadChanged[thread] = sequence }
         }
     }
 
@@ -981,10 +1003,24 @@ final class ChangeTracker: TransactionObserver, @unchecked Sendable {
         }
     }
 
-    /// Declares, from inside a write transaction of the writer, that it only adds comments (with
-    /// their threads, log entries and mail) to the threads it names with `noteThreadChanged`.
-    func markCommentsOnly() {
-        state.withLock { $0.commentsOnly = true }
+    /// Declares, from inside a write transaction of the writer (which holds the write lock), that
+    /// it only adds comments (with their threads, log entries and mail) to the threads it names
+    /// with `noteThreadChanged`. Commits of other connections before it are accounted for here.
+    func markCommentsOnly(_ db: Database) {
+        let writerVersion = try? Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version"))
+        let current = watch?.stamp(openingIfNeeded: false)
+        state.withLock { state in
+            state.commentsOnly = true
+            if writerVersion == nil || writerVersion != state.writerVersion {
+                state.newEpoch()
+                state.writerVersion = writerVersion
+                state.knownStamp = current
+            } else if let current, state.knownStamp.map({ current > $0 }) ?? true {
+                // The stamp moved with no commit of another connection: only commits of ours,
+                // all accounted for already.
+                state.knownStamp = current
+            }
+        }
     }
 
     /// Names a thread the current (comments-only) transaction changes.
@@ -996,6 +1032,12 @@ final class ChangeTracker: TransactionObserver, @unchecked Sendable {
 
     func databaseDidChange(with event: DatabaseEvent) {}
 
+    func databaseWillCommit() throws {
+        state.withLock { state in
+            if state.commentsOnly { state.committing = state.threadsInTransaction }
+        }
+    }
+
     func databaseDidCommit(_ db: Database) {
         // The stamp first, then the writer's version: when the version shows no commit of another
         // connection, none is hidden in the stamp either. Not opening the watch: until someone
@@ -1006,11 +1048,12 @@ final class ChangeTracker: TransactionObserver, @unchecked Sendable {
             if !state.commentsOnly || writerVersion == nil || writerVersion != state.writerVersion
                 || state.threadChanged.count + state.threadsInTransaction.count > Self.rememberedThreads {
                 state.newEpoch()
-            } else {
-                state.sequence += 1
-                for thread in state.threadsInTransaction { state.threadChanged[thread] = state.sequence }
+            } else if !state.appliedEarly {
+                state.applyCommentsOnly(state.threadsInTransaction)
             }
             state.commentsOnly = false
+            state.committing = nil
+            state.appliedEarly = false
             state.threadsInTransaction.removeAll(keepingCapacity: true)
             state.writerVersion = writerVersion
             state.knownStamp = current
@@ -1020,6 +1063,8 @@ final class ChangeTracker: TransactionObserver, @unchecked Sendable {
     func databaseDidRollback(_ db: Database) {
         state.withLock { state in
             state.commentsOnly = false
+            state.committing = nil
+            state.appliedEarly = false
             state.threadsInTransaction.removeAll(keepingCapacity: true)
         }
     }
