@@ -1011,13 +1011,16 @@ final class ChangeTracker: TransactionObserver, @unchecked Sendable {
         let current = watch?.stamp(openingIfNeeded: false)
         state.withLock { state in
             state.commentsOnly = true
-            if writerVersion == nil || writerVersion != state.writerVersion {
+            // Anything not accounted for yet (another connection's commit, or a stamp that moved
+            // unexplained) is dealt with now, so that while this transaction commits a moving
+            // stamp can only be its own doing.
+            var accounted = false
+            if let writerVersion, let current, let known = state.knownStamp, writerVersion == state.writerVersion {
+                accounted = current <= known
+            }
+            if !accounted {
                 state.newEpoch()
                 state.writerVersion = writerVersion
-                state.knownStamp = current
-            } else if let current, state.knownStamp.map({ current > $0 }) ?? true {
-                // The stamp moved with no commit of another connection: only commits of ours,
-                // all accounted for already.
                 state.knownStamp = current
             }
         }
