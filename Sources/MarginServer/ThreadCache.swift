@@ -26,7 +26,10 @@ final class ThreadCache: Sendable {
     }
 
     private let entries = Mutex<[String: Entry]>([:])
+    /// Bytes of response bodies held in `entries`.
+    private let heldBytes = Mutex(0)
     private let capacity: Int
+    private let byteBudget: Int
     /// Loads running now, by key and the change stamp they started at.
     private let loading = Mutex<[String: Task<Entry, any Error>]>([:])
 
@@ -46,7 +49,11 @@ final class ThreadCache: Sendable {
         return try await task.value
     }
 
-    init(capacity: Int = 4096) { self.capacity = capacity }
+    /// At most `capacity` threads and `byteBudget` bytes of encoded responses are kept.
+    init(capacity: Int = 4096, byteBudget: Int = 12 << 20) {
+        self.capacity = capacity
+        self.byteBudget = byteBudget
+    }
 
     /// The entry for `key` if nothing in the store changed since it was last known current.
     func fresh(_ key: String, stamp: Int64?) -> Entry? {
@@ -92,10 +99,21 @@ final class ThreadCache: Sendable {
         let entry = Entry(
             version: version, threadID: threadID, avatars: avatars, body: ByteBuffer(bytes: bytes), etag: Self.etag(for: bytes),
             stamp: stamp, mark: mark)
+        // A response bigger than the whole budget is served but not kept.
+        guard bytes.count <= byteBudget else { return entry }
         entries.withLock { entries in
-            // Crude but bounded: a full cache starts over rather than tracking recency.
-            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[key] = entry
+            heldBytes.withLock { held in
+                // Crude but bounded in count and bytes: a full cache starts over rather than
+                // tracking recency. Rotating over 50,000 threads of a 1M-comment database
+                // otherwise held 4,096 responses at once, a large part of 121 MB resident.
+                if let replaced = entries[key] { held -= replaced.body.readableBytes }
+                if entries.count >= capacity || held + bytes.count > byteBudget {
+                    entries.removeAll()
+                    held = 0
+                }
+                entries[key] = entry
+                held += bytes.count
+            }
         }
         return entry
     }

@@ -99,6 +99,9 @@ public final class SQLiteStore: CommentStore {
         configuration.foreignKeysEnabled = true
         // The CLI and the server share the file: wait for the other writer instead of failing.
         configuration.busyMode = .timeout(10)
+        // Each reader keeps its own page cache (2 MB at most): more readers than cores only
+        // add memory, since reads are short and rare behind the thread cache.
+        configuration.maximumReaderCount = 3
         configuration.prepareDatabase { db in
             // WAL + NORMAL is durable against process crashes; only power loss can drop the
             // last transactions, never corrupt the file.
