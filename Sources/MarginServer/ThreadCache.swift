@@ -3,6 +3,16 @@ import Crypto
 import NIOCore
 import Synchronization
 
+/// What a thread request asks for; its `key` names the cached answer.
+struct ThreadQuery: Sendable, Hashable {
+    var siteID: String?
+    var uri: String
+    var limit: Int?
+    var after: Int64?
+
+    var key: String { "\(siteID ?? "")\u{0}\(uri)\u{0}\(limit ?? 0)\u{0}\(after ?? 0)" }
+}
+
 /// Encoded thread responses, reused until the thread's version in the database changes. Keyed
 /// by version, so writes from any process (the CLI, another node) invalidate it without a signal.
 ///
@@ -13,6 +23,8 @@ final class ThreadCache: Sendable {
     /// One encoded response and its validator.
     struct Entry: Sendable {
         let version: Int64
+        /// The request it answers.
+        let query: ThreadQuery
         /// The thread it shows; nil while the thread does not exist.
         let threadID: Int64?
         /// The site's avatar setting it was encoded with: changing it changes no thread version.
@@ -93,11 +105,19 @@ final class ThreadCache: Sendable {
         }
     }
 
+    /// The cached requests that show thread `threadID`, by key.
+    func queries(ofThread threadID: Int64) -> [(key: String, query: ThreadQuery)] {
+        entries.withLock { entries in
+            entries.compactMap { key, entry in entry.threadID == threadID ? (key, entry.query) : nil }
+        }
+    }
+
     func store(
-        _ key: String, version: Int64, threadID: Int64?, avatars: AvatarSource, bytes: [UInt8], stamp: Int64?, mark: ChangeMark?
+        _ key: String, query: ThreadQuery, version: Int64, threadID: Int64?, avatars: AvatarSource, bytes: [UInt8], stamp: Int64?,
+        mark: ChangeMark?
     ) -> Entry {
         let entry = Entry(
-            version: version, threadID: threadID, avatars: avatars, body: ByteBuffer(bytes: bytes), etag: Self.etag(for: bytes),
+            version: version, query: query, threadID: threadID, avatars: avatars, body: ByteBuffer(bytes: bytes), etag: Self.etag(for: bytes),
             stamp: stamp, mark: mark)
         // A response bigger than the whole budget is served but not kept.
         guard bytes.count <= byteBudget else { return entry }

@@ -148,6 +148,35 @@ import Testing
         }
     }
 
+    /// A thread someone is reading is encoded again when it gets a comment, before the poster
+    /// hears back: the next reader (the poster's widget, reloading) finds the new comment in
+    /// memory instead of waiting for the database, in both the first page and a later one.
+    @Test func aNewCommentRefreshesTheCachedThreadForItsReaders() async throws {
+        try await TestServer.with { server in
+            let first = try await server.publish("first", uri: "/read/")
+            let firstPage = try await server.thread("/read/")
+            let laterPage = try await server.thread("/read/", query: "&after=\(first.id)")
+            #expect((firstPage["comments"] as? [Any])?.count == 1)
+            #expect((laterPage["comments"] as? [Any])?.count == 0)
+            let cache = "margin_thread_cache_requests_total"
+            let before = try Self.parse(try await server.client.get("/metrics").text)
+
+            let second = try await server.publish("second", uri: "/read/")
+            let reloaded = try await server.thread("/read/")
+            let ids = (reloaded["comments"] as? [[String: Any]])?.compactMap { ($0["id"] as? NSNumber)?.int64Value }
+            #expect(ids == [first.id, second.id])
+            _ = try await server.thread("/read/", query: "&after=\(first.id)")
+
+            let after = try Self.parse(try await server.client.get("/metrics").text)
+            #expect(Self.value(after, cache, ["result": "miss"]) == Self.value(before, cache, ["result": "miss"]),
+                    "both pages were ready in memory")
+            // A thread nobody read is not loaded on posting.
+            _ = try await server.publish("elsewhere", uri: "/unread/")
+            let last = try Self.parse(try await server.client.get("/metrics").text)
+            #expect(Self.value(last, cache, ["result": "miss"]) == Self.value(after, cache, ["result": "miss"]))
+        }
+    }
+
     @Test func metricsReportTheOutboxAndTheDatabaseSize() async throws {
         // An SMTP port nobody listens on: mail stays in the outbox, pending, while sending fails.
         let closedPort = try ServeProcess.freePort()

@@ -5,7 +5,7 @@ import Testing
 /// The encoded-thread cache stays within its byte budget however many threads are read.
 @Suite struct ThreadCacheTests {
     func keep(_ cache: ThreadCache, _ key: String, bytes: Int) {
-        _ = cache.store(key, version: 1, threadID: 1, avatars: .identicon, bytes: Array(repeating: 0x20, count: bytes), stamp: 1, mark: nil)
+        _ = cache.store(key, query: ThreadQuery(siteID: nil, uri: key), version: 1, threadID: 1, avatars: .identicon, bytes: Array(repeating: 0x20, count: bytes), stamp: 1, mark: nil)
     }
 
     @Test func startsOverPastItsByteBudgetAndNeverKeepsAnAnswerLargerThanIt() {
