@@ -69,12 +69,12 @@ public enum SpamClassifier {
         var features = FeatureList(limit: maximumFeatures)
         let prefix = String(text.prefix(maximumCharacters))
         // Every invisible character is outside ASCII.
-        let cleaned = asciiFastPath && isASCII(prefix) ? prefix : withoutInvisibleCharacters(prefix)
+        let cleaned = asciiFastPath && UTF8Search.isASCII(prefix) ? prefix : withoutInvisibleCharacters(prefix)
         let (markupFree, hrefs) = ImportedHTML.stripTags(cleaned)
         if !hrefs.isEmpty { features.add("has:a-href") }
         let decoded = ImportedHTML.decodeEntities(markupFree)
         // NFKC leaves ASCII as it is; only the backtick becomes an apostrophe.
-        let plain = asciiFastPath && isASCII(decoded)
+        let plain = asciiFastPath && UTF8Search.isASCII(decoded)
             ? String(decoding: decoded.utf8.map { $0 == UInt8(ascii: "`") ? UInt8(ascii: "'") : $0 }, as: UTF8.self)
             : normalized(decoded)
         let (prose, links) = TextLinks.extract(from: plain)
@@ -82,17 +82,12 @@ public enum SpamClassifier {
             for feature in TextLinks.features(of: link) { features.add(feature) }
         }
         let lowered = prose.lowercased()
-        if asciiFastPath && isASCII(lowered) {
+        if asciiFastPath && UTF8Search.isASCII(lowered) {
             addASCIIWords(of: lowered, to: &features)
         } else {
             addWords(of: lowered, to: &features)
         }
         return features.items
-    }
-
-    /// Whether every scalar of `text` is ASCII.
-    static func isASCII(_ text: String) -> Bool {
-        text.utf8.allSatisfy { $0 < 0x80 }
     }
 
     /// Characters that carry no meaning but leak into imported text: the byte-order mark U+FEFF
@@ -196,9 +191,11 @@ public enum SpamClassifier {
         }
         var collapsed: [UInt8] = []
         collapsed.reserveCapacity(word.count)
+        var last: UInt8?
         var repeats = 0
-        for (index, byte) in word.enumerated() {
-            repeats = index > 0 && word[word.startIndex + index - 1] == byte ? repeats + 1 : 1
+        for byte in word {
+            repeats = byte == last ? repeats + 1 : 1
+            last = byte
             if repeats <= 2 { collapsed.append(byte) }
         }
         return collapsed.count > maximumWordLength ? "tok:long" : String(decoding: collapsed, as: UTF8.self)

@@ -195,7 +195,7 @@ public enum SpamFactFinder {
     /// The longest run of one non-whitespace character repeated in `text`.
     static func longestRepeat(_ text: String, asciiFastPath: Bool = true) -> Int {
         var longest = 0, run = 0
-        if asciiFastPath && text.utf8.allSatisfy({ $0 < 0x80 }) {
+        if asciiFastPath && UTF8Search.isASCII(text) {
             // Byte by byte: in ASCII each byte is a character, except CR LF, which is whitespace
             // either way.
             var previous: UInt8?
@@ -249,6 +249,11 @@ public enum IPBlock {
 
 /// Byte-level substring checks, a cheap test before a Character-level search.
 enum UTF8Search {
+    /// Whether every scalar of `text` is ASCII.
+    static func isASCII(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 < 0x80 }
+    }
+
     /// Whether `needle`'s UTF-8 bytes occur in `text`'s.
     static func contains<Text: StringProtocol>(_ text: Text, _ needle: StaticString, caseInsensitiveASCII: Bool = false) -> Bool {
         let pattern = Array(UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount))
