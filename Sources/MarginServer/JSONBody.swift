@@ -52,9 +52,7 @@ enum JSONBody {
 
     /// A JSON response from pre-encoded bytes.
     static func response(_ bytes: [UInt8], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        var headers = headers
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        response(ByteBuffer(bytes: bytes), status: status, headers: headers)
     }
 
     /// A JSON response from an `Encodable` value.
