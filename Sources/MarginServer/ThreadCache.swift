@@ -37,9 +37,13 @@ final class ThreadCache: Sendable {
         var mark: ChangeMark?
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
-    /// Bytes of response bodies held in `entries`.
-    private let heldBytes = Mutex(0)
+    /// The entries by key, and the bytes of their bodies.
+    private struct Held {
+        var entries: [String: Entry] = [:]
+        var bytes = 0
+    }
+
+    private let held = Mutex(Held())
     private let capacity: Int
     private let byteBudget: Int
     /// Loads running now, by key and the change stamp they started at.
@@ -70,8 +74,8 @@ final class ThreadCache: Sendable {
     /// The entry for `key` if nothing in the store changed since it was last known current.
     func fresh(_ key: String, stamp: Int64?) -> Entry? {
         guard let stamp else { return nil }
-        return entries.withLock { entries in
-            guard let entry = entries[key], entry.stamp == stamp else { return nil }
+        return held.withLock { held in
+            guard let entry = held.entries[key], entry.stamp == stamp else { return nil }
             return entry
         }
     }
@@ -79,16 +83,16 @@ final class ThreadCache: Sendable {
     /// The entry for `key` if the store can tell that its thread is unchanged since it was last
     /// known current (other threads were written meanwhile); now known current at `stamp`.
     func unchanged(_ key: String, stamp: Int64?, store: any CommentStore) -> Entry? {
-        guard let stamp, let candidate = entries.withLock({ $0[key] }),
+        guard let stamp, let candidate = held.withLock({ $0.entries[key] }),
               let threadID = candidate.threadID, let mark = candidate.mark,
               let now = store.markIfUnchanged(threadID: threadID, since: mark, at: stamp)
         else { return nil }
-        return entries.withLock { entries in
+        return held.withLock { held in
             // Kept only if nobody replaced it meanwhile.
-            guard var entry = entries[key], entry.etag == candidate.etag, entry.mark == mark else { return candidate }
+            guard var entry = held.entries[key], entry.etag == candidate.etag, entry.mark == mark else { return candidate }
             entry.stamp = stamp
             entry.mark = now
-            entries[key] = entry
+            held.entries[key] = entry
             return entry
         }
     }
@@ -96,20 +100,18 @@ final class ThreadCache: Sendable {
     /// The entry for `key` if its thread is still at `version` and its site's avatar setting
     /// unchanged, now known current at `stamp` and `mark`.
     func lookup(_ key: String, version: Int64, avatars: AvatarSource, stamp: Int64?, mark: ChangeMark?) -> Entry? {
-        entries.withLock { entries in
-            guard var entry = entries[key], entry.version == version, entry.avatars == avatars else { return nil }
+        held.withLock { held in
+            guard var entry = held.entries[key], entry.version == version, entry.avatars == avatars else { return nil }
             entry.stamp = stamp
             entry.mark = mark
-            entries[key] = entry
+            held.entries[key] = entry
             return entry
         }
     }
 
-    /// The cached requests that show thread `threadID`, by key.
-    func queries(ofThread threadID: Int64) -> [(key: String, query: ThreadQuery)] {
-        entries.withLock { entries in
-            entries.compactMap { key, entry in entry.threadID == threadID ? (key, entry.query) : nil }
-        }
+    /// The cached requests that show thread `threadID`.
+    func queries(ofThread threadID: Int64) -> [ThreadQuery] {
+        held.withLock { held in held.entries.values.compactMap { $0.threadID == threadID ? $0.query : nil } }
     }
 
     func store(
@@ -121,19 +123,16 @@ final class ThreadCache: Sendable {
             stamp: stamp, mark: mark)
         // A response bigger than the whole budget is served but not kept.
         guard bytes.count <= byteBudget else { return entry }
-        entries.withLock { entries in
-            heldBytes.withLock { held in
-                // Crude but bounded in count and bytes: a full cache starts over rather than
-                // tracking recency. Rotating over 50,000 threads of a 1M-comment database
-                // otherwise held 4,096 responses at once, a large part of 121 MB resident.
-                if let replaced = entries[key] { held -= replaced.body.readableBytes }
-                if entries.count >= capacity || held + bytes.count > byteBudget {
-                    entries.removeAll()
-                    held = 0
-                }
-                entries[key] = entry
-                held += bytes.count
+        held.withLock { held in
+            // Crude but bounded in count and bytes: a full cache starts over rather than
+            // tracking recency. Rotating over 50,000 threads of a 1M-comment database
+            // otherwise held 4,096 responses at once, a large part of 121 MB resident.
+            if let replaced = held.entries[key] { held.bytes -= replaced.body.readableBytes }
+            if held.entries.count >= capacity || held.bytes + bytes.count > byteBudget {
+                held = Held()
             }
+            held.entries[key] = entry
+            held.bytes += bytes.count
         }
         return entry
     }

@@ -70,7 +70,8 @@ struct CommentsRoutes: Sendable {
         let uri = try FieldRules.uri(query["uri"].map(String.init))
         let limit = try Self.integer(query["limit"].map(String.init), field: "limit", in: 1...ThreadDocument.maxLimit)
         let after = try Self.integer(query["after"].map(String.init), field: "after", in: 1...Int64.max)
-        let key = ThreadQuery(siteID: siteID, uri: uri, limit: limit, after: after).key
+        let asked = ThreadQuery(siteID: siteID, uri: uri, limit: limit, after: after)
+        let key = asked.key
         // Asked before anything is read, so an entry is never stamped newer than what it holds.
         let stamp = service.store.changeStamp()
 
@@ -84,7 +85,7 @@ struct CommentsRoutes: Sendable {
             entry = unchanged
         } else {
             metrics.threadCache.miss.increment()
-            entry = try await load(ThreadQuery(siteID: siteID, uri: uri, limit: limit, after: after), key: key, stamp: stamp)
+            entry = try await load(asked, stamp: stamp)
         }
         var headers = HTTPFields()
         headers[.eTag] = entry.etag
@@ -99,8 +100,9 @@ struct CommentsRoutes: Sendable {
     /// The encoded answer to `query` as the store holds it now. Requests that miss together at
     /// the same stamp share one load: a cold cache under load otherwise reads and encodes a big
     /// thread once per waiting client.
-    func load(_ query: ThreadQuery, key: String, stamp: Int64?) async throws -> ThreadCache.Entry {
-        try await cache.loadOnce(key, stamp: stamp) { [service, cache] in
+    func load(_ query: ThreadQuery, stamp: Int64?) async throws -> ThreadCache.Entry {
+        let key = query.key
+        return try await cache.loadOnce(key, stamp: stamp) { [service, cache] in
             // Taken before reading, like the stamp, so the entry is never marked newer than it is.
             let mark = stamp.flatMap { service.store.changeMark(at: $0) }
             let site = try await service.requireSite(query.siteID)
@@ -129,8 +131,8 @@ struct CommentsRoutes: Sendable {
     /// bench scenario e missed the cache). Best effort: a failure leaves the next reader to load.
     func refreshCachedAnswers(of threadID: Int64) async {
         let stamp = service.store.changeStamp()
-        for (key, query) in cache.queries(ofThread: threadID) {
-            _ = try? await load(query, key: key, stamp: stamp)
+        for query in cache.queries(ofThread: threadID) {
+            _ = try? await load(query, stamp: stamp)
         }
     }
 
