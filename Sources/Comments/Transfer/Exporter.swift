@@ -81,7 +81,7 @@ public struct Exporter: Sendable {
             json.raw("}\n")
             out.append(json.bytes)
         }
-        let cursor3 = try Row.fetchCursor(db, sql: "SELECT * FROM comments \(where_) ORDER BY id", arguments: arguments)
+        let cursor3 = try Row.fetchCursor(db, sql: "SELECT \(Comment.columns), site_id, trained_as FROM comments \(where_) ORDER BY id", arguments: arguments)
         while let row = try cursor3.next() {
             let comment = Comment(row: row)
             var json = JSONWriter(capacity: 512 + comment.body.utf8.count + comment.html.utf8.count)
@@ -162,7 +162,7 @@ public struct Exporter: Sendable {
         out.append(csvColumns.joined(separator: ",") + "\r\n")
         let (where_, arguments) = siteFilter(siteID, column: "c.site_id")
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT c.*, t.uri AS thread_uri, t.title AS thread_title FROM comments c JOIN threads t ON t.id = c.thread_id
+            SELECT \(Comment.qualifiedColumns), c.site_id, t.uri AS thread_uri, t.title AS thread_title FROM comments c JOIN threads t ON t.id = c.thread_id
             \(where_) ORDER BY c.id
             """, arguments: arguments)
         while let row = try rows.next() {
@@ -216,7 +216,7 @@ public struct Exporter: Sendable {
         // format has no "pending"; held, rejected and spam comments stay out (the Margin format
         // carries everything), or another system would publish them.
         let visible = (where_.isEmpty ? "WHERE" : where_ + " AND") + " status IN ('approved', 'deleted')"
-        let cursor8 = try Row.fetchCursor(db, sql: "SELECT * FROM comments \(visible) ORDER BY id", arguments: arguments)
+        let cursor8 = try Row.fetchCursor(db, sql: "SELECT \(Comment.columns) FROM comments \(visible) ORDER BY id", arguments: arguments)
         while let row = try cursor8.next() {
             let comment = Comment(row: row)
             let message = comment.html.replacingOccurrences(of: "]]>", with: "]]]]><![CDATA[>")

@@ -66,7 +66,7 @@ extension SQLiteStore {
     /// Every comment stored with this email address (any site, any status).
     public func comments(byEmail email: String) async throws -> [(CommentThread, Comment)] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM comments WHERE email = ? COLLATE NOCASE ORDER BY id", arguments: [email])
+            try Row.fetchAll(db, sql: "SELECT \(Comment.columns) FROM comments WHERE email = ? COLLATE NOCASE ORDER BY id", arguments: [email])
                 .map(Comment.init(row:))
                 .map { (try Self.requireThread(db, $0.threadID), $0) }
         }
