@@ -9,7 +9,7 @@ final class CountCache: Sendable {
     private struct State {
         var stamp: Int64?
         var counts: [String: Int] = [:]
-        var answers: [[UInt8]: ByteBuffer] = [:]
+        var answers: [RequestBytes: ByteBuffer] = [:]
     }
 
     private let state = Mutex(State())
@@ -26,7 +26,7 @@ final class CountCache: Sendable {
     /// The answer given to the same request (byte for byte) at `stamp`, if any.
     func answer(to request: [UInt8], stamp: Int64?) -> ByteBuffer? {
         guard let stamp else { return nil }
-        return state.withLock { state in state.stamp == stamp ? state.answers[request] : nil }
+        return state.withLock { state in state.stamp == stamp ? state.answers[RequestBytes(bytes: request)] : nil }
     }
 
     /// Remembers the answer to `request`, computed from counts read after `stamp` was taken.
@@ -37,7 +37,17 @@ final class CountCache: Sendable {
             // A whole page of distinct requests (a crawler walking every list page) starts over
             // rather than growing: the answers are cheap to make again from the counts.
             if state.answers.count >= answerCapacity { state.answers = [:] }
-            state.answers[request] = answer
+            state.answers[RequestBytes(bytes: request)] = answer
+        }
+    }
+
+    /// A request body as a dictionary key, hashed as one block of bytes: `[UInt8]`'s own
+    /// hashing feeds the hasher a byte at a time.
+    private struct RequestBytes: Hashable {
+        let bytes: [UInt8]
+
+        func hash(into hasher: inout Hasher) {
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
         }
     }
 

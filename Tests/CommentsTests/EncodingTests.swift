@@ -32,4 +32,30 @@ import Testing
         #expect(a != b)
         #expect(Set(SystemRandom().bytes(4096)).count > 200, "every byte value is possible")
     }
+
+    @Test func stringArraysReadBackAsFoundationReadsThem() throws {
+        // What the store writes (spam reasons), including quotes, backslashes, control and
+        // non-ASCII characters that take the decoder's path.
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [Character] = ["a", "Z", "0", ":", " ", ",", "[", "]", "\"", "\\", "/", "\n", "\u{1}", "é", "😀"]
+        for _ in 0..<2_000 {
+            let strings = (0..<Int.random(in: 0...4, using: &generator)).map { _ in
+                String((0..<Int.random(in: 0...6, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            }
+            let text = JSONText.encode(strings)
+            #expect(JSONText.decode(text) == strings, "\(text)")
+            if let plain = JSONText.plainStrings(text) {
+                #expect(plain == strings, "\(text)")
+            }
+        }
+        #expect(JSONText.plainStrings(#"["links:3","shouting"]"#) == ["links:3", "shouting"])
+        #expect(JSONText.plainStrings("[]") == [])
+        #expect(JSONText.plainStrings(#"[""]"#) == [""])
+        // Anything else is the decoder's: whitespace, escapes, a trailing comma, other JSON, no JSON.
+        for other in [#"[ "a" ]"#, #"["a", "b"]"#, #"["a\"b"]"#, #"["a",]"#, #"["a""b"]"#, #"["a"#, #"[1]"#, "[", "", "{}", #""a""#] {
+            #expect(JSONText.plainStrings(other) == nil, "\(other)")
+            let expected = (try? JSONDecoder().decode([String].self, from: Data(other.utf8))) ?? []
+            #expect(JSONText.decode(other) == expected, "\(other)")
+        }
+    }
 }
