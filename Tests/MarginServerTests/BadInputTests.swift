@@ -83,11 +83,17 @@ import Testing
     @Test func writesMustBeJSON() async throws {
         try await TestServer.with { server in
             let body = Array(#"{"site":"default","uri":"/post/","text":"x"}"#.utf8)
-            for contentType in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonp"] {
+            for contentType in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonp",
+                                "application/jso", "application/json x", "x application/json", ";application/json"] {
                 expectError(try await server.client.send("POST", "/api/v1/comments", headers: [("Content-Type", contentType)], body: body), 415, "unsupported_media_type")
             }
             expectError(try await server.client.send("POST", "/api/v1/comments", body: body), 415)
-            #expect(try await server.client.send("POST", "/api/v1/comments", headers: [("Content-Type", "application/json; charset=utf-8")], body: body).status == 201)
+            let accepted = ["application/json; charset=utf-8", "Application/JSON", " application/json\t", "APPLICATION/json ;charset=utf-8"]
+            for (index, contentType) in accepted.enumerated() {
+                let body = Array(#"{"site":"default","uri":"/post/","text":"comment number \#(index)"}"#.utf8)
+                #expect(try await server.client.send("POST", "/api/v1/comments", headers: [("Content-Type", contentType)], body: body).status == 201,
+                        "\(contentType)")
+            }
         }
     }
 
