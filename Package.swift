@@ -54,6 +54,7 @@ let package = Package(
         .target(
             name: "MarginServer",
             dependencies: [
+                "CZlib",
                 "Comments",
                 "Moderation",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -71,6 +72,8 @@ let package = Package(
             exclude: ["Embed/embed.js", "Embed/embed.css", "Embed/demo.css"],
             swiftSettings: strict
         ),
+        // The system zlib (gzip for responses); Debian's zlib1g-dev, which scripts/install-deps installs.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .executableTarget(
             name: "margin",
             dependencies: [

@@ -32,6 +32,12 @@ final class ThreadCache: Sendable {
         /// Shared, never copied per response.
         let body: ByteBuffer
         let etag: String
+        /// `body` gzipped, made on the first request that accepts gzip (`gzipped(_:key:)`).
+        var gzip: ByteBuffer?
+        /// The bytes the cache holds for this entry.
+        var heldBytes: Int { body.readableBytes + (gzip?.readableBytes ?? 0) }
+        /// The strong ETag of the gzipped body: another representation, another tag.
+        var gzipETag: String { String(etag.dropLast()) + "-gzip\"" }
         var stamp: Int64?
         /// Where the store's history stood when the entry was last known current.
         var mark: ChangeMark?
@@ -109,6 +115,23 @@ final class ThreadCache: Sendable {
         }
     }
 
+    /// The gzipped body of `entry` (the current entry for `key`), compressed once: kept with
+    /// the entry while it is the one cached, and counted against the byte budget.
+    func gzipped(_ entry: Entry, key: String) -> ByteBuffer? {
+        if let gzip = entry.gzip { return gzip }
+        guard let compressed = entry.body.withUnsafeReadableBytes({ Gzip.compress($0) }) else { return nil }
+        let gzip = ByteBuffer(bytes: compressed)
+        held.withLock { held in
+            guard var current = held.entries[key], current.etag == entry.etag, current.gzip == nil,
+                  held.bytes + compressed.count <= byteBudget
+            else { return }
+            current.gzip = gzip
+            held.entries[key] = current
+            held.bytes += compressed.count
+        }
+        return gzip
+    }
+
     /// The cached requests that show thread `threadID`.
     func queries(ofThread threadID: Int64) -> [ThreadQuery] {
         held.withLock { held in held.entries.values.compactMap { $0.threadID == threadID ? $0.query : nil } }
@@ -127,7 +150,7 @@ final class ThreadCache: Sendable {
             // Crude but bounded in count and bytes: a full cache starts over rather than
             // tracking recency. Rotating over 50,000 threads of a 1M-comment database
             // otherwise held 4,096 responses at once, a large part of 121 MB resident.
-            if let replaced = held.entries[key] { held.bytes -= replaced.body.readableBytes }
+            if let replaced = held.entries[key] { held.bytes -= replaced.heldBytes }
             if held.entries.count >= capacity || held.bytes + bytes.count > byteBudget {
                 held = Held()
             }

@@ -67,6 +67,83 @@ import Testing
         }
     }
 
+    @Test func threadsAreGzippedForClientsThatAcceptIt() async throws {
+        try await TestServer.with { server in
+            for index in 0..<12 {
+                _ = try await server.publish("Comment number \(index), long enough that the whole thread is more than a kilobyte of JSON.")
+            }
+            let path = "/api/v1/comments?site=default&uri=/post/"
+            let plain = try await server.client.get(path)
+            #expect(plain.header("Content-Encoding") == nil)
+            #expect(Self.varies(plain, on: "accept-encoding"), "a shared cache must keep the two apart")
+            let zipped = try await server.client.get(path, headers: [("Accept-Encoding", "br;q=1.0, gzip;q=0.8")])
+            #expect(zipped.status == 200)
+            #expect(zipped.header("Content-Encoding") == "gzip")
+            #expect(Self.varies(zipped, on: "accept-encoding"))
+            #expect(zipped.body.count * 2 < plain.body.count, "\(zipped.body.count) of \(plain.body.count) bytes")
+            #expect(try Self.gunzip(zipped.body) == plain.body, "the system's gzip reads it back byte for byte")
+
+            // Each representation has its own ETag and revalidates on its own.
+            let zippedTag = try #require(zipped.header("ETag"))
+            #expect(zippedTag != plain.header("ETag"))
+            let revalidated = try await server.client.get(path, headers: [("Accept-Encoding", "gzip"), ("If-None-Match", zippedTag)])
+            #expect(revalidated.status == 304)
+            #expect(revalidated.header("ETag") == zippedTag)
+            #expect(try await server.client.get(path, headers: [("If-None-Match", zippedTag)]).status == 200)
+
+            // Refused, or only other codings offered: the plain body.
+            for refusal in ["gzip;q=0", "gzip; q=0.000", "identity", "br, deflate", "*;q=0", "gzip;q=0, *", ""] {
+                let answer = try await server.client.get(path, headers: [("Accept-Encoding", refusal)])
+                #expect(answer.header("Content-Encoding") == nil, "\(refusal)")
+                #expect(answer.body == plain.body, "\(refusal)")
+            }
+            for acceptance in ["GZIP", "x-gzip", "*", "deflate, gzip;q=0.5", "identity;q=0.5, *;q=0.1"] {
+                let answer = try await server.client.get(path, headers: [("Accept-Encoding", acceptance)])
+                #expect(answer.header("Content-Encoding") == "gzip", "\(acceptance)")
+            }
+
+            // A new comment shows in the compressed answer at once.
+            _ = try await server.publish("The newest comment")
+            let after = try await server.client.get(path, headers: [("Accept-Encoding", "gzip")])
+            #expect(after.header("ETag") != zippedTag)
+            #expect(String(decoding: try Self.gunzip(after.body), as: UTF8.self).contains("The newest comment"))
+
+            // A small answer is not worth compressing; CORS adds to Vary instead of replacing it.
+            let empty = try await server.client.get("/api/v1/comments?site=default&uri=/nothing-here/", headers: [("Accept-Encoding", "gzip")])
+            #expect(empty.status == 200)
+            #expect(empty.header("Content-Encoding") == nil)
+            let cors = try await server.client.get(path, headers: [("Accept-Encoding", "gzip"), ("Origin", "http://localhost:4000")])
+            #expect(cors.header("Access-Control-Allow-Origin") == "http://localhost:4000")
+            #expect(Self.varies(cors, on: "origin") && Self.varies(cors, on: "accept-encoding"))
+        }
+    }
+
+    /// Whether the response's `Vary` fields name `field`.
+    static func varies(_ response: HTTPResult, on field: String) -> Bool {
+        response.headers["Vary"].flatMap { $0.split(separator: ",") }.contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == field }
+    }
+
+    /// `bytes` decompressed by the system's `gzip`.
+    static func gunzip(_ bytes: [UInt8]) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-dc"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        // Written from another thread: a full output pipe would otherwise block gzip and us.
+        let writer = Thread {
+            input.fileHandleForWriting.write(Data(bytes))
+            try? input.fileHandleForWriting.close()
+        }
+        writer.start()
+        let result = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestFailure("gzip -dc exited \(process.terminationStatus)") }
+        return Array(result)
+    }
+
     @Test func etagAnswers304UntilTheThreadChanges() async throws {
         try await TestServer.with { server in
             _ = try await server.publish("one")

@@ -1,4 +1,5 @@
 import Comments
+import HTTPTypes
 import Hummingbird
 
 /// CORS for the API: a browser may read responses only from the origins of a configured site.
@@ -37,7 +38,8 @@ struct SiteCORSMiddleware: RouterMiddleware {
             response.headers[.accessControlAllowOrigin] = origin
             response.headers[.accessControlExposeHeaders] = "ETag, Retry-After"
         }
-        response.headers[.vary] = "Origin"
+        // Added to what the route varies on (Accept-Encoding), not in its place.
+        response.headers.append(HTTPField(name: .vary, value: "Origin"))
         return response
     }
 }

@@ -1,5 +1,6 @@
 import Comments
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Moderation
 
@@ -87,14 +88,21 @@ struct CommentsRoutes: Sendable {
             metrics.threadCache.miss.increment()
             entry = try await load(asked, stamp: stamp)
         }
+        // gzip when the client takes it and the body is worth it, compressed once per entry.
+        let gzip = entry.body.readableBytes >= Gzip.minimumBytes && Gzip.isAccepted(by: request.headers[.acceptEncoding])
+            ? cache.gzipped(entry, key: key) : nil
+        let etag = gzip == nil ? entry.etag : entry.gzipETag
         var headers = HTTPFields()
-        headers[.eTag] = entry.etag
+        headers[.eTag] = etag
         headers[.cacheControl] = "no-cache"
-        if ifNoneMatch(request.headers[.ifNoneMatch], matches: entry.etag) {
+        headers.append(HTTPField(name: .vary, value: "Accept-Encoding"))
+        if ifNoneMatch(request.headers[.ifNoneMatch], matches: etag) {
             return Response(status: .notModified, headers: headers)
         }
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: entry.body))
+        guard let gzip else { return Response(status: .ok, headers: headers, body: .init(byteBuffer: entry.body)) }
+        headers[.contentEncoding] = "gzip"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: gzip))
     }
 
     /// The encoded answer to `query` as the store holds it now. Requests that miss together at
