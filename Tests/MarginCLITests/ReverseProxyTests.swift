@@ -54,7 +54,8 @@ import Testing
             let proxy = try await startProxy(marginPort, proxyPort, scratch)
             defer { stop(proxy) }
             var ready = false
-            for _ in 0..<100 where !ready {
+            // Up to 30 s: under the full parallel test run Caddy once took more than 10 s to start.
+            for _ in 0..<300 where !ready {
                 if (try? await curl(port: proxyPort, source: "127.0.1.2", path: "/healthz").status) == 200 { ready = true } else { try await Task.sleep(for: .milliseconds(100)) }
             }
             try #require(ready, "the proxy did not pass /healthz through")

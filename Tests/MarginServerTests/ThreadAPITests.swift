@@ -76,6 +76,7 @@ import Testing
             let plain = try await server.client.get(path)
             #expect(plain.header("Content-Encoding") == nil)
             #expect(Self.varies(plain, on: "accept-encoding"), "a shared cache must keep the two apart")
+            #expect(Self.varies(plain, on: "origin"), "nor hand an answer without CORS headers to a page of another origin")
             let zipped = try await server.client.get(path, headers: [("Accept-Encoding", "br;q=1.0, gzip;q=0.8")])
             #expect(zipped.status == 200)
             #expect(zipped.header("Content-Encoding") == "gzip")

@@ -10,8 +10,13 @@ struct SiteCORSMiddleware: RouterMiddleware {
     let sites: SiteDirectory
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let origin = request.headers[.origin], request.uri.path.hasPrefix("/api/") else {
-            return try await next(request, context)
+        guard request.uri.path.hasPrefix("/api/") else { return try await next(request, context) }
+        guard let origin = request.headers[.origin] else {
+            // Answers to requests with an Origin carry CORS headers: a shared cache must not
+            // hand this one to them.
+            var response = try await next(request, context)
+            response.headers.append(HTTPField(name: .vary, value: "Origin"))
+            return response
         }
         let allowed = try await sites.anySiteAllows(origin: origin)
         if request.method == .options {
