@@ -32,7 +32,7 @@ final class ThreadCache: Sendable {
         /// Shared, never copied per response.
         let body: ByteBuffer
         let etag: String
-        /// `body` gzipped, made on the first request that accepts gzip (`gzipped(_:key:)`).
+        /// `body` gzipped, made on the first request that accepts gzip (`gzipped(_:)`).
         var gzip: ByteBuffer?
         /// The bytes the cache holds for this entry.
         var heldBytes: Int { body.readableBytes + (gzip?.readableBytes ?? 0) }
@@ -115,12 +115,13 @@ final class ThreadCache: Sendable {
         }
     }
 
-    /// The gzipped body of `entry` (the current entry for `key`), compressed once: kept with
-    /// the entry while it is the one cached, and counted against the byte budget.
-    func gzipped(_ entry: Entry, key: String) -> ByteBuffer? {
+    /// The gzipped body of `entry`, compressed once: kept with the entry while it is the one
+    /// cached for its query, and counted against the byte budget.
+    func gzipped(_ entry: Entry) -> ByteBuffer? {
         if let gzip = entry.gzip { return gzip }
         guard let compressed = entry.body.withUnsafeReadableBytes({ Gzip.compress($0) }) else { return nil }
         let gzip = ByteBuffer(bytes: compressed)
+        let key = entry.query.key
         held.withLock { held in
             guard var current = held.entries[key], current.etag == entry.etag, current.gzip == nil,
                   held.bytes + compressed.count <= byteBudget
@@ -138,9 +139,9 @@ final class ThreadCache: Sendable {
     }
 
     func store(
-        _ key: String, query: ThreadQuery, version: Int64, threadID: Int64?, avatars: AvatarSource, bytes: [UInt8], stamp: Int64?,
-        mark: ChangeMark?
+        _ query: ThreadQuery, version: Int64, threadID: Int64?, avatars: AvatarSource, bytes: [UInt8], stamp: Int64?, mark: ChangeMark?
     ) -> Entry {
+        let key = query.key
         let entry = Entry(
             version: version, query: query, threadID: threadID, avatars: avatars, body: ByteBuffer(bytes: bytes), etag: Self.etag(for: bytes),
             stamp: stamp, mark: mark)

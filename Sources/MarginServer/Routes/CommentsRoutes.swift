@@ -90,7 +90,7 @@ struct CommentsRoutes: Sendable {
         }
         // gzip when the client takes it and the body is worth it, compressed once per entry.
         let gzip = entry.body.readableBytes >= Gzip.minimumBytes && Gzip.isAccepted(by: request.headers[.acceptEncoding])
-            ? cache.gzipped(entry, key: key) : nil
+            ? cache.gzipped(entry) : nil
         let etag = gzip == nil ? entry.etag : entry.gzipETag
         var headers = HTTPFields()
         headers[.eTag] = etag
@@ -122,13 +122,12 @@ struct CommentsRoutes: Sendable {
                 let bytes = try ThreadDocument.encode(
                     siteID: site.id, uri: uri, thread: thread, comments: comments, limit: limit, after: after, avatars: site.avatars)
                 return cache.store(
-                    key, query: query, version: thread.version, threadID: thread.id, avatars: site.avatars, bytes: bytes, stamp: stamp,
-                    mark: mark)
+                    query, version: thread.version, threadID: thread.id, avatars: site.avatars, bytes: bytes, stamp: stamp, mark: mark)
             } else {
                 if after != nil { throw CommentsError.invalidField(field: "after", message: "is not a top-level comment of this thread") }
                 let bytes = try ThreadDocument.encode(siteID: site.id, uri: uri, thread: nil, comments: [], limit: limit, after: nil)
                 // No thread yet: valid only while nothing at all changes.
-                return cache.store(key, query: query, version: -1, threadID: nil, avatars: site.avatars, bytes: bytes, stamp: stamp, mark: nil)
+                return cache.store(query, version: -1, threadID: nil, avatars: site.avatars, bytes: bytes, stamp: stamp, mark: nil)
             }
         }
     }
