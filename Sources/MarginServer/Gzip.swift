@@ -41,12 +41,3 @@ enum Gzip {
         return gzip ?? wildcard ?? false
     }
 }
-
-extension Substring {
-    /// Without the spaces and tabs HTTP allows around list items and parameters.
-    fileprivate var trimmingASCIISpaces: Substring {
-        let isSpace = { (character: Character) in character == " " || character == "\t" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
-        return self[first...last]
-    }
-}

@@ -25,18 +25,11 @@ enum JSONBody {
     }
 
     /// Whether a `Content-Type` value names JSON: `application/json` in any case, with optional
-    /// whitespace around it and any parameters after a `;`. (By bytes: trimming with
-    /// Foundation's character sets showed in the profile of every POST.)
+    /// whitespace around it and any parameters after a `;`. (Not trimmed with Foundation's
+    /// character sets: they showed in the profile of every POST.)
     static func isJSON(_ contentType: String?) -> Bool {
         guard let contentType else { return false }
-        let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        let mediaType = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }
-            .drop(while: isSpace).reversed().drop(while: isSpace).reversed()
-        let json = "application/json".utf8
-        return mediaType.count == json.count
-            && zip(mediaType, json).allSatisfy { byte, expected in
-                (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 0x20 == expected : byte == expected
-            }
+        return contentType.prefix { $0 != ";" }.trimmingASCIISpaces.lowercased() == "application/json"
     }
 
     /// Builds `T` from a collected body: 400 unless it is UTF-8 and a JSON object.
