@@ -35,6 +35,8 @@ let package = Package(
             name: "Comments",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API GRDB links: ChangeWatch reads the WAL index through it.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict

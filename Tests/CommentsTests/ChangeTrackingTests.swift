@@ -177,4 +177,41 @@ import Testing
         #expect(try fileOnlyCount() == 20)
         #expect(try await SQLiteStore().checkpoint() == 0)
     }
+
+    /// The change stamp is answered from the WAL index while nothing commits, and still moves
+    /// with every commit of any connection: another process's, one in this process, and the
+    /// store's own, through checkpoints that restart the WAL, and across a close and reopen.
+    @Test func stampIsAnsweredFromMemoryYetFollowsEveryCommit() async throws {
+        let (store, path, directory) = try await fileStore()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let other = try DatabaseQueue(path: path)
+        defer { try? other.close() }
+
+        var seen = Set<Int64>()
+        var last = try #require(store.changeStamp())
+        seen.insert(last)
+        for round in 0..<60 {
+            switch round % 4 {
+            case 0: try await other.write { try $0.execute(sql: "UPDATE sites SET name = ? WHERE id = 'blog'", arguments: ["Blog \(round)"]) }
+            case 1: try await comment(store, "comment \(round)")
+            case 2:
+                let cli = try SQLiteStore(path: path)
+                try await cli.addBlock(BlockEntry(kind: .ip, value: "198.51.100.\(round)", createdAt: 1))
+                try cli.close()
+            default:
+                try await comment(store, "comment \(round)")
+                _ = try await store.checkpoint()
+                try await other.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(RESTART)") }
+            }
+            let now = try #require(store.changeStamp())
+            #expect(now != last, "round \(round): a commit must move the stamp")
+            last = now
+            let asked = store.changeStampQueries
+            for _ in 0..<200 { #expect(store.changeStamp() == now) }
+            #expect(store.changeStampQueries == asked, "round \(round): unchanged, so SQLite is not asked again")
+            seen.insert(now)
+        }
+        #expect(seen.count == 61)
+    }
+
 }
