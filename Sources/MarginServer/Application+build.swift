@@ -89,13 +89,14 @@ public struct ServerConfiguration: Sendable {
 
 
 extension ServerConfiguration {
-    /// The HTTP/1 server with the configured decoder limits and a `ConnectionGuard` per connection.
-    var http1Channel: HTTP1Channel.Configuration {
+    /// The HTTP/1 server with the configured decoder limits, and per connection a
+    /// `ConnectionGuard` and an `AnswerReplayHandler` (replaying from `replay.book`).
+    func http1Channel(replay: AnswerReplayHandler.Shared) -> HTTP1Channel.Configuration {
         let settings = ConnectionGuard.Settings(
             requestTimeout: .seconds(Int64(requestTimeoutSeconds)), minBodyRate: minBodyRate,
             counter: maxConnectionsPerIP > 0 ? ConnectionCounter(limit: maxConnectionsPerIP) : nil)
         return HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ConnectionGuard(settings: settings)],
+            additionalChannelHandlers: [ConnectionGuard(settings: settings), AnswerReplayHandler(shared: replay)],
             httpDecoderConfiguration: .init(
                 maxHeaderFieldSize: maxHeaderBytes, maxHeaderListSize: maxHeaderBytes, maxHeaderFieldCount: maxHeaderCount))
     }
@@ -139,6 +140,8 @@ public func buildApplication(
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: SiteCORSMiddleware(sites: SiteDirectory(sites: service.sites)))
     router.add(middleware: HardeningMiddleware(configuration: configuration))
+    let replay = AnswerReplayHandler.Shared(
+        book: AnswerReplayBook(), store: store, metrics: metrics, logger: logger, serverDate: HTTPDate())
     CommentsRoutes(
         service: service, cache: ThreadCache(), limiter: RateLimiter(clock: clock), defaultRateLimit: configuration.rateLimit,
         metrics: metrics
@@ -170,7 +173,7 @@ public func buildApplication(
     inspectRoutes(routes)
     return Application(
         router: router,
-        server: .http1(configuration: configuration.http1Channel),
+        server: .http1(configuration: configuration.http1Channel(replay: replay)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Margin"),
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

@@ -138,7 +138,7 @@ import Testing
             let cache = "margin_thread_cache_requests_total"
             #expect(Self.value(samples, cache, ["result": "miss"]) >= 1)
             #expect(Self.value(samples, cache, ["result": "hit"]) + Self.value(samples, cache, ["result": "revalidated"])
-                + Self.value(samples, cache, ["result": "miss"]) == 3)
+                + Self.value(samples, cache, ["result": "miss"]) + Self.value(samples, cache, ["result": "replayed"]) == 3)
             #expect(Self.value(samples, "margin_mail_outbox_pending") == 0)
             #expect(Self.value(samples, "process_start_time_seconds") > 1_700_000_000)
 

@@ -44,6 +44,8 @@ public final class ServerMetrics: Sendable {
         let revalidated: CoreMetrics.Counter
         /// Read from the database and encoded again.
         let miss: CoreMetrics.Counter
+        /// Answered before the router, as recorded from an earlier answer (`AnswerReplayHandler`).
+        let replayed: CoreMetrics.Counter
     }
 
     /// Latency buckets from 100 µs (a cached thread) to 10 s.
@@ -67,7 +69,8 @@ public final class ServerMetrics: Sendable {
         threadCache = ThreadCacheCounters(
             hit: CoreMetrics.Counter(label: Names.threadCache, dimensions: [("result", "hit")], factory: factory),
             revalidated: CoreMetrics.Counter(label: Names.threadCache, dimensions: [("result", "revalidated")], factory: factory),
-            miss: CoreMetrics.Counter(label: Names.threadCache, dimensions: [("result", "miss")], factory: factory))
+            miss: CoreMetrics.Counter(label: Names.threadCache, dimensions: [("result", "miss")], factory: factory),
+            replayed: CoreMetrics.Counter(label: Names.threadCache, dimensions: [("result", "replayed")], factory: factory))
         CoreMetrics.Gauge(label: Names.startTime, factory: factory).record(Double(LineLogHandler.now()) / 1000)
     }
 

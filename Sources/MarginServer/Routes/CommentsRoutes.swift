@@ -96,6 +96,8 @@ struct CommentsRoutes: Sendable {
         headers[.eTag] = etag
         headers[.cacheControl] = "no-cache"
         headers.append(HTTPField(name: .vary, value: "Accept-Encoding"))
+        // The entry is current at `stamp`, and the answer depends only on what the key holds.
+        AnswerReplayBook.mark(&headers, stamp: stamp, route: context.endpointPath)
         if ifNoneMatch(request.headers[.ifNoneMatch], matches: etag) {
             return Response(status: .notModified, headers: headers)
         }
