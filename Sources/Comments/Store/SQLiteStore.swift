@@ -1195,9 +1195,12 @@ final class ChangeWatch: Sendable {
             // Read before asking, so the header is never newer than the stamp it stands for.
             let before = state.walIndex.flatMap { WALIndexHeader(reading: $0) }
             state.asked += 1
+            // Once mapped, the region stays: while this connection is open the file cannot leave
+            // WAL mode (that needs every other connection closed), so it is looked up only once.
+            let known = state.walIndex
             let (stamp, walIndex) = (try? connection.inDatabase { db -> (Int64?, UnsafeRawPointer?) in
                 let stamp = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version"))
-                return (stamp, try Self.walIndex(db))
+                return (stamp, try known ?? Self.walIndex(db))
             }) ?? (nil, nil)
             let usable = walIndex != nil && walIndex == state.walIndex && stamp != nil
             state.walIndex = walIndex
