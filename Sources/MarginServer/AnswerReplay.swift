@@ -22,8 +22,9 @@ extension HTTPField.Name {
 /// entering the router while nothing in the store has changed since.
 ///
 /// A route opts in per answer with `mark(_:stamp:route:)`; `AnswerReplayHandler` records marked
-/// answers and replays them. Every recording belongs to one change stamp: the first recording at
-/// a newer stamp drops all the older ones, which could no longer be replayed anyway.
+/// answers to requests that came before, and replays them. Every recording belongs to one
+/// change stamp: the first recording at a newer stamp drops all the older ones, which could no
+/// longer be replayed anyway.
 final class AnswerReplayBook: Sendable {
     /// What a recorded answer depends on besides the store: the request target and the request
     /// fields the routes and middleware read for a GET.
@@ -49,11 +50,14 @@ final class AnswerReplayBook: Sendable {
         var stamp: Int64 = .min
         var recordings: [Key: Recording] = [:]
         var bytes = 0
+        /// Requests asked for since the book last started over, whatever their answer.
+        var asked: Set<Key> = []
     }
 
     private let pages = Mutex(Pages())
-    /// Most answers kept, and most bytes of body (bodies are shared with the thread cache, so
-    /// this bounds what the book alone can keep alive).
+    /// Most answers kept (and requests remembered), and most bytes of body: bodies are shared
+    /// with the thread cache while it holds the same answer, so this bounds what the book alone
+    /// can keep alive.
     let capacity: Int
     let byteBudget: Int
 
@@ -62,9 +66,26 @@ final class AnswerReplayBook: Sendable {
         self.byteBudget = byteBudget
     }
 
-    /// The answer recorded for `key` at `stamp`, if any.
-    func answer(to key: Key, at stamp: Int64) -> Recording? {
-        pages.withLock { pages in pages.stamp == stamp ? pages.recordings[key] : nil }
+    /// What the book has for a request.
+    enum Lookup {
+        /// Its answer, current at the stamp asked about.
+        case answer(Recording)
+        /// No answer, but the same request came before: its answer is worth recording.
+        case askedBefore
+        /// A request not seen before. Recording every answer would make a reader who goes
+        /// through many threads once each fill the book with answers nobody asks for again.
+        case firstAsk
+    }
+
+    /// Looks `key` up at `stamp`, and remembers that it was asked for.
+    func look(up key: Key, at stamp: Int64) -> Lookup {
+        pages.withLock { pages in
+            if pages.stamp == stamp, let recording = pages.recordings[key] { return .answer(recording) }
+            if pages.asked.contains(key) { return .askedBefore }
+            if pages.asked.count >= capacity { pages.asked.removeAll(keepingCapacity: true) }
+            pages.asked.insert(key)
+            return .firstAsk
+        }
     }
 
     /// Keeps `recording` as the answer to `key` while the stamp stays `stamp`.
@@ -72,7 +93,9 @@ final class AnswerReplayBook: Sendable {
         let bytes = recording.bodyBytes
         pages.withLock { pages in
             if pages.stamp != stamp {
-                pages = Pages(stamp: stamp)
+                pages.stamp = stamp
+                pages.recordings.removeAll(keepingCapacity: true)
+                pages.bytes = 0
             }
             if let old = pages.recordings[key] { pages.bytes -= old.bodyBytes }
             guard pages.recordings.count < capacity || pages.recordings[key] != nil, pages.bytes + bytes <= byteBudget else {
@@ -146,12 +169,14 @@ final class AnswerReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let request):
             dropping = false
             if inFlight == 0, let key = Self.replayKey(request), let stamp = shared.store.changeStamp() {
-                if let answer = shared.book.answer(to: key, at: stamp) {
+                switch shared.book.look(up: key, at: stamp) {
+                case .answer(let answer):
                     replay(answer, to: request, context: context)
                     dropping = true
                     return
+                case .askedBefore: pending = (key, stamp)
+                case .firstAsk: pending = nil
                 }
-                pending = (key, stamp)
             } else {
                 pending = nil
             }

@@ -40,7 +40,10 @@ import Testing
                 [("Origin", "http://127.0.0.1:8080"), ("Accept-Encoding", "gzip, br")],
             ]
             for headers in variants {
+                // The first request of a kind is only remembered; its second answer is recorded.
+                let unrecorded = try await server.client.get(Self.path, headers: headers)
                 let first = try await server.client.get(Self.path, headers: headers)
+                #expect(first.body == unrecorded.body)
                 let before = try await Self.replayed(server)
                 let second = try await server.client.get(Self.path, headers: headers)
                 #expect(try await Self.replayed(server) == before + 1, "\(headers): replayed")
@@ -54,6 +57,7 @@ import Testing
                 // A conditional request is its own answer: a 304, replayed as the router gave it.
                 let etag = try #require(first.header("ETag"))
                 let conditional = headers + [("If-None-Match", etag)]
+                _ = try await server.client.get(Self.path, headers: conditional)
                 let notModified = try await server.client.get(Self.path, headers: conditional)
                 #expect(notModified.status == 304)
                 let again = try await server.client.get(Self.path, headers: conditional)
@@ -76,7 +80,7 @@ import Testing
             #expect(odd.header("X-Request-Id") != "two words" && odd.header("X-Request-Id") != nil)
 
             // Asked to close, the connection is closed after the answer, replayed or not.
-            for _ in 0..<2 {
+            for _ in 0..<3 {
                 let socket = try RawSocket(port: server.port)
                 #expect(socket.send("GET \(Self.path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
                 let (bytes, closed) = await socket.read(timeout: .seconds(10), untilClosed: true)
@@ -91,7 +95,7 @@ import Testing
     @Test func aCommitAnywhereEndsTheReplay() async throws {
         try await TestServer.with { server in
             try await Self.seed(server)
-            _ = try await server.client.get(Self.path)
+            for _ in 0..<2 { _ = try await server.client.get(Self.path) }
             let replayedAnswer = try await server.client.get(Self.path)
             let start = try await Self.replayed(server)
             #expect(start >= 1)
@@ -123,7 +127,7 @@ import Testing
             let get = "GET \(Self.path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
             // Recorded, then replayed, on a keep-alive connection of its own.
             let warming = try RawSocket(port: server.port)
-            for _ in 0..<2 {
+            for _ in 0..<3 {
                 #expect(warming.send(get))
                 #expect(Self.split(await warming.read(timeout: .seconds(10)).bytes).first?.status == 200)
             }
@@ -161,24 +165,36 @@ import Testing
         return answers
     }
 
-    @Test func theBookHoldsOneStampAndStaysInItsBounds() {
+    @Test func theBookRecordsWhatIsAskedAgainAndStaysInItsBounds() {
         let book = AnswerReplayBook(capacity: 3, byteBudget: 100)
         func recording(_ bytes: Int) -> AnswerReplayBook.Recording {
             .init(response: HTTPResponse(status: .ok), body: [ByteBuffer(repeating: 0, count: bytes)], route: "/r")
         }
+        func found(_ key: AnswerReplayBook.Key, at stamp: Int64) -> AnswerReplayBook.Recording? {
+            if case .answer(let recording) = book.look(up: key, at: stamp) { return recording }
+            return nil
+        }
         let keys = (0..<5).map { AnswerReplayBook.Key(target: "/t\($0)") }
-        book.record(recording(10), for: keys[0], at: 1)
-        book.record(recording(10), for: keys[1], at: 1)
-        book.record(recording(10), for: keys[2], at: 1)
+        guard case .firstAsk = book.look(up: keys[0], at: 1), case .askedBefore = book.look(up: keys[0], at: 1) else {
+            Issue.record("a request is remembered on its first ask")
+            return
+        }
+        for key in keys.prefix(3) { book.record(recording(10), for: key, at: 1) }
+        #expect(keys.prefix(3).allSatisfy { found($0, at: 1) != nil })
         book.record(recording(10), for: keys[3], at: 1)
-        #expect(book.answer(to: keys[3], at: 1) == nil, "past its capacity")
-        #expect(book.answer(to: keys[0], at: 1) != nil)
-        #expect(book.answer(to: keys[0], at: 2) == nil, "another stamp")
+        #expect(found(keys[3], at: 1) == nil, "past its capacity")
+        #expect(found(keys[0], at: 2) == nil, "another stamp")
         book.record(recording(95), for: keys[0], at: 1)
-        #expect(book.answer(to: keys[0], at: 1) == nil, "past its byte budget: the old answer is gone too")
+        #expect(found(keys[0], at: 1) == nil, "past its byte budget: the old answer is gone too")
         book.record(recording(60), for: keys[4], at: 2)
-        #expect(book.answer(to: keys[1], at: 1) == nil, "a new stamp drops the old answers")
-        #expect(book.answer(to: keys[4], at: 2)?.bodyBytes == 60)
+        #expect(found(keys[1], at: 1) == nil && found(keys[1], at: 2) == nil, "a new stamp drops the old answers")
+        #expect(found(keys[4], at: 2)?.bodyBytes == 60)
+        // Remembered requests are bounded too: past the capacity the book forgets them all.
+        for index in 10..<14 { _ = book.look(up: AnswerReplayBook.Key(target: "/new\(index)"), at: 3) }
+        guard case .firstAsk = book.look(up: keys[0], at: 3) else {
+            Issue.record("forgotten after the capacity was passed")
+            return
+        }
         #expect(AnswerReplayBook.parseMark("42 /api/v1/comments")! == (42, "/api/v1/comments"))
         #expect(AnswerReplayBook.parseMark("x /api") == nil)
     }
