@@ -14,7 +14,7 @@ import Musl
 
 extension HTTPField.Name {
     /// Set by a route on an answer that may be replayed while the store's change stamp stays
-    /// at the value it carries (`AnswerReplay.mark`); never leaves the server.
+    /// at the value it carries (`AnswerReplayBook.mark`); never leaves the server.
     static let marginReplay = Self("Margin-Replay")!
 }
 
@@ -124,7 +124,8 @@ final class AnswerReplayBook: Sendable {
 
 /// Per connection, between the HTTP codec and Hummingbird: answers a GET from the replay book
 /// when the store's change stamp still matches, byte for byte as the router answered it before
-/// (only `Date` and `X-Request-Id` are new), and records the router's marked answers. After
+/// (only `Date` and `X-Request-Id` are new), and records the router's marked answers to
+/// requests it saw before. After
 /// a request that says `Connection: close`, it closes the connection, as Hummingbird does.
 ///
 /// Why: for a cached thread, the router, the middleware chain and the async hand-offs cost
