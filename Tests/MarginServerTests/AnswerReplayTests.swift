@@ -189,6 +189,13 @@ import Testing
         book.record(recording(60), for: keys[4], at: 2)
         #expect(found(keys[1], at: 1) == nil && found(keys[1], at: 2) == nil, "a new stamp drops the old answers")
         #expect(found(keys[4], at: 2)?.bodyBytes == 60)
+        // What a recording holds counts its fields too: most of a small thread's answer.
+        let withFields = AnswerReplayBook.Recording(
+            response: HTTPResponse(status: .ok, headerFields: [.eTag: "\"x\"", .cacheControl: "no-cache"]),
+            body: [ByteBuffer(repeating: 0, count: 10)], route: "/r")
+        #expect(withFields.heldBytes == 10 + ("ETag".count + 3 + 64) + ("Cache-Control".count + 8 + 64))
+        book.record(withFields, for: keys[4], at: 2)
+        #expect(found(keys[4], at: 2) == nil, "past the byte budget with its fields")
         // Remembered requests are bounded too: past the capacity the book forgets them all.
         for index in 10..<14 { _ = book.look(up: AnswerReplayBook.Key(target: "/new\(index)"), at: 3) }
         guard case .firstAsk = book.look(up: keys[0], at: 3) else {
