@@ -134,8 +134,8 @@ final class AnswerReplayBook: Sendable {
 /// Per connection, between the HTTP codec and Hummingbird: answers a GET from the replay book
 /// when the store's change stamp still matches, byte for byte as the router answered it before
 /// (only `Date` and `X-Request-Id` are new), and records the router's marked answers to
-/// requests it saw before. After
-/// a request that says `Connection: close`, it closes the connection, as Hummingbird does.
+/// requests it saw before. After a request that says `Connection: close`, it closes the
+/// connection, as Hummingbird does.
 ///
 /// Why: for a cached thread, the router, the middleware chain and the async hand-offs cost
 /// several times what writing the answer does. What the middleware would do per request is done
@@ -259,17 +259,11 @@ final class AnswerReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
-        let elapsed = RequestObserverMiddleware.monotonicNanoseconds() &- start
         // Only thread answers are marked (CommentsRoutes.thread).
         shared.metrics.threadCache.replayed.increment()
-        shared.metrics.recordRequest(route: answer.route, method: request.method, status: response.status.code, nanoseconds: elapsed)
-        shared.logger.info("request", metadata: [
-            "method": .string(request.method.rawValue),
-            "route": .string(answer.route),
-            "status": .stringConvertible(response.status.code),
-            "duration_ms": .stringConvertible(RequestObserverMiddleware.milliseconds(elapsed)),
-            "request_id": .string(requestID),
-        ])
+        RequestObserverMiddleware.finish(
+            method: request.method, route: answer.route, status: response.status.code, requestID: requestID, start: start,
+            metrics: shared.metrics, logger: shared.logger)
     }
 }
 

@@ -56,14 +56,22 @@ struct RequestObserverMiddleware: RouterMiddleware {
     }
 
     private func finish(_ request: Request, context: Context, status: Int, requestID: String, start: UInt64) {
-        let elapsed = Self.monotonicNanoseconds() &- start
-        let route = Self.route(context.endpointPath)
-        metrics.recordRequest(route: route, method: request.method, status: status, nanoseconds: elapsed)
+        Self.finish(method: request.method, route: Self.route(context.endpointPath), status: status, requestID: requestID,
+                    start: start, metrics: metrics, logger: logger)
+    }
+
+    /// Counts a request that started at `start` (`monotonicNanoseconds`) and logs its one line;
+    /// also for answers given before the router (`AnswerReplayHandler`).
+    static func finish(
+        method: HTTPRequest.Method, route: String, status: Int, requestID: String, start: UInt64, metrics: ServerMetrics, logger: Logger
+    ) {
+        let elapsed = monotonicNanoseconds() &- start
+        metrics.recordRequest(route: route, method: method, status: status, nanoseconds: elapsed)
         logger.info("request", metadata: [
-            "method": .string(request.method.rawValue),
+            "method": .string(method.rawValue),
             "route": .string(route),
             "status": .stringConvertible(status),
-            "duration_ms": .stringConvertible(Self.milliseconds(elapsed)),
+            "duration_ms": .stringConvertible(milliseconds(elapsed)),
             "request_id": .string(requestID),
         ])
     }
