@@ -1220,9 +1220,7 @@ final class ChangeWatch: Sendable {
         else { return nil }
         var region: UnsafeMutableRawPointer?
         // Region 0 is 32 KiB; with bExtend 0 SQLite only hands out what it has mapped already.
-        guard withUnsafeMutablePointer(to: &region, { pointer in
-            pointer.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: 1) { map(file, 0, 32768, 0, $0) }
-        }) == SQLITE_OK, let region else { return nil }
+        guard map(file, 0, 32768, 0, &region) == SQLITE_OK, let region else { return nil }
         return UnsafeRawPointer(region)
     }
 }
