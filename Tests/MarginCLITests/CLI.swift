@@ -32,8 +32,8 @@ enum CLI {
         try process.run()
         let deadline = ContinuousClock.now + timeout
         // Read while it runs, so a full pipe never blocks the child.
-        async let stdout = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-        async let stderr = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
+        async let stdout = readToEnd(out.fileHandleForReading)
+        async let stderr = readToEnd(err.fileHandleForReading)
         while process.isRunning {
             if ContinuousClock.now > deadline { process.terminate() }
             try await Task.sleep(for: .milliseconds(20))

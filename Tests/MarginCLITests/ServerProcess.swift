@@ -145,8 +145,8 @@ enum Tool {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        async let stdout = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-        async let stderr = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
+        async let stdout = readToEnd(out.fileHandleForReading)
+        async let stderr = readToEnd(err.fileHandleForReading)
         let deadline = ContinuousClock.now + .seconds(30)
         while process.isRunning {
             if ContinuousClock.now > deadline { process.terminate() }

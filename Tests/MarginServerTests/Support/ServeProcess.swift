@@ -41,7 +41,7 @@ final class ServeProcess {
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         try process.run()
-        async let stdout = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
+        async let stdout = readToEnd(out.fileHandleForReading)
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             if ContinuousClock.now > deadline { process.terminate() }
