@@ -100,10 +100,12 @@ let package = Package(
             dependencies: ["Moderation", "Comments", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
+        // What several test targets need alike (running child processes off the test pool).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(
             name: "MarginServerTests",
             dependencies: [
-                "MarginServer", "Comments", "Moderation",
+                "MarginServer", "Comments", "Moderation", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -114,6 +116,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MarginCLITests",
+            dependencies: ["TestSupport"],
             swiftSettings: strict
         ),
     ]

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// The built `margin` binary, run as `margin serve` in a child process whose standard output and
 /// error both go to one log file.
