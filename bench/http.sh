@@ -10,8 +10,8 @@
 #
 # Installs what is missing: wrk and nginx (Debian), python3-dev and gcc (misaka, an Isso
 # dependency, is compiled), and a throw-away virtualenv tmp/bench-venv (git-ignored) with
-# isso==0.14.0, gunicorn and matplotlib from PyPI. Builds `margin` in release mode unless
-# BENCH_SKIP_BUILD=1. Writes bench/results/http-YYYYMMDD-HHMM/ and prints the table.
+# isso==0.14.0, gunicorn and matplotlib from PyPI. Builds `margin` and bench/floor's two
+# hello-world servers (the idle-RSS floor of the stack) in release mode unless BENCH_SKIP_BUILD=1. Writes bench/results/http-YYYYMMDD-HHMM/ and prints the table.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -74,6 +74,9 @@ exec 9>&-
 if [[ -z "${BENCH_SKIP_BUILD:-}" || "${BENCH_SKIP_BUILD}" == 0 ]]; then
     log "swift build -c release --product margin"
     swift build -c release --product margin >&2
+    # The stack's idle-RSS floor (bench/floor): a package of its own, so Margin's build is untouched.
+    log "swift build -c release --package-path bench/floor"
+    swift build -c release --package-path bench/floor >&2
 fi
 
 exec "$venv/bin/python" "$repo/bench/http/run.py"

@@ -26,7 +26,8 @@ What it does
        big-rotate  GET threads rotating over all the big database's threads
   3. Samples VmRSS of the server and its children every 100 ms during each scenario (peak),
      times `margin serve` from start to the first 200 of /healthz, reads Margin's idle RSS
-     after seeding.
+     after seeding and after each start, and the idle RSS of bench/floor's two hello-world
+     servers (the floor of the stack) the same way.
   4. Repeats the set RUNS times and reports medians: results.md (Markdown table), results.json,
      chart.png (req/s per scenario and server, log scale) and the raw wrk outputs under
      bench/results/http-YYYYMMDD-HHMM/. Prints the table at the end.
@@ -47,6 +48,9 @@ Environment
                          request); past that the server is restarted on the same database
   BENCH_VENV             the virtualenv holding isso, gunicorn, matplotlib (tmp/bench-venv)
   MARGIN_BIN             the margin binary (default .build/release/margin)
+  BENCH_FLOOR_BIN        where bench/floor's servers are (default bench/floor/.build/release):
+                         a Hummingbird 2 hello-world and the same reading SQLite through GRDB,
+                         whose idle RSS is the floor Margin's stack sets (skipped if not built)
   BENCH_OUT              the results folder (default bench/results/http-YYYYMMDD-HHMM)
 
 Every process it starts leads its own process group and is stopped by its PID (SIGTERM, then
@@ -92,6 +96,9 @@ HUGE = int(ENV.get("BENCH_HUGE", "10000"))
 DRAIN_LIMIT = int(ENV.get("BENCH_DRAIN_LIMIT", "60"))
 VENV = Path(ENV.get("BENCH_VENV", REPO / "tmp" / "bench-venv"))
 MARGIN_BIN = Path(ENV.get("MARGIN_BIN", REPO / ".build" / "release" / "margin"))
+# The idle-RSS floor of the stack (bench/floor, built by bench/http.sh); skipped if not built.
+FLOOR_BIN = Path(ENV.get("BENCH_FLOOR_BIN", REPO / "bench" / "floor" / ".build" / "release"))
+FLOOR_SERVERS = ("hello-hummingbird", "hello-grdb")
 
 SCENARIO_NAMES = {
     "a": "a: GET 200-comment thread",
@@ -835,12 +842,35 @@ def prepare(work, out):
     return facts, golden
 
 
+def floor_idle_rss(work, name):
+    """Idle RSS of one bench/floor server, measured as Margin's is: started, first 200 of
+    /healthz, half a second, VmRSS. None if it is not built."""
+    binary = FLOOR_BIN / name
+    if not binary.exists():
+        return None
+    port = free_port()
+    log_path = work / f"{name}.log"
+    proc = spawn([str(binary), str(port), str(work / f"{name}.sqlite")], log_path, cwd=work)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/healthz", proc, log_path)
+        time.sleep(0.5)
+        return {"idle_rss_mb": tree_rss_kb(proc.pid) / 1024, "idle_anon_mb": tree_rss_kb(proc.pid, "RssAnon") / 1024}
+    finally:
+        stop(proc)
+
+
 def run_once(run, work, out, golden, facts, results):
     raw = out / f"run{run}"
     raw.mkdir(exist_ok=True)
 
     def record(scenario, server_name, result):
         results.setdefault((scenario, server_name), []).append(result)
+
+    if "margin" in ONLY:
+        for name in FLOOR_SERVERS:
+            measured = floor_idle_rss(work, name)
+            if measured:
+                record("idle", name, measured)
 
     for name in ("margin", "isso", "nginx"):
         if name not in ONLY:
@@ -963,6 +993,12 @@ def markdown(table, facts):
                      f"database: {table[('idle', 'margin')]['idle_rss_mb']:.1f} MB (median), of which "
                      f"{table[('idle', 'margin')].get('idle_anon_mb', 0):.1f} MB private (RssAnon; the rest are clean "
                      f"pages of the executable and shared libraries)")
+    floor = [(name, table[("idle", name)]) for name in FLOOR_SERVERS if ("idle", name) in table]
+    if floor:
+        extra.append("- the stack's idle-RSS floor, measured the same way in the same runs (bench/floor, release builds): "
+                     + "; ".join(f"{name} {row['idle_rss_mb']:.1f} MB ({row['idle_anon_mb']:.1f} MB private)"
+                                 for name, row in floor)
+                     + (f"; Margin {table[('idle', 'margin')]['idle_rss_mb']:.1f} MB" if ("idle", "margin") in table else ""))
     probes = [f"{srv.replace('margin-big', 'Margin, big database')} {row['post_ms']:.1f} ms"
               for (s, srv), row in sorted(table.items()) if s == "post-probe"]
     if probes:
@@ -1037,6 +1073,7 @@ def main():
     log(f"results in {out}; work folder {work}; RUNS={RUNS} DURATION={DURATION}s WARMUP={WARMUP}s "
         f"servers={','.join(ONLY)} scenarios={','.join(SCENARIOS)} BIG={int(BIG)}")
 
+    load_before = os.getloadavg()[0]
     facts, golden = prepare(work, out)
     results = {}
     for run in range(1, RUNS + 1):
@@ -1047,7 +1084,7 @@ def main():
     header = (f"# Margin HTTP benchmark, {datetime.now():%Y-%m-%d %H:%M}\n\n"
               f"wrk -t{THREADS} -c{CONNECTIONS} --latency --timeout 10s, {WARMUP} s warm-up + {DURATION} s measured, "
               f"median of {RUNS} run(s); {os.cpu_count()} CPUs, load average before the run "
-              f"{os.getloadavg()[0]:.2f}. Margin: `--rate-limit off`, moderation none, spam scoring on. "
+              f"{load_before:.2f}. Margin: `--rate-limit off`, moderation none, spam scoring on. "
               f"Isso 0.14.0 under gunicorn -w 2 (sync workers), moderation and guard off. "
               f"nginx: worker_processes 2, access_log off, a static copy of Margin's /big/ answer.\n\n")
     text = header + rows + "\n\n" + extra + "\n"
