@@ -29,12 +29,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
             name: "Comments",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The PostgreSQL store: several `margin serve` nodes on one database.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 // The SQLite C API GRDB links: ChangeWatch reads the WAL index through it.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -66,6 +66,9 @@ extension APIError {
         case .threadLocked: return APIError(.forbidden, code: "thread_locked", message: message)
         case .storageUnavailable:
             return APIError(.serviceUnavailable, code: "storage_unavailable", message: message, headers: [.retryAfter: "5"])
+        // Only at start-up, never from a request: the server does not start with a bad URL.
+        case .invalidDatabaseURL:
+            return APIError(.serviceUnavailable, code: "storage_unavailable", message: message, headers: [.retryAfter: "5"])
         }
     }
 

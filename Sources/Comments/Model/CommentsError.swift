@@ -12,6 +12,8 @@ public enum CommentsError: Error, Equatable, Sendable {
     case threadLocked
     /// The database could not be reached or written (disk full, read-only, locked).
     case storageUnavailable(String)
+    /// A `postgres://` database URL that cannot be used as it is; says what is wrong.
+    case invalidDatabaseURL(String)
 }
 
 extension CommentsError: CustomStringConvertible {
@@ -29,6 +31,7 @@ extension CommentsError: CustomStringConvertible {
         case .editWindowClosed: "The edit window for this comment has closed."
         case .threadLocked: "This thread is closed for new comments."
         case .storageUnavailable(let why): "The comment store is unavailable: \(why)"
+        case .invalidDatabaseURL(let why): "The database URL cannot be used: \(why)."
         }
     }
 }

@@ -1,0 +1,237 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+
+/// The store on PostgreSQL (postgres-nio, no ORM), for several `margin serve` nodes sharing one
+/// database. It keeps nothing a node could disagree on in memory: rate limits, link nonces,
+/// signing keys, tokens and the mail outbox live in the database.
+///
+/// Work in progress on branch `issue8-postgres`: sites, migrations and health so far; it does not
+/// yet conform to `CommentStore`.
+public final class PostgresStore: Sendable {
+    /// Where it connects.
+    public let location: PostgresLocation
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let logger: Logger
+
+    /// Connects (lazily, through a pool) and brings the schema up to date. Throws
+    /// `storageUnavailable` when the server cannot be reached within `connectTimeout`.
+    public init(location: PostgresLocation, logger: Logger = Logger(label: "margin.postgres"),
+                connectTimeout: Duration = .seconds(10)) async throws {
+        self.location = location
+        self.logger = logger
+        var configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.user, password: location.password,
+            database: location.database, tls: try Self.tls(location.sslMode))
+        configuration.options.connectTimeout = connectTimeout
+        configuration.options.maximumConnections = 20
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        runner = Task { await client.run() }
+        do {
+            // The pool retries a refused connection for ever; a node that cannot reach its
+            // database at start must say so instead of waiting.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await client.query("SELECT 1", logger: logger) }
+                group.addTask {
+                    try await Task.sleep(for: connectTimeout)
+                    throw CommentsError.storageUnavailable("PostgreSQL at \(location) did not answer within \(connectTimeout)")
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+            try await migrate()
+        } catch {
+            runner.cancel()
+            throw Self.mapped(error, location: location)
+        }
+    }
+
+    deinit { runner.cancel() }
+
+    /// Stops the pool; the store cannot be used after.
+    public func close() { runner.cancel() }
+
+    private static func tls(_ mode: PostgresLocation.SSLMode) throws -> PostgresClient.Configuration.TLS {
+        switch mode {
+        case .disable: return .disable
+        case .prefer: return .prefer(.makeClientConfiguration())
+        case .require: return .require(.makeClientConfiguration())
+        }
+    }
+
+    // MARK: Migrations
+
+    /// Applies the migrations not yet applied, each in its own transaction, holding an advisory
+    /// lock so that nodes starting together do not race.
+    func migrate() async throws {
+        try await client.withConnection { connection in
+            try await run("SELECT pg_advisory_lock(\(PostgresMigrations.advisoryLock))", on: connection)
+            do {
+                try await run("CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)", on: connection)
+                let applied = Set(try await Self.values(
+                    connection.query(PostgresQuery("SELECT id FROM schema_migrations"), logger: logger), as: String.self))
+                for migration in PostgresMigrations.all where !applied.contains(migration.id) {
+                    try await run("BEGIN", on: connection)
+                    do {
+                        for statement in PostgresMigrations.statements(of: migration.sql) {
+                            try await run(statement, on: connection)
+                        }
+                        let now = Int64(Date().timeIntervalSince1970 * 1000)
+                        try await connection.query(
+                            "INSERT INTO schema_migrations (id, applied_at) VALUES (\(migration.id), \(now))", logger: logger)
+                        try await run("COMMIT", on: connection)
+                    } catch {
+                        try? await run("ROLLBACK", on: connection)
+                        throw error
+                    }
+                }
+            } catch {
+                try? await run("SELECT pg_advisory_unlock(\(PostgresMigrations.advisoryLock))", on: connection)
+                throw error
+            }
+            try await run("SELECT pg_advisory_unlock(\(PostgresMigrations.advisoryLock))", on: connection)
+        }
+    }
+
+    /// Runs one statement of our own text (no values from outside) and drops its rows.
+    private func run(_ sql: String, on connection: PostgresConnection) async throws {
+        try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+    }
+
+    // MARK: Sites
+
+    public func sites() async throws -> [Site] {
+        try await fetchSites("SELECT \(unescaped: Self.siteColumns) FROM sites ORDER BY id")
+    }
+
+    public func site(id: String) async throws -> Site? {
+        try await fetchSites("SELECT \(unescaped: Self.siteColumns) FROM sites WHERE id = \(id)").first
+    }
+
+    public func addSite(_ site: Site) async throws {
+        do {
+            try await client.query(Self.insertSite(site), logger: logger)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw CommentsError.siteExists(site.id)
+        } catch {
+            throw Self.mapped(error, location: location)
+        }
+    }
+
+    public func addSiteIfNoneExist(_ site: Site) async throws -> Bool {
+        try await transaction { connection, logger in
+            // Two nodes starting on an empty database must not both add the default.
+            try await connection.query(PostgresQuery("LOCK TABLE sites IN EXCLUSIVE MODE"), logger: logger)
+            let count = try await Self.values(connection.query(PostgresQuery("SELECT COUNT(*) FROM sites"), logger: logger), as: Int64.self).first ?? 0
+            guard count == 0 else { return false }
+            try await connection.query(Self.insertSite(site), logger: logger)
+            return true
+        }
+    }
+
+    public func updateSite(_ site: Site) async throws {
+        let changed = try await transaction { connection, logger in
+            let rows = try await Self.values(connection.query(PostgresQuery("""
+                UPDATE sites SET name = \(site.name), origins = \(JSONText.encode(site.origins)),
+                    moderation = \(site.moderation.rawValue), require_author = \(site.requireAuthor),
+                    require_email = \(site.requireEmail), rate_limit = \(site.rateLimit?.description),
+                    moderators = \(JSONText.encode(site.moderators)), avatars = \(site.avatars.rawValue)
+                WHERE id = \(site.id) RETURNING id
+                """), logger: logger), as: String.self)
+            return !rows.isEmpty
+        }
+        if !changed { throw CommentsError.siteNotFound(site.id) }
+    }
+
+    @discardableResult
+    public func removeSite(id: String, force: Bool) async throws -> Int {
+        try await transaction { connection, logger in
+            let exists = try await Self.values(
+                connection.query(PostgresQuery("SELECT 1 FROM sites WHERE id = \(id) FOR UPDATE"), logger: logger), as: Int32.self)
+            guard !exists.isEmpty else { throw CommentsError.siteNotFound(id) }
+            let count = Int(try await Self.values(
+                connection.query(PostgresQuery("SELECT COUNT(*) FROM comments WHERE site_id = \(id)"), logger: logger), as: Int64.self).first ?? 0)
+            if count > 0 && !force { throw CommentsError.siteHasComments(id, count: count) }
+            try await connection.query(PostgresQuery("DELETE FROM sites WHERE id = \(id)"), logger: logger)
+            return count
+        }
+    }
+
+    private static let siteColumns =
+        "id, name, origins, moderation, require_author, require_email, created_at, rate_limit, moderators, avatars"
+
+    private static func insertSite(_ site: Site) -> PostgresQuery {
+        """
+        INSERT INTO sites (id, name, origins, moderation, require_author, require_email, created_at, rate_limit, moderators, avatars)
+        VALUES (\(site.id), \(site.name), \(JSONText.encode(site.origins)), \(site.moderation.rawValue), \(site.requireAuthor),
+                \(site.requireEmail), \(site.createdAt), \(site.rateLimit?.description), \(JSONText.encode(site.moderators)),
+                \(site.avatars.rawValue))
+        """
+    }
+
+    private func fetchSites(_ query: PostgresQuery) async throws -> [Site] {
+        do {
+            let rows = try await client.query(query, logger: logger)
+            var sites: [Site] = []
+            for try await (id, name, origins, moderation, requireAuthor, requireEmail, createdAt, rateLimit, moderators, avatars)
+                in rows.decode((String, String, String, String, Bool, Bool, Int64, String?, String, String).self) {
+                sites.append(Site(
+                    id: id, name: name, origins: JSONText.decode(origins), moderation: ModerationMode(rawValue: moderation) ?? .none,
+                    requireAuthor: requireAuthor, requireEmail: requireEmail, createdAt: createdAt,
+                    rateLimit: rateLimit.flatMap(RateLimit.init(parsing:)), moderators: JSONText.decode(moderators),
+                    avatars: AvatarSource(rawValue: avatars) ?? .identicon))
+            }
+            return sites
+        } catch {
+            throw Self.mapped(error, location: location)
+        }
+    }
+
+    // MARK: Health
+
+    /// Throws unless the database answers a query.
+    public func ping() async throws {
+        do {
+            try await client.query("SELECT 1", logger: logger)
+        } catch {
+            throw Self.mapped(error, location: location)
+        }
+    }
+
+    // MARK: Plumbing
+
+    /// Every row of a one-column result, decoded.
+    private static func values<T: PostgresDecodable & Sendable>(_ rows: PostgresRowSequence, as type: T.Type) async throws -> [T] {
+        var values: [T] = []
+        for try await value in rows.decode(T.self) { values.append(value) }
+        return values
+    }
+
+    /// Runs `body` in one transaction on one pooled connection; `CommentsError`s pass through,
+    /// anything else becomes `storageUnavailable`.
+    private func transaction<T: Sendable>(
+        _ body: (PostgresConnection, Logger) async throws -> T
+    ) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection, logger) }
+        } catch let error as PostgresTransactionError {
+            throw Self.mapped(error.closureError ?? error, location: location)
+        } catch {
+            throw Self.mapped(error, location: location)
+        }
+    }
+
+    /// Our own errors as they are; the driver's as `storageUnavailable`, with what went wrong.
+    static func mapped(_ error: any Error, location: PostgresLocation) -> any Error {
+        if error is CommentsError { return error }
+        if let psql = error as? PSQLError {
+            let message = psql.serverInfo?[.message] ?? "\(psql.code)"
+            return CommentsError.storageUnavailable("PostgreSQL at \(location): \(message)")
+        }
+        return CommentsError.storageUnavailable("PostgreSQL at \(location): \(error)")
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import Comments
+
+/// The PostgreSQL store's own concerns: database URLs, migrations, and errors when the server is
+/// missing. The store contract itself is `StoreConformanceTests`.
+@Suite struct PostgresStoreTests {
+    @Test func databaseURLsAreReadStrictly() throws {
+        let full = try PostgresLocation(url: "postgres://margin:s3cret@db.example.org:6543/comments?sslmode=require")
+        #expect(full.host == "db.example.org" && full.port == 6543 && full.user == "margin" && full.password == "s3cret")
+        #expect(full.database == "comments" && full.sslMode == .require)
+        #expect(full.description == "postgres://margin:***@db.example.org:6543/comments", "no password in messages")
+        let short = try PostgresLocation(url: "postgresql://margin@localhost/margin")
+        #expect(short.port == 5432 && short.password == nil && short.sslMode == .prefer)
+        #expect(PostgresLocation.isURL("POSTGRES://x@y/z") && !PostgresLocation.isURL("/var/lib/margin.sqlite"))
+        for bad in ["postgres://localhost/margin", "postgres://margin@/margin", "postgres://margin@localhost",
+                    "postgres://margin@localhost/", "postgres://margin@localhost:99999/m", "postgres://margin@localhost/m?sslmode=maybe",
+                    "postgres://margin@localhost/m?application=x", "mysql://margin@localhost/m"] {
+            #expect(throws: CommentsError.self, "\(bad)") { try PostgresLocation(url: bad) }
+        }
+    }
+
+    @Test func migrationsRunOnceEvenWhenNodesStartTogether() async throws {
+        let url = try await PostgresTestCluster.freshDatabase()
+        let location = try PostgresLocation(url: url)
+        // Three nodes start at once on an empty database: one migrates, the others wait and find it done.
+        let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
+            for _ in 0..<3 { group.addTask { try await PostgresStore(location: location, connectTimeout: PostgresTestCluster.patience) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        defer { stores.forEach { $0.close() } }
+        try await stores[0].addSite(Site(id: "blog", name: "Blog", origins: [], createdAt: 1))
+        #expect(try await stores[2].sites().map(\.id) == ["blog"])
+        // A fourth start finds everything applied and changes nothing.
+        let again = try await PostgresStore(location: location, connectTimeout: PostgresTestCluster.patience)
+        defer { again.close() }
+        #expect(try await again.sites().map(\.id) == ["blog"])
+    }
+
+    @Test func sitesAddListUpdateRemove() async throws {
+        let store = try await PostgresStore(location: PostgresLocation(url: try await PostgresTestCluster.freshDatabase()), connectTimeout: PostgresTestCluster.patience)
+        defer { store.close() }
+        #expect(try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: 7)))
+        #expect(try await !store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: 8)))
+        await #expect(throws: CommentsError.siteExists("default")) {
+            try await store.addSite(Site(id: "default", name: "Again", origins: []))
+        }
+        var site = Site(id: "a-site", name: "A", origins: ["http://localhost:*"], moderation: .auto, requireEmail: true,
+                        createdAt: 5, rateLimit: RateLimit(parsing: "3/min"), moderators: ["mod@example.org"], avatars: .gravatar)
+        try await store.addSite(site)
+        #expect(try await store.site(id: "a-site") == site)
+        site.name = "Renamed"
+        site.origins = ["https://a.example", "https://b.example"]
+        site.rateLimit = nil
+        try await store.updateSite(site)
+        #expect(try await store.site(id: "a-site") == site)
+        #expect(try await store.sites().map(\.id) == ["a-site", "default"])
+        await #expect(throws: CommentsError.siteNotFound("nope")) { try await store.updateSite(Site(id: "nope", name: "N", origins: [])) }
+        #expect(try await store.removeSite(id: "a-site", force: false) == 0)
+        #expect(try await store.site(id: "a-site") == nil)
+        await #expect(throws: CommentsError.siteNotFound("a-site")) { try await store.removeSite(id: "a-site", force: true) }
+    }
+
+    @Test func anUnreachableServerIsAClearErrorWithinTheTimeout() async throws {
+        // A port nobody listens on.
+        let start = ContinuousClock.now
+        await #expect(throws: CommentsError.self) {
+            _ = try await PostgresStore(location: PostgresLocation(url: "postgres://margin@127.0.0.1:1/margin?sslmode=disable"),
+                                        connectTimeout: .seconds(2))
+        }
+        #expect(ContinuousClock.now - start < .seconds(30))
+    }
+
+    @Test func schemaFileMatchesWhatTheMigrationsProduce() async throws {
+        let migrated = try await PostgresTestCluster.freshDatabase()
+        let store = try await PostgresStore(location: PostgresLocation(url: migrated), connectTimeout: PostgresTestCluster.patience)
+        store.close()
+        let fromFile = try await PostgresTestCluster.freshDatabase()
+        let schemaPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("schema-postgres.sql").path
+        _ = try PostgresTestCluster.tool("psql", fromFile, ["-q", "-v", "ON_ERROR_STOP=1", "-f", schemaPath, "-d"])
+        func dump(_ url: String) throws -> String {
+            // Comments and pg_dump's \\restrict keys (random per dump) aside.
+            try PostgresTestCluster.tool("pg_dump", url, ["--schema-only", "--no-owner", "--exclude-table=schema_migrations"])
+                .split(separator: "\n").filter { !$0.hasPrefix("--") && !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }
+                .joined(separator: "\n")
+        }
+        let (a, b) = (try dump(migrated), try dump(fromFile))
+        #expect(a.contains("CREATE TABLE public.comments"))
+        #expect(a == b, "schema-postgres.sql differs from the migrations; regenerate it")
+    }
+}
