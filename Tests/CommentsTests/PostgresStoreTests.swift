@@ -89,4 +89,29 @@ import Testing
         #expect(a.contains("CREATE TABLE public.comments"))
         #expect(a == b, "schema-postgres.sql differs from the migrations; regenerate it")
     }
+
+    @Test func commentsAndThreadsFollowTheSQLiteRules() async throws {
+        let store = try await PostgresStore(location: PostgresLocation(url: try await PostgresTestCluster.freshDatabase()), connectTimeout: PostgresTestCluster.patience)
+        defer { store.close() }
+        try await store.addSite(Site(id: "blog", name: "Blog", origins: [], createdAt: 1))
+        func post(_ text: String, uri: String = "/post/", status: CommentStatus = .approved, parent: Int64? = nil, at: Int64) async throws -> Comment {
+            try await store.insert(NewComment(siteID: "blog", uri: uri, title: "Post", comment: draft(text, status: status, parent: parent, at: at)), mail: nil).1
+        }
+        let first = try await post("first", at: 10)
+        let held = try await post("held", status: .pending, at: 11)
+        let reply = try await post("reply", parent: first.id, at: 12)
+        _ = try await post("elsewhere", uri: "/other/", at: 13)
+        #expect(try await store.comment(id: reply.id) == reply, "every column round-trips")
+        await #expect(throws: CommentsError.self) { try await post("to a held one", parent: held.id, at: 14) }
+        await #expect(throws: CommentsError.self) { try await post("across threads", uri: "/other/", parent: first.id, at: 15) }
+        await #expect(throws: CommentsError.siteNotFound("nope")) {
+            try await store.insert(NewComment(siteID: "nope", uri: "/x/", title: nil, comment: draft("x")), mail: nil)
+        }
+        let (thread, visible) = try #require(try await store.visibleComments(siteID: "blog", uri: "/post/"))
+        #expect(visible.map(\.body) == ["first", "reply"])
+        #expect(thread.title == "Post" && thread.version == 3, "each comment bumps its thread's version")
+        #expect(try await store.approvedCounts(siteID: "blog", uris: ["/post/", "/other/", "/none/"]) == ["/post/": 2, "/other/": 1, "/none/": 0])
+        #expect(try await store.commentCount(siteID: "blog") == 4)
+        #expect(try await store.visibleComments(siteID: "blog", uri: "/none/") == nil)
+    }
 }

@@ -161,7 +161,7 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    private static let siteColumns =
+    static let siteColumns =
         "id, name, origins, moderation, require_author, require_email, created_at, rate_limit, moderators, avatars"
 
     private static func insertSite(_ site: Site) -> PostgresQuery {
@@ -175,20 +175,23 @@ public final class PostgresStore: Sendable {
 
     private func fetchSites(_ query: PostgresQuery) async throws -> [Site] {
         do {
-            let rows = try await client.query(query, logger: logger)
-            var sites: [Site] = []
-            for try await (id, name, origins, moderation, requireAuthor, requireEmail, createdAt, rateLimit, moderators, avatars)
-                in rows.decode((String, String, String, String, Bool, Bool, Int64, String?, String, String).self) {
-                sites.append(Site(
-                    id: id, name: name, origins: JSONText.decode(origins), moderation: ModerationMode(rawValue: moderation) ?? .none,
-                    requireAuthor: requireAuthor, requireEmail: requireEmail, createdAt: createdAt,
-                    rateLimit: rateLimit.flatMap(RateLimit.init(parsing:)), moderators: JSONText.decode(moderators),
-                    avatars: AvatarSource(rawValue: avatars) ?? .identicon))
-            }
-            return sites
+            return try await Self.sites(client.query(query, logger: logger))
         } catch {
             throw Self.mapped(error, location: location)
         }
+    }
+
+    static func sites(_ rows: PostgresRowSequence) async throws -> [Site] {
+        var sites: [Site] = []
+        for try await (id, name, origins, moderation, requireAuthor, requireEmail, createdAt, rateLimit, moderators, avatars)
+            in rows.decode((String, String, String, String, Bool, Bool, Int64, String?, String, String).self) {
+            sites.append(Site(
+                id: id, name: name, origins: JSONText.decode(origins), moderation: ModerationMode(rawValue: moderation) ?? .none,
+                requireAuthor: requireAuthor, requireEmail: requireEmail, createdAt: createdAt,
+                rateLimit: rateLimit.flatMap(RateLimit.init(parsing:)), moderators: JSONText.decode(moderators),
+                avatars: AvatarSource(rawValue: avatars) ?? .identicon))
+        }
+        return sites
     }
 
     // MARK: Health
@@ -205,7 +208,7 @@ public final class PostgresStore: Sendable {
     // MARK: Plumbing
 
     /// Every row of a one-column result, decoded.
-    private static func values<T: PostgresDecodable & Sendable>(_ rows: PostgresRowSequence, as type: T.Type) async throws -> [T] {
+    static func values<T: PostgresDecodable & Sendable>(_ rows: PostgresRowSequence, as type: T.Type) async throws -> [T] {
         var values: [T] = []
         for try await value in rows.decode(T.self) { values.append(value) }
         return values
@@ -213,7 +216,7 @@ public final class PostgresStore: Sendable {
 
     /// Runs `body` in one transaction on one pooled connection; `CommentsError`s pass through,
     /// anything else becomes `storageUnavailable`.
-    private func transaction<T: Sendable>(
+    func transaction<T: Sendable>(
         _ body: (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {
         do {
