@@ -114,4 +114,40 @@ import Testing
         #expect(try await store.commentCount(siteID: "blog") == 4)
         #expect(try await store.visibleComments(siteID: "blog", uri: "/none/") == nil)
     }
+
+    @Test func editsDeletionsVotesAndQueues() async throws {
+        let store = try await PostgresStore(location: PostgresLocation(url: try await PostgresTestCluster.freshDatabase()), connectTimeout: PostgresTestCluster.patience)
+        defer { store.close() }
+        try await store.addSite(Site(id: "blog", name: "Blog", origins: [], createdAt: 1))
+        func post(_ text: String, status: CommentStatus = .approved, parent: Int64? = nil, at: Int64) async throws -> Comment {
+            try await store.insert(NewComment(siteID: "blog", uri: "/post/", title: "Post", comment: draft(text, status: status, parent: parent, at: at)), mail: nil).1
+        }
+        let root = try await post("root", at: 10)
+        let child = try await post("child", parent: root.id, at: 11)
+        let held = try await post("held", status: .pending, at: 12)
+
+        var edited = child
+        edited.body = "child, edited"; edited.html = "<p>child, edited</p>"; edited.editedAt = 20
+        #expect(try await store.update(edited, mail: nil) == edited)
+        var ghost = child
+        ghost.id = 999
+        await #expect(throws: CommentsError.commentNotFound(999)) { try await store.update(ghost, mail: nil) }
+
+        #expect(try await store.vote(commentID: root.id, voter: "v1", value: 1, at: 30) == VoteTotals(likes: 1, dislikes: 0))
+        #expect(try await store.vote(commentID: root.id, voter: "v1", value: 1, at: 31) == VoteTotals(likes: 1, dislikes: 0), "the same vote again counts once")
+        #expect(try await store.vote(commentID: root.id, voter: "v1", value: -1, at: 32) == VoteTotals(likes: 0, dislikes: 1), "a changed vote moves")
+        await #expect(throws: CommentsError.commentNotFound(held.id)) { try await store.vote(commentID: held.id, voter: "v1", value: 1, at: 33) }
+
+        #expect(try await store.latestApproved(siteID: "blog", limit: 10).map(\.1.body) == ["child, edited", "root"])
+        #expect(try await store.moderationQueue(siteID: "blog", status: .pending, limit: 10).map(\.1.id) == [held.id])
+        #expect(try await store.moderationQueue(siteID: nil, status: nil, limit: 2).map(\.1.id) == [held.id, child.id])
+
+        // The root has a reply: a tombstone. Deleting the reply then takes the tombstone too.
+        #expect(try await store.delete(commentID: root.id) == .tombstoned)
+        #expect(try await store.comment(id: root.id)?.status == .deleted)
+        #expect(try await store.comment(id: root.id)?.body == "")
+        #expect(try await store.delete(commentID: child.id) == .removed)
+        #expect(try await store.comment(id: root.id) == nil, "a tombstone with no replies left goes")
+        await #expect(throws: CommentsError.commentNotFound(child.id)) { try await store.delete(commentID: child.id) }
+    }
 }

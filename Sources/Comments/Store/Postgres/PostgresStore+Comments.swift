@@ -62,6 +62,90 @@ extension PostgresStore {
         }
     }
 
+    public func update(_ comment: Comment, mail: MailBuilder?) async throws -> Comment {
+        try await transaction { connection, logger in
+            // FOR UPDATE: two nodes editing one comment take turns, as SQLite's single writer does.
+            let previous = try await Self.values(
+                connection.query("SELECT status FROM comments WHERE id = \(comment.id) FOR UPDATE", logger: logger), as: String.self
+            ).first.flatMap(CommentStatus.init(rawValue:))
+            let stored = try await Self.comments(connection.query("""
+                UPDATE comments SET body = \(comment.body), html = \(comment.html), author = \(comment.author),
+                    website = \(comment.website), edited_at = \(comment.editedAt), status = \(comment.status.rawValue),
+                    spam_score = \(comment.spamScore), spam_reasons = \(JSONText.encode(comment.spamReasons)),
+                    body_digest = \(SQLiteStore.digest(comment.body))
+                WHERE id = \(comment.id)
+                RETURNING \(unescaped: Comment.columns)
+                """, logger: logger)).first
+            guard let stored,
+                  let thread = try await Self.threads(connection.query(
+                      "SELECT \(unescaped: Self.threadColumns) FROM threads WHERE id = \(stored.threadID)", logger: logger)).first
+            else { throw CommentsError.commentNotFound(comment.id) }
+            if stored.status != previous, stored.status == .pending || stored.status == .spam {
+                try await Self.log(connection, logger, ModerationLogEntry(
+                    commentID: stored.id, siteID: thread.siteID, action: stored.status == .spam ? "spam" : "hold",
+                    actor: .spamFilter, reason: "edited: " + stored.spamReasons.joined(separator: "; "), at: stored.editedAt ?? 0))
+            }
+            try await Self.queue(connection, logger, mail, thread: thread, comment: stored, previousStatus: previous)
+            return stored
+        }
+    }
+
+    public func delete(commentID: Int64) async throws -> DeletionOutcome {
+        try await transaction { connection, logger in try await Self.deleteComment(connection, logger, commentID) }
+    }
+
+    public func vote(commentID: Int64, voter: String, value: Int, at: Int64) async throws -> VoteTotals {
+        precondition(value == 1 || value == -1, "a vote is +1 or -1")
+        return try await transaction { connection, logger in
+            guard try await Self.values(
+                connection.query("SELECT status FROM comments WHERE id = \(commentID) FOR UPDATE", logger: logger), as: String.self
+            ).first == CommentStatus.approved.rawValue else { throw CommentsError.commentNotFound(commentID) }
+            let previous = try await Self.values(connection.query(
+                "SELECT value FROM votes WHERE comment_id = \(commentID) AND voter = \(voter)", logger: logger), as: Int16.self).first
+            if previous.map(Int.init) != value {
+                try await connection.query("""
+                    INSERT INTO votes (comment_id, voter, value, created_at) VALUES (\(commentID), \(voter), \(Int16(value)), \(at))
+                    ON CONFLICT (comment_id, voter) DO UPDATE SET value = excluded.value, created_at = excluded.created_at
+                    """, logger: logger)
+                // Imported comments carry totals without vote rows, so adjust rather than recount.
+                let likesDelta = Int64((value == 1 ? 1 : 0) - (previous == 1 ? 1 : 0))
+                let dislikesDelta = Int64((value == -1 ? 1 : 0) - (previous == -1 ? 1 : 0))
+                try await connection.query("""
+                    UPDATE comments SET likes = GREATEST(0, likes + \(likesDelta)), dislikes = GREATEST(0, dislikes + \(dislikesDelta))
+                    WHERE id = \(commentID)
+                    """, logger: logger)
+            }
+            var totals = VoteTotals(likes: 0, dislikes: 0)
+            for try await (likes, dislikes) in try await connection.query(
+                "SELECT likes, dislikes FROM comments WHERE id = \(commentID)", logger: logger).decode((Int64, Int64).self) {
+                totals = VoteTotals(likes: Int(likes), dislikes: Int(dislikes))
+            }
+            return totals
+        }
+    }
+
+    public func latestApproved(siteID: String, limit: Int) async throws -> [(CommentThread, Comment)] {
+        try await transaction { connection, logger in
+            let comments = try await Self.comments(connection.query("""
+                SELECT \(unescaped: Comment.columns) FROM comments WHERE site_id = \(siteID) AND status = 'approved'
+                ORDER BY created_at DESC, id DESC LIMIT \(Int64(limit))
+                """, logger: logger))
+            return try await Self.withThreads(comments, connection, logger)
+        }
+    }
+
+    public func moderationQueue(siteID: String?, status: CommentStatus?, limit: Int) async throws -> [(CommentThread, Comment)] {
+        try await transaction { connection, logger in
+            // NULL filters match everything, so one statement serves every combination.
+            let comments = try await Self.comments(connection.query("""
+                SELECT \(unescaped: Comment.columns) FROM comments
+                WHERE (\(siteID)::text IS NULL OR site_id = \(siteID)) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
+                ORDER BY created_at DESC, id DESC LIMIT \(Int64(limit))
+                """, logger: logger))
+            return try await Self.withThreads(comments, connection, logger)
+        }
+    }
+
     // MARK: Inside a transaction
 
     static func fetchThread(_ connection: PostgresConnection, _ logger: Logger, siteID: String, uri: String) async throws -> CommentThread? {
@@ -117,6 +201,57 @@ extension PostgresStore {
         }
         try await queue(connection, logger, mail, thread: thread, comment: comment, previousStatus: nil)
         return (thread, comment)
+    }
+
+    /// A tombstone when anything still replies to the comment, else the row and then any
+    /// tombstone ancestors left with no replies.
+    static func deleteComment(_ connection: PostgresConnection, _ logger: Logger, _ commentID: Int64) async throws -> DeletionOutcome {
+        guard let parent = try await values(connection.query(
+            "SELECT parent_id FROM comments WHERE id = \(commentID) FOR UPDATE", logger: logger), as: Int64?.self).first
+        else { throw CommentsError.commentNotFound(commentID) }
+        if try await hasReplies(connection, logger, commentID) {
+            try await connection.query("""
+                UPDATE comments SET status = 'deleted', body = '', html = '', author = NULL, email = NULL,
+                    website = NULL, ip = NULL, user_agent = NULL, notify = false, edit_key_hash = NULL, body_digest = NULL
+                WHERE id = \(commentID)
+                """, logger: logger)
+            return .tombstoned
+        }
+        try await connection.query("DELETE FROM comments WHERE id = \(commentID)", logger: logger)
+        var parentID = parent
+        // Tombstones exist only to hold replies; one whose last reply went goes too.
+        while let id = parentID {
+            var next: Int64??
+            for try await (grandparent, status) in try await connection.query(
+                "SELECT parent_id, status FROM comments WHERE id = \(id)", logger: logger).decode((Int64?, String).self)
+            where status == CommentStatus.deleted.rawValue {
+                next = .some(grandparent)
+            }
+            guard let next, try await !hasReplies(connection, logger, id) else { break }
+            try await connection.query("DELETE FROM comments WHERE id = \(id)", logger: logger)
+            parentID = next
+        }
+        return .removed
+    }
+
+    static func hasReplies(_ connection: PostgresConnection, _ logger: Logger, _ id: Int64) async throws -> Bool {
+        try await values(connection.query(
+            "SELECT EXISTS (SELECT 1 FROM comments WHERE parent_id = \(id))", logger: logger), as: Bool.self).first ?? false
+    }
+
+    /// Each comment with its thread, each thread read once.
+    static func withThreads(_ comments: [Comment], _ connection: PostgresConnection, _ logger: Logger) async throws -> [(CommentThread, Comment)] {
+        var threads: [Int64: CommentThread] = [:]
+        var paired: [(CommentThread, Comment)] = []
+        for comment in comments {
+            if threads[comment.threadID] == nil {
+                threads[comment.threadID] = try await Self.threads(connection.query(
+                    "SELECT \(unescaped: threadColumns) FROM threads WHERE id = \(comment.threadID)", logger: logger)).first
+            }
+            guard let thread = threads[comment.threadID] else { throw CommentsError.storageUnavailable("comment \(comment.id) has no thread") }
+            paired.append((thread, comment))
+        }
+        return paired
     }
 
     static func log(_ connection: PostgresConnection, _ logger: Logger, _ entry: ModerationLogEntry) async throws {
