@@ -8,12 +8,18 @@ import Testing
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqliteFile
     case sqliteMemory
+    /// A fresh database on the test cluster (`PostgresTestCluster`).
+    case postgres
 
     var testDescription: String { rawValue }
 
     /// A fresh, empty, migrated store and a function that disposes of it.
-    func make() throws -> (store: any CommentStore, cleanup: @Sendable () -> Void) {
+    func make() async throws -> (store: any CommentStore, cleanup: @Sendable () -> Void) {
         switch self {
+        case .postgres:
+            let store = try await PostgresStore(
+                location: PostgresLocation(url: try await PostgresTestCluster.freshDatabase()), connectTimeout: PostgresTestCluster.patience)
+            return (store, { store.close() })
         case .sqliteMemory:
             return (try SQLiteStore(), {})
         case .sqliteFile:
@@ -27,7 +33,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
 /// Runs `body` with a fresh store of `kind` holding one site, "blog".
 func withStore(_ kind: StoreKind, _ body: (any CommentStore) async throws -> Void) async throws {
-    let (store, cleanup) = try kind.make()
+    let (store, cleanup) = try await kind.make()
     defer { cleanup() }
     try await store.addSite(Site(id: "blog", name: "Blog", origins: ["https://blog.example.org"], createdAt: 1))
     try await body(store)
@@ -88,7 +94,7 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
 
     @Test(arguments: StoreKind.allCases)
     func defaultSiteOnlyOnAnEmptyDatabase(kind: StoreKind) async throws {
-        let (store, cleanup) = try kind.make()
+        let (store, cleanup) = try await kind.make()
         defer { cleanup() }
         #expect(try await store.addSiteIfNoneExist(Site(id: "default", name: "D", origins: [])))
         #expect(try await !store.addSiteIfNoneExist(Site(id: "other", name: "O", origins: [])))

@@ -8,9 +8,9 @@ import PostgresNIO
 /// database. It keeps nothing a node could disagree on in memory: rate limits, link nonces,
 /// signing keys, tokens and the mail outbox live in the database.
 ///
-/// Work in progress on branch `issue8-postgres`: sites, migrations and health so far; it does not
-/// yet conform to `CommentStore`.
-public final class PostgresStore: Sendable {
+/// Work in progress on branch `issue8-postgres`: the change stamps answer nil for now, so
+/// every read asks the database; the shared stamp (`store_changes` and LISTEN) comes next.
+public final class PostgresStore: CommentStore {
     /// Where it connects.
     public let location: PostgresLocation
     private let client: PostgresClient
@@ -62,6 +62,13 @@ public final class PostgresStore: Sendable {
         case .require: return .require(.makeClientConfiguration())
         }
     }
+
+    // MARK: Change stamps
+
+    public func changeStamp() -> Int64? { nil }
+    public func settingsStamp() -> Int64? { nil }
+    public func changeMark(at stamp: Int64) -> ChangeMark? { nil }
+    public func markIfUnchanged(threadID: Int64, since mark: ChangeMark, at stamp: Int64) -> ChangeMark? { nil }
 
     // MARK: Migrations
 
