@@ -31,23 +31,37 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "margin")
         logger.logLevel = level
 
-        let store = try database.openStore(path: configuration.databasePath)
         let runLogger = logger
+        let (store, databaseName) = try await openServerStore(configuration.databasePath, logger: runLogger)
         let app = try await reporting {
             try await buildApplication(
                 configuration: configuration, store: store, logger: runLogger, metrics: metrics,
                 onServerRunning: { port in
-                    runLogger.notice("Margin is serving on http://\(configuration.host):\(port) with database \(configuration.databasePath)")
+                    runLogger.notice("Margin is serving on http://\(configuration.host):\(port) with database \(databaseName)")
                 })
         }
         // SIGTERM or SIGINT: the server stops accepting, finishes the requests in flight, then
         // the outbox and checkpoint services end (a mail being sent has its state written).
         try await runUntilSignalled(app, configuration: configuration, logger: runLogger)
         do {
-            try store.close()
+            if let sqlite = store as? SQLiteStore { try sqlite.close() }
+            (store as? PostgresStore)?.close()
             runLogger.notice("Margin stopped; the database is closed")
         } catch {
             runLogger.error("Closing the database failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The store `--db` names: a `postgres://` URL opens the PostgreSQL store (several nodes may
+    /// share it), anything else is a SQLite file. Also how the log names it (never a password).
+    func openServerStore(_ database: String, logger: Logger) async throws -> (any CommentStore, String) {
+        guard PostgresLocation.isURL(database) else { return (try self.database.openStore(path: database), database) }
+        do {
+            let location = try PostgresLocation(url: database)
+            return (try await PostgresStore(location: location, logger: logger), location.description)
+        } catch {
+            printError("error: Cannot open database: \(error)")
+            throw ExitCode.failure
         }
     }
 }

@@ -1,0 +1,85 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// Several `margin serve` processes on one PostgreSQL database (issue 8): what one node writes,
+/// every node serves.
+@Suite struct SeveralNodesTests {
+    @Test func aCommentPostedOnOneNodeIsReadOnAnother() async throws {
+        let url = try await PostgresForNodes.freshDatabase()
+        // Both start at once on the empty database: one default site, one schema.
+        async let first = ServerProcess.start(database: url)
+        async let second = ServerProcess.start(database: url)
+        let (a, b) = try await (first, second)
+        defer { a.signal(SIGTERM); b.signal(SIGTERM) }
+        let posted = try #require(await HTTP.send(
+            "POST", port: a.port, path: "/api/v1/comments", json: #"{"site":"default","uri":"/shared/","text":"written on A"}"#))
+        #expect(posted.status == 201, "\(posted.body)")
+        let read = try #require(await HTTP.send("GET", port: b.port, path: "/api/v1/comments?site=default&uri=/shared/"))
+        #expect(read.status == 200)
+        #expect(read.body.contains("written on A"), "B serves what A wrote at once")
+        let sites = try await Tool.run("psql", [url, "-At", "-c", "SELECT COUNT(*) FROM sites"])
+        #expect(sites.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "the default site was made once")
+        // B's answer changes when A writes again (no stale cache).
+        _ = await HTTP.send("POST", port: a.port, path: "/api/v1/comments", json: #"{"site":"default","uri":"/shared/","text":"second on A"}"#)
+        #expect(await HTTP.send("GET", port: b.port, path: "/api/v1/comments?site=default&uri=/shared/")?.body.contains("second on A") == true)
+    }
+
+    @Test func aBadOrUnreachableDatabaseURLIsAClearErrorNotAHang() async throws {
+        for (url, words) in [("postgres://nobody@/margin", "no host"), ("postgres://margin@127.0.0.1:1/margin?sslmode=disable", "did not answer")] {
+            let start = ContinuousClock.now
+            let result = try await CLI.run(["serve", "--port", "0", "--db", url], timeout: .seconds(60))
+            #expect(result.status == 1, "\(url): \(result.stderr)")
+            #expect(result.stderr.contains(words), "\(url): \(result.stderr)")
+            #expect(ContinuousClock.now - start < .seconds(40))
+        }
+    }
+}
+
+/// The test cluster's URL (`MARGIN_TEST_POSTGRES_URL`, which scripts/test sets; else a cluster
+/// started here with scripts/pg-cluster and stopped at exit), and fresh databases on it.
+enum PostgresForNodes {
+    private static let started = Mutex<(url: String, folder: String)?>(nil)
+
+    static func clusterURL() async throws -> String {
+        if let given = ProcessInfo.processInfo.environment["MARGIN_TEST_POSTGRES_URL"], !given.isEmpty { return given }
+        if let known = started.withLock({ $0 }) { return known.url }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("margin-pg-\(UUID().uuidString)").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: script())
+        process.arguments = ["start", folder]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let url = String(decoding: await readToEnd(output.fileHandleForReading), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(url.hasPrefix("postgres://"), "scripts/pg-cluster did not start a cluster")
+        return started.withLock { state in
+            if let state { return state.url }
+            state = (url, folder)
+            atexit {
+                guard let folder = PostgresForNodes.started.withLock({ $0?.folder }) else { return }
+                let stop = Process()
+                stop.executableURL = URL(fileURLWithPath: "/bin/sh")
+                stop.arguments = ["-c", "\"$0\" stop \"$1\"; rm -rf \"$1\"", PostgresForNodes.script(), folder]
+                try? stop.run()
+                stop.waitUntilExit()
+            }
+            return url
+        }
+    }
+
+    private static func script() -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/pg-cluster").path
+    }
+
+    /// A new empty database on the cluster; its URL.
+    static func freshDatabase() async throws -> String {
+        let cluster = try await clusterURL()
+        let name = "n_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let created = try await Tool.run("psql", [cluster, "-q", "-c", "CREATE DATABASE \(name)"])
+        try #require(created.status == 0, "CREATE DATABASE failed: \(created.stderr)")
+        let base = cluster[..<(cluster.range(of: "/", options: .backwards)?.lowerBound ?? cluster.endIndex)]
+        return "\(base)/\(name)?sslmode=disable"
+    }
+}
