@@ -151,7 +151,7 @@ CREATE TABLE outbox (
     sent_at INTEGER,
     failed_at INTEGER,
     last_error TEXT
-);
+, claimed_until INTEGER);
 
 CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
 

@@ -357,4 +357,30 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
             #expect(Set(comments.map(\.id)).count == comments.count)
         }
     }
+
+    @Test(arguments: StoreKind.allCases)
+    func dueMailIsClaimedUntilMarkedOrTheLeaseRunsOut(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let letter: MailBuilder = { context in
+                [OutgoingMail(kind: .moderation, commentID: context.comment.id, recipients: ["mod@example.org"], subject: "s",
+                              body: "b", headers: [], messageID: "<\(context.comment.id)@margin>", createdAt: 1000, nextAttemptAt: 1000)]
+            }
+            for text in ["one", "two", "three"] {
+                _ = try await store.insert(NewComment(siteID: "blog", uri: "/post/", title: nil, comment: draft(text)), mail: letter)
+            }
+            let first = try await store.dueMail(now: 2000, limit: 2)
+            #expect(first.count == 2)
+            // A second sender at the same moment gets only what the first did not take.
+            let second = try await store.dueMail(now: 2000, limit: 10)
+            #expect(second.count == 1 && Set((first + second).map(\.id)).count == 3)
+            #expect(try await store.dueMail(now: 2001, limit: 10).isEmpty, "all are claimed")
+            try await store.markSent(mailID: first[0].id, at: 2002)
+            try await store.markFailed(mailID: first[1].id, error: "busy", at: 2002, retryAt: 3000)
+            #expect(try await store.dueMail(now: 3000, limit: 10).map(\.id) == [first[1].id], "a failed one comes back at its retry time")
+            // The third's sender died: its claim runs out, and another sender takes it.
+            let expired = 2000 + OutboxClaim.leaseMillis
+            #expect(try await store.dueMail(now: expired, limit: 10).map(\.id) == [second[0].id])
+            #expect(try await store.outbox(limit: 10).count == 3, "nothing is lost")
+        }
+    }
 }

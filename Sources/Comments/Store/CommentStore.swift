@@ -116,7 +116,9 @@ public protocol CommentStore: Sendable {
 
     // MARK: Mail outbox
 
-    /// Mail due for (another) delivery attempt at `now`, oldest first.
+    /// Mail due for (another) delivery attempt at `now`, oldest first, claimed for the caller
+    /// until `now + OutboxClaim.leaseMillis`: no other caller, on any node, is given it again
+    /// until it is marked sent or failed, or the claim runs out (its sender died).
     func dueMail(now: Int64, limit: Int) async throws -> [OutgoingMail]
     /// Records a delivery.
     func markSent(mailID: Int64, at: Int64) async throws
@@ -161,4 +163,10 @@ public struct ChangeMark: Sendable, Equatable {
         self.epoch = epoch
         self.sequence = sequence
     }
+}
+
+/// How long a sender may hold mail it took from the outbox before another may take it.
+public enum OutboxClaim {
+    /// Five minutes: far longer than an SMTP exchange, short enough that a dead node's mail goes out soon.
+    public static let leaseMillis: Int64 = 300_000
 }

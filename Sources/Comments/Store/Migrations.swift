@@ -9,6 +9,7 @@ public enum Migrations {
         ("v4-spam-fact-indexes", v4SpamFactIndexes),
         ("v5-site-avatars", v5SiteAvatars),
         ("v6-covering-spam-fact-indexes", v6CoveringSpamFactIndexes),
+        ("v7-outbox-claims", v7OutboxClaims),
     ]
 
     static let v1Core = """
@@ -199,5 +200,12 @@ public enum Migrations {
     CREATE INDEX comments_by_email ON comments (email COLLATE NOCASE, site_id, status) WHERE email IS NOT NULL;
     DROP INDEX comments_by_author;
     CREATE INDEX comments_by_author ON comments (site_id, author, ip, status) WHERE author IS NOT NULL;
+    """
+
+    /// `dueMail` claims what it returns until `claimed_until`, so that two senders (the
+    /// PostgreSQL store's several nodes; here a second server on the same file) never both send
+    /// one message; a sender that dies mid-send leaves a claim that runs out.
+    static let v7OutboxClaims = """
+    ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;
     """
 }

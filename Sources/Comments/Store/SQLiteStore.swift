@@ -762,21 +762,26 @@ public final class SQLiteStore: CommentStore {
     }
 
     public func dueMail(now: Int64, limit: Int) async throws -> [OutgoingMail] {
-        try await read { db in
-            try Row.fetchAll(
+        try await write { db in
+            let due = try Row.fetchAll(
                 db,
                 sql: """
                 SELECT * FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
+                    AND (claimed_until IS NULL OR claimed_until <= ?)
                 ORDER BY next_attempt_at, id LIMIT ?
                 """,
-                arguments: [now, limit]
+                arguments: [now, now, limit]
             ).map(OutgoingMail.init(row:))
+            for mail in due {
+                try db.execute(sql: "UPDATE outbox SET claimed_until = ? WHERE id = ?", arguments: [now + OutboxClaim.leaseMillis, mail.id])
+            }
+            return due
         }
     }
 
     public func markSent(mailID: Int64, at: Int64) async throws {
         try await write { db in
-            try db.execute(sql: "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?", arguments: [at, mailID])
+            try db.execute(sql: "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL, claimed_until = NULL WHERE id = ?", arguments: [at, mailID])
         }
     }
 
@@ -784,11 +789,11 @@ public final class SQLiteStore: CommentStore {
         try await write { db in
             if let retryAt {
                 try db.execute(
-                    sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                    sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, claimed_until = NULL WHERE id = ?",
                     arguments: [error, retryAt, mailID])
             } else {
                 try db.execute(
-                    sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, failed_at = ? WHERE id = ?",
+                    sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, failed_at = ?, claimed_until = NULL WHERE id = ?",
                     arguments: [error, at, mailID])
             }
         }

@@ -145,18 +145,24 @@ extension PostgresStore {
 
     public func dueMail(now: Int64, limit: Int) async throws -> [OutgoingMail] {
         try await transaction { connection, logger in
+            // SKIP LOCKED: a node claiming at the same moment takes other rows, never these.
             try await Self.mails(connection.query("""
-                SELECT \(unescaped: Self.outboxColumns) FROM outbox
-                WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= \(now)
-                ORDER BY next_attempt_at, id LIMIT \(Int64(limit))
-                """, logger: logger))
+                UPDATE outbox SET claimed_until = \(now + OutboxClaim.leaseMillis)
+                WHERE id IN (
+                    SELECT id FROM outbox
+                    WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= \(now)
+                        AND (claimed_until IS NULL OR claimed_until <= \(now))
+                    ORDER BY next_attempt_at, id LIMIT \(Int64(limit))
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING \(unescaped: Self.outboxColumns)
+                """, logger: logger)).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
         }
     }
 
     public func markSent(mailID: Int64, at: Int64) async throws {
         try await transaction { connection, logger in
             _ = try await connection.query(
-                "UPDATE outbox SET sent_at = \(at), attempts = attempts + 1, last_error = NULL WHERE id = \(mailID)", logger: logger)
+                "UPDATE outbox SET sent_at = \(at), attempts = attempts + 1, last_error = NULL, claimed_until = NULL WHERE id = \(mailID)", logger: logger)
         }
     }
 
@@ -164,11 +170,11 @@ extension PostgresStore {
         try await transaction { connection, logger in
             if let retryAt {
                 _ = try await connection.query(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = \(error), next_attempt_at = \(retryAt) WHERE id = \(mailID)",
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = \(error), next_attempt_at = \(retryAt), claimed_until = NULL WHERE id = \(mailID)",
                     logger: logger)
             } else {
                 _ = try await connection.query(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = \(error), failed_at = \(at) WHERE id = \(mailID)", logger: logger)
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = \(error), failed_at = \(at), claimed_until = NULL WHERE id = \(mailID)", logger: logger)
             }
         }
     }
