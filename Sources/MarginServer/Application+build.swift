@@ -143,7 +143,7 @@ public func buildApplication(
     let replay = AnswerReplayHandler.Shared(
         book: AnswerReplayBook(), store: store, metrics: metrics, logger: logger, serverDate: HTTPDate())
     CommentsRoutes(
-        service: service, cache: ThreadCache(), limiter: RateLimiter(clock: clock), defaultRateLimit: configuration.rateLimit,
+        service: service, cache: ThreadCache(), limiter: RateLimiter(clock: clock, shared: store as? SharedRateLimits), defaultRateLimit: configuration.rateLimit,
         metrics: metrics
     ).register(on: router)
     SiteRoutes(service: service, formTimestamp: formTimestamp, publicURL: configuration.resolvedPublicURL)

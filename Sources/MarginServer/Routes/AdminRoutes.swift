@@ -25,7 +25,7 @@ struct AdminRoutes: Sendable {
         let client = context.clientIP ?? "unknown"
         let presented = CommentsRoutes.bearer(request) ?? ""
         if !presented.isEmpty, try await store.verifyAdminToken(presented, at: clock.nowMillis()) != nil { return }
-        if let wait = failures.take(site: "admin", client: client, limit: RateLimit(windows: [.init(count: 10, seconds: 60)])) {
+        if let wait = await failures.take(site: "admin", client: client, limit: RateLimit(windows: [.init(count: 10, seconds: 60)])) {
             throw APIError(.tooManyRequests, code: "rate_limited", message: "Too many failed attempts; wait \(wait) s.",
                            headers: [.retryAfter: String(wait)])
         }

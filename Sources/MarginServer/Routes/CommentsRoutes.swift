@@ -207,7 +207,7 @@ struct CommentsRoutes: Sendable {
         if blocked {
             throw APIError(.forbidden, code: "blocked", message: "Comments from your network are not accepted here.")
         }
-        if let wait = limiter.take(site: site.id, client: ip, limit: site.rateLimit ?? defaultRateLimit) {
+        if let wait = await limiter.take(site: site.id, client: ip, limit: site.rateLimit ?? defaultRateLimit) {
             throw APIError(
                 .tooManyRequests, code: "rate_limited",
                 message: "Too many comments from your address; try again in \(wait) second(s).",
