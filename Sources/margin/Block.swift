@@ -26,7 +26,7 @@ struct Block: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try database.openStore()
+            let store = try await database.openAnyStore()
             let normalized = try BlockValue.normalize(kind: kind, value: value)
             try await store.addBlock(BlockEntry(kind: kind, value: normalized, reason: reason, createdAt: SystemClock().nowMillis()))
             print("Blocked \(kind.rawValue) '\(normalized)'.")
@@ -43,7 +43,7 @@ struct Block: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try database.openStore()
+            let store = try await database.openAnyStore()
             let normalized = (try? BlockValue.normalize(kind: kind, value: value)) ?? value
             guard try await store.removeBlock(kind: kind, value: normalized) else {
                 printError("error: \(kind.rawValue) '\(value)' is not blocked.")
@@ -61,7 +61,7 @@ struct Block: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let entries = try await database.openStore().blocklist()
+            let entries = try await database.openAnyStore().blocklist()
             if json {
                 printJSON(entries)
             } else if entries.isEmpty {

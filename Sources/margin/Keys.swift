@@ -14,7 +14,7 @@ struct Keys: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try database.openStore()
+            let store = try await database.openAnyStore()
             let key = LinkSigner.makeKey(random: SystemRandom(), at: SystemClock().nowMillis())
             try await store.addSigningKey(key)
             print("New signing key '\(key.id)' signs new links from now on.")
@@ -27,7 +27,7 @@ struct Keys: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let keys = try await database.openStore().signingKeys()
+            let keys = try await database.openAnyStore().signingKeys()
             if keys.isEmpty {
                 print("No keys yet: the server makes one on first start.")
                 return

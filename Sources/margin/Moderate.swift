@@ -29,7 +29,7 @@ struct Moderate: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try database.openStore()
+            let store = try await database.openAnyStore()
             let rows = try await store.moderationQueue(siteID: site, status: CommentStatus(rawValue: status), limit: limit)
             if json {
                 printJSON(rows.map { CommentView(thread: $0.0, comment: $0.1) })
@@ -56,7 +56,7 @@ struct Moderate: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try database.openStore()
+            let store = try await database.openAnyStore()
             try await reporting {
                 guard let comment = try await store.comment(id: id), let thread = try await store.thread(id: comment.threadID) else {
                     throw CommentsError.commentNotFound(id)
@@ -99,7 +99,7 @@ struct Moderate: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func apply(_ action: ModerationAction) async throws {
-            let store = try database.openStore()
+            let store = try await database.openAnyStore()
             try await reporting {
                 // Check every id first, so a typo changes nothing.
                 for id in ids where try await store.comment(id: id) == nil { throw CommentsError.commentNotFound(id) }
@@ -158,7 +158,7 @@ struct Moderate: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try database.openStore()
+            let store = try await database.openAnyStore()
             try await reporting {
                 guard let comment = try await store.comment(id: id), let thread = try await store.thread(id: comment.threadID) else {
                     throw CommentsError.commentNotFound(id)
@@ -185,7 +185,7 @@ struct Moderate: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try database.openStore()
+            let store = try await database.openAnyStore()
             let entries = try await store.moderationLog(commentID: id, limit: limit)
             if json {
                 printJSON(entries)

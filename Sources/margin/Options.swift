@@ -6,7 +6,7 @@ import MarginServer
 /// The database every command works on: `--db`, else `MARGIN_DB`, else `db` in the
 /// configuration file (`--config` or `MARGIN_CONFIG`), else `./margin.sqlite`.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "SQLite database file (env MARGIN_DB; default ./margin.sqlite).")
+    @Option(name: .long, help: "SQLite database file, or a postgres:// URL (env MARGIN_DB; default ./margin.sqlite).")
     var db: String?
 
     @Option(name: .long, help: "Configuration file, margin.toml (env MARGIN_CONFIG; default none).")
@@ -32,6 +32,10 @@ struct DatabaseOptions: ParsableArguments {
     func openStore(path resolved: String? = nil) throws -> SQLiteStore {
         if resolved == nil { _ = try configurationError { () throws(ConfigurationError) in try configFile() } }
         let path = resolved ?? self.path
+        if PostgresLocation.isURL(path) {
+            printError("error: This command works on a SQLite database only so far; it does not take a postgres:// URL yet.")
+            throw ExitCode.failure
+        }
         // A write past the process's file size limit (RLIMIT_FSIZE) then fails like a full disk,
         // answered in words, instead of SIGXFSZ ending the process.
         signal(SIGXFSZ, SIG_IGN)
@@ -39,6 +43,21 @@ struct DatabaseOptions: ParsableArguments {
             return try SQLiteStore(path: path)
         } catch {
             printError("error: Cannot open database '\(path)': \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+extension DatabaseOptions {
+    /// Opens the store `--db` names for commands that work on either: a `postgres://` URL opens
+    /// the PostgreSQL store, anything else the SQLite file (as `openStore`).
+    func openAnyStore() async throws -> any CommentStore {
+        _ = try configurationError { () throws(ConfigurationError) in try configFile() }
+        guard PostgresLocation.isURL(path) else { return try openStore(path: path) }
+        do {
+            return try await PostgresStore(location: PostgresLocation(url: path))
+        } catch {
+            printError("error: Cannot open database: \(error)")
             throw ExitCode.failure
         }
     }

@@ -39,7 +39,7 @@ struct Sites: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try database.openStore()
+            let store = try await database.openAnyStore()
             let site = Site(
                 id: id, name: name ?? id, origins: origins.map(SiteArguments.normalizeOrigin), moderation: moderation,
                 requireAuthor: requireAuthor, requireEmail: requireEmail, createdAt: SystemClock().nowMillis(),
@@ -57,7 +57,7 @@ struct Sites: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try database.openStore()
+            let store = try await database.openAnyStore()
             let sites = try await store.sites()
             var rows: [SiteView] = []
             for site in sites {
@@ -105,7 +105,7 @@ struct Sites: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try database.openStore()
+            let store = try await database.openAnyStore()
             try await reporting {
                 guard var site = try await store.site(id: id) else { throw CommentsError.siteNotFound(id) }
                 if let name { site.name = name }
@@ -132,7 +132,7 @@ struct Sites: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try database.openStore()
+            let store = try await database.openAnyStore()
             let removed = try await reporting { try await store.removeSite(id: id, force: force) }
             print("Removed site '\(id)'" + (removed > 0 ? " and its \(removed) comment(s)." : "."))
         }

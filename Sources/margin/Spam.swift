@@ -27,7 +27,7 @@ struct Spam: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try database.openStore()
+            let store = try await database.openAnyStore()
             try await reporting {
                 let site = try await store.site(id: site) ?? Site(id: site, name: site, origins: [])
                 let clock = SystemClock()
@@ -111,7 +111,7 @@ struct Spam: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try database.openStore()
+            let store = try await database.openAnyStore()
             var spam = 0, ham = 0
             for path in files {
                 let rows: [LabelledComment]

@@ -41,6 +41,27 @@ import Testing
         #expect(statuses == [201, 201, 201, 429, 429, 429])
     }
 
+    @Test func aModerationLinkUsedOnOneNodeIsSpentOnEvery() async throws {
+        let url = try await PostgresForNodes.freshDatabase()
+        async let first = ServerProcess.start(database: url)
+        async let second = ServerProcess.start(database: url)
+        let (a, b) = try await (first, second)
+        defer { a.signal(SIGTERM); b.signal(SIGTERM) }
+        let posted = await HTTP.send("POST", port: a.port, path: "/api/v1/comments", json: #"{"site":"default","uri":"/mod/","text":"moderate me"}"#)
+        #expect(posted?.status == 201)
+        // The CLI signs with a key from the database, which both nodes read.
+        let link = try await CLI.run(["moderate", "link", "1", "reject", "--db", url, "--public-url", "http://127.0.0.1:\(a.port)"])
+        try #require(link.status == 0, "\(link.stderr)")
+        let address = try #require(URL(string: link.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let target = address.path + "?" + (address.query ?? "")
+        let used = await HTTP.send("POST", port: a.port, path: target)
+        #expect(used?.status == 200, "\(used?.body ?? "")")
+        let replayed = await HTTP.send("POST", port: b.port, path: target)
+        #expect(replayed?.status == 409, "the nonce was spent on A: \(replayed?.body ?? "")")
+        #expect(await HTTP.send("GET", port: b.port, path: "/api/v1/comments?site=default&uri=/mod/")?.body.contains("moderate me") == false,
+                "B no longer shows what A's link rejected")
+    }
+
     @Test func aBadOrUnreachableDatabaseURLIsAClearErrorNotAHang() async throws {
         for (url, words) in [("postgres://nobody@/margin", "no host"), ("postgres://margin@127.0.0.1:1/margin?sslmode=disable", "did not answer")] {
             let start = ContinuousClock.now
@@ -55,30 +76,33 @@ import Testing
 /// The test cluster's URL (`MARGIN_TEST_POSTGRES_URL`, which scripts/test sets; else a cluster
 /// started here with scripts/pg-cluster and stopped at exit), and fresh databases on it.
 enum PostgresForNodes {
-    private static let started = Mutex<(url: String, folder: String)?>(nil)
+    /// The cluster this process started, once, however many tests ask at the same moment.
+    private static let started = Task<(url: String, folder: String), any Error> { try await startCluster() }
+    /// Its folder, for the stop at exit.
+    private static let folder = Mutex<String?>(nil)
 
     static func clusterURL() async throws -> String {
         if let given = ProcessInfo.processInfo.environment["MARGIN_TEST_POSTGRES_URL"], !given.isEmpty { return given }
-        if let known = started.withLock({ $0 }) { return known.url }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("margin-pg-\(UUID().uuidString)").path
+        return try await started.value.url
+    }
+
+    private static func startCluster() async throws -> (url: String, folder: String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("margin-pg-\(UUID().uuidString)").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: script())
-        process.arguments = ["start", folder]
+        process.arguments = ["start", directory]
         let output = Pipe()
         process.standardOutput = output
         try process.run()
-        let url = String(decoding: await readToEnd(output.fileHandleForReading), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        try #require(url.hasPrefix("postgres://"), "scripts/pg-cluster did not start a cluster")
-        return started.withLock { state in
-            if let state { return state.url }
-            state = (url, folder)
-            atexit {
-                guard let folder = PostgresForNodes.started.withLock({ $0?.folder }) else { return }
-                // system(3): Foundation's Process cannot be relied on while the process exits.
-                _ = system("'\(PostgresForNodes.script())' stop '\(folder)' >/dev/null 2>&1; rm -rf '\(folder)'")
-            }
-            return url
+        folder.withLock { $0 = directory }
+        atexit {
+            guard let folder = PostgresForNodes.folder.withLock({ $0 }) else { return }
+            // system(3): Foundation's Process cannot be relied on while the process exits.
+            _ = system("'\(PostgresForNodes.script())' stop '\(folder)' >/dev/null 2>&1; rm -rf '\(folder)'")
         }
+        let url = String(decoding: await readToEnd(output.fileHandleForReading), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard url.hasPrefix("postgres://") else { throw CancellationError() }
+        return (url, directory)
     }
 
     private static func script() -> String {
