@@ -62,6 +62,46 @@ import Testing
                 "B no longer shows what A's link rejected")
     }
 
+    @Test func eachMailIsSentOnceWithTwoSendersRunning() async throws {
+        let url = try await PostgresForNodes.freshDatabase()
+        // A real SMTP server (aiosmtpd) that prints every message it receives.
+        let smtpPort = try ServeCommandTests.freePort()
+        let sink = Process()
+        sink.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["MARGIN_TEST_PYTHON"] ?? "/usr/bin/python3")
+        sink.arguments = ["-u", "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Debugging", "-l", "127.0.0.1:\(smtpPort)"]
+        let printed = Pipe()
+        sink.standardOutput = printed
+        sink.standardError = FileHandle.nullDevice
+        try sink.run()
+        // aiosmtpd does not end on SIGTERM while it serves; it holds nothing worth a clean stop.
+        defer { kill(sink.processIdentifier, SIGKILL) }
+        let received = Mutex("")
+        let reader = Thread {
+            while case let data = printed.fileHandleForReading.availableData, !data.isEmpty {
+                received.withLock { $0 += String(decoding: data, as: UTF8.self) }
+            }
+        }
+        reader.start()
+        let mail = ["--smtp-host", "127.0.0.1", "--smtp-port", String(smtpPort), "--smtp-security", "none",
+                    "--moderator", "mod@example.org", "--notify-all", "--rate-limit", "off"]
+        async let first = ServerProcess.start(database: url, arguments: mail)
+        async let second = ServerProcess.start(database: url, arguments: mail)
+        let (a, b) = try await (first, second)
+        defer { a.signal(SIGTERM); b.signal(SIGTERM) }
+        for (index, node) in [a, b, a, b, a].enumerated() {
+            let answer = await HTTP.send("POST", port: node.port, path: "/api/v1/comments",
+                                         json: #"{"site":"default","uri":"/mailed/","text":"comment \#(index)"}"#)
+            #expect(answer?.status == 201)
+        }
+        func count() -> Int { received.withLock { $0.components(separatedBy: "---------- MESSAGE FOLLOWS ----------").count - 1 } }
+        for _ in 0..<300 where count() < 5 { try await Task.sleep(for: .milliseconds(100)) }
+        // Both senders poll every 2 s: give a duplicate time to show.
+        try await Task.sleep(for: .seconds(5))
+        #expect(count() == 5, "one mail per comment, not one per node: \(received.withLock { $0 }.prefix(2000))")
+        let ids = received.withLock { $0 }.split(separator: "\n").filter { $0.lowercased().hasPrefix("message-id:") }
+        #expect(Set(ids).count == ids.count && ids.count == 5)
+    }
+
     @Test func aBadOrUnreachableDatabaseURLIsAClearErrorNotAHang() async throws {
         for (url, words) in [("postgres://nobody@/margin", "no host"), ("postgres://margin@127.0.0.1:1/margin?sslmode=disable", "did not answer")] {
             let start = ContinuousClock.now
