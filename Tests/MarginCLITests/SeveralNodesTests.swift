@@ -102,6 +102,38 @@ import Testing
         #expect(Set(ids).count == ids.count && ids.count == 5)
     }
 
+    @Test func nodesReconnectWhenPostgreSQLRestarts() async throws {
+        // A cluster of its own: the shared one must not go down under other tests.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("margin-pg-\(UUID().uuidString)").path
+        let started = try await Tool.run("sh", ["-c", "'\(PostgresForNodes.script())' start '\(folder)'"])
+        try #require(started.status == 0, "\(started.stderr)")
+        defer { _ = system("'\(PostgresForNodes.script())' stop '\(folder)' >/dev/null 2>&1; rm -rf '\(folder)'") }
+        let url = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines) + "?sslmode=disable"
+        let node = try await ServerProcess.start(database: url, arguments: ["--rate-limit", "off"])
+        defer { node.signal(SIGTERM) }
+        func post(_ text: String) async -> Int {
+            await HTTP.send("POST", port: node.port, path: "/api/v1/comments", json: #"{"site":"default","uri":"/r/","text":"\#(text)"}"#,
+                            timeout: 30)?.status ?? 0
+        }
+        #expect(await post("before") == 201)
+        // Down: a clear 503, soon, never a hang or a 500.
+        #expect(try await Tool.run("sh", ["-c", "'\(PostgresForNodes.script())' stop '\(folder)'"]).status == 0)
+        let start = ContinuousClock.now
+        #expect(await post("while down") == 503)
+        #expect(ContinuousClock.now - start < .seconds(25))
+        // Up again: the node reconnects by itself.
+        #expect(try await Tool.run("sh", ["-c", "'\(PostgresForNodes.script())' restart '\(folder)'"]).status == 0)
+        var after = 0
+        for attempt in 0..<60 where after != 201 {
+            after = await post("after \(attempt)")
+            if after != 201 { try await Task.sleep(for: .milliseconds(500)) }
+        }
+        #expect(after == 201)
+        let thread = await HTTP.send("GET", port: node.port, path: "/api/v1/comments?site=default&uri=/r/")
+        #expect(thread?.body.contains("before") == true && thread?.body.contains("after") == true)
+        #expect(thread?.body.contains("while down") == false)
+    }
+
     @Test func aBadOrUnreachableDatabaseURLIsAClearErrorNotAHang() async throws {
         for (url, words) in [("postgres://nobody@/margin", "no host"), ("postgres://margin@127.0.0.1:1/margin?sslmode=disable", "did not answer")] {
             let start = ContinuousClock.now
@@ -145,7 +177,7 @@ enum PostgresForNodes {
         return (url, directory)
     }
 
-    private static func script() -> String {
+    static func script() -> String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/pg-cluster").path
     }

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PostgresNIO
+import Synchronization
 
 /// The store on PostgreSQL (postgres-nio, no ORM), for several `margin serve` nodes sharing one
 /// database. It keeps nothing a node could disagree on in memory: rate limits, link nonces,
@@ -16,6 +17,8 @@ public final class PostgresStore: CommentStore {
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger: Logger
+    /// How long a query waits for a pooled connection before it is answered `storageUnavailable`.
+    private let waitLimit: Duration
 
     /// Connects (lazily, through a pool) and brings the schema up to date. Throws
     /// `storageUnavailable` when the server cannot be reached within `connectTimeout`.
@@ -23,6 +26,7 @@ public final class PostgresStore: CommentStore {
                 connectTimeout: Duration = .seconds(10)) async throws {
         self.location = location
         self.logger = logger
+        waitLimit = connectTimeout
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.user, password: location.password,
             database: location.database, tls: try Self.tls(location.sslMode))
@@ -120,12 +124,12 @@ public final class PostgresStore: CommentStore {
     }
 
     public func addSite(_ site: Site) async throws {
-        do {
-            try await client.query(Self.insertSite(site), logger: logger)
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-            throw CommentsError.siteExists(site.id)
-        } catch {
-            throw Self.mapped(error, location: location)
+        try await transaction { connection, logger in
+            do {
+                _ = try await connection.query(Self.insertSite(site), logger: logger)
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" { // unique_violation
+                throw CommentsError.siteExists(site.id)
+            }
         }
     }
 
@@ -181,11 +185,7 @@ public final class PostgresStore: CommentStore {
     }
 
     private func fetchSites(_ query: PostgresQuery) async throws -> [Site] {
-        do {
-            return try await Self.sites(client.query(query, logger: logger))
-        } catch {
-            throw Self.mapped(error, location: location)
-        }
+        try await transaction { connection, logger in try await Self.sites(connection.query(query, logger: logger)) }
     }
 
     static func sites(_ rows: PostgresRowSequence) async throws -> [Site] {
@@ -205,11 +205,7 @@ public final class PostgresStore: CommentStore {
 
     /// Throws unless the database answers a query.
     public func ping() async throws {
-        do {
-            try await client.query("SELECT 1", logger: logger)
-        } catch {
-            throw Self.mapped(error, location: location)
-        }
+        try await transaction { connection, logger in _ = try await connection.query("SELECT 1", logger: logger) }
     }
 
     // MARK: Plumbing
@@ -222,12 +218,36 @@ public final class PostgresStore: CommentStore {
     }
 
     /// Runs `body` in one transaction on one pooled connection; `CommentsError`s pass through,
-    /// anything else becomes `storageUnavailable`.
+    /// anything else becomes `storageUnavailable`. While the server is down the pool would wait
+    /// for a connection for ever, so a request that gets none within `waitLimit` is answered
+    /// `storageUnavailable` at once. Once it has a connection it runs to its end: cutting it
+    /// short could answer 503 for a comment that was stored.
     func transaction<T: Sendable>(
-        _ body: (PostgresConnection, Logger) async throws -> T
+        _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {
+        let leased = LeaseFlag()
+        let (client, logger, location, waitLimit) = (self.client, self.logger, self.location, self.waitLimit)
         do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection, logger) }
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await client.withTransaction(logger: logger) { connection in
+                        leased.set()
+                        return try await body(connection, logger)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: waitLimit)
+                    if leased.isSet { return nil }
+                    throw CommentsError.storageUnavailable("PostgreSQL at \(location) gave no connection within \(waitLimit)")
+                }
+                while let result = try await group.next() {
+                    if let result {
+                        group.cancelAll()
+                        return result
+                    }
+                }
+                throw CommentsError.storageUnavailable("PostgreSQL at \(location): no answer")
+            }
         } catch let error as PostgresTransactionError {
             throw Self.mapped(error.closureError ?? error, location: location)
         } catch {
@@ -244,4 +264,11 @@ public final class PostgresStore: CommentStore {
         }
         return CommentsError.storageUnavailable("PostgreSQL at \(location): \(error)")
     }
+}
+
+/// Whether a transaction got its connection, shared by the query and its deadline.
+private final class LeaseFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }
