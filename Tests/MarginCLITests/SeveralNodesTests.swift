@@ -134,6 +134,48 @@ import Testing
         #expect(thread?.body.contains("while down") == false)
     }
 
+    @Test func killingANodeUnderLoadLosesNoAcknowledgedComment() async throws {
+        let url = try await PostgresForNodes.freshDatabase()
+        async let first = ServerProcess.start(database: url, arguments: ["--rate-limit", "off"])
+        async let second = ServerProcess.start(database: url, arguments: ["--rate-limit", "off"])
+        let (a, b) = try await (first, second)
+        defer { b.signal(SIGTERM) }
+        let acknowledged = Ledger()
+        // Eight writers, half on each node, until A is killed and a moment after.
+        let stop = ContinuousClock.now + .seconds(3)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<8 {
+                let node = writer % 2 == 0 ? a : b
+                group.addTask {
+                    var sequence = 0
+                    while ContinuousClock.now < stop {
+                        sequence += 1
+                        let text = "w\(writer)-\(sequence)"
+                        let answer = await HTTP.send("POST", port: node.port, path: "/api/v1/comments",
+                                                     json: #"{"site":"default","uri":"/load/","text":"\#(text)"}"#, timeout: 10)
+                        if answer?.status == 201 { acknowledged.add(text) }
+                    }
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(1200))
+                a.signal(SIGKILL)
+            }
+            try await group.waitForAll()
+        }
+        let stored = try await Tool.run("psql", [url, "-At", "-c", "SELECT body FROM comments"])
+        let bodies = Set(stored.stdout.split(separator: "\n").map(String.init))
+        let acked = acknowledged.texts
+        #expect(acked.count > 20, "the load ran: \(acked.count) acknowledged")
+        #expect(acked.contains { $0.hasPrefix("w0-") } && acked.contains { $0.hasPrefix("w1-") }, "both nodes took writes")
+        let lost = acked.filter { !bodies.contains($0) }
+        #expect(lost.isEmpty, "acknowledged but not stored: \(lost.prefix(5))")
+        #expect(try await a.waitForExit()?.signalled == true)
+        // B goes on serving all of it.
+        let thread = await HTTP.send("GET", port: b.port, path: "/api/v1/comments?site=default&uri=/load/&limit=1000")
+        #expect(thread?.status == 200)
+    }
+
     @Test func aBadOrUnreachableDatabaseURLIsAClearErrorNotAHang() async throws {
         for (url, words) in [("postgres://nobody@/margin", "no host"), ("postgres://margin@127.0.0.1:1/margin?sslmode=disable", "did not answer")] {
             let start = ContinuousClock.now
@@ -191,4 +233,11 @@ enum PostgresForNodes {
         let base = cluster[..<(cluster.range(of: "/", options: .backwards)?.lowerBound ?? cluster.endIndex)]
         return "\(base)/\(name)?sslmode=disable"
     }
+}
+
+/// What the server acknowledged, written by several tasks.
+final class Ledger: Sendable {
+    private let entries = Mutex<[String]>([])
+    func add(_ text: String) { entries.withLock { $0.append(text) } }
+    var texts: [String] { entries.withLock { $0 } }
 }
