@@ -121,9 +121,7 @@ public func buildApplication(
     }
     let formSecret = try await store.secret(named: FormTimestamp.secretName, make: { random.bytes(32) }, at: clock.nowMillis())
     let formTimestamp = FormTimestamp(secret: formSecret)
-    if try await store.signingKeys().isEmpty {
-        try await store.addSigningKey(LinkSigner.makeKey(random: random, at: clock.nowMillis()))
-    }
+    _ = try await store.addSigningKeyIfNoneExist(LinkSigner.makeKey(random: random, at: clock.nowMillis()))
     let transport = mailTransport ?? configuration.smtp.map { SMTPTransport(configuration: $0) }
     let notifier = transport.map { _ in
         Notifier(store: store, settings: configuration.mailSettings, clock: clock, random: random)

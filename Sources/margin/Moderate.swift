@@ -248,9 +248,7 @@ enum MailOptions {
 
     /// The store's signing keys, creating the first one if the server never ran on this file.
     static func signer(store: any CommentStore) async throws -> LinkSigner {
-        if try await store.signingKeys().isEmpty {
-            try await store.addSigningKey(LinkSigner.makeKey(random: SystemRandom(), at: SystemClock().nowMillis()))
-        }
+        _ = try await store.addSigningKeyIfNoneExist(LinkSigner.makeKey(random: SystemRandom(), at: SystemClock().nowMillis()))
         return LinkSigner(keys: try await store.signingKeys())
     }
 

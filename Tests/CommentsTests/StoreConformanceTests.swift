@@ -383,4 +383,21 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
             #expect(try await store.outbox(limit: 10).count == 3, "nothing is lost")
         }
     }
+
+    @Test(arguments: StoreKind.allCases)
+    func nodesStartingTogetherAddOneSigningKey(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let added = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<4 {
+                    group.addTask {
+                        try await store.addSigningKeyIfNoneExist(SigningKey(id: "k\(index)", secret: Array(repeating: UInt8(index), count: 32), createdAt: 1))
+                    }
+                }
+                return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(added == 1)
+            #expect(try await store.signingKeys().count == 1)
+            #expect(try await !store.addSigningKeyIfNoneExist(SigningKey(id: "late", secret: [1], createdAt: 2)))
+        }
+    }
 }

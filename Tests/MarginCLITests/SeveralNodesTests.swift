@@ -20,6 +20,8 @@ import Testing
         #expect(read.body.contains("written on A"), "B serves what A wrote at once")
         let sites = try await Tool.run("psql", [url, "-At", "-c", "SELECT COUNT(*) FROM sites"])
         #expect(sites.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "the default site was made once")
+        let keys = try await Tool.run("psql", [url, "-At", "-c", "SELECT COUNT(*) FROM signing_keys"])
+        #expect(keys.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "and one signing key")
         // B's answer changes when A writes again (no stale cache).
         _ = await HTTP.send("POST", port: a.port, path: "/api/v1/comments", json: #"{"site":"default","uri":"/shared/","text":"second on A"}"#)
         #expect(await HTTP.send("GET", port: b.port, path: "/api/v1/comments?site=default&uri=/shared/")?.body.contains("second on A") == true)

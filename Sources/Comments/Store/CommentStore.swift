@@ -113,6 +113,9 @@ public protocol CommentStore: Sendable {
     func signingKeys() async throws -> [SigningKey]
     /// Adds a key and retires the keys that were current (they keep verifying until their links expire).
     func addSigningKey(_ key: SigningKey) async throws
+    /// Adds `key` only when there is no key at all (a first start); false when there was one.
+    /// Nodes starting together on one database add one key between them.
+    func addSigningKeyIfNoneExist(_ key: SigningKey) async throws -> Bool
 
     // MARK: Mail outbox
 

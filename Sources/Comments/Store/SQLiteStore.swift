@@ -731,6 +731,16 @@ public final class SQLiteStore: CommentStore {
         }
     }
 
+    public func addSigningKeyIfNoneExist(_ key: SigningKey) async throws -> Bool {
+        try await write { db in
+            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM signing_keys") == 0 else { return false }
+            try db.execute(
+                sql: "INSERT INTO signing_keys (id, secret, created_at, retired_at) VALUES (?, ?, ?, NULL)",
+                arguments: [key.id, Data(key.secret), key.createdAt])
+            return true
+        }
+    }
+
     public func addSigningKey(_ key: SigningKey) async throws {
         try await write { db in
             try db.execute(sql: "UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL", arguments: [key.createdAt])

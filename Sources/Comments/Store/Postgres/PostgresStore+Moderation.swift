@@ -129,6 +129,19 @@ extension PostgresStore {
         }
     }
 
+    public func addSigningKeyIfNoneExist(_ key: SigningKey) async throws -> Bool {
+        try await transaction { connection, logger in
+            // Nodes starting together: the lock makes the second wait and find the first's key.
+            _ = try await connection.query("LOCK TABLE signing_keys IN EXCLUSIVE MODE", logger: logger)
+            let count = try await Self.values(connection.query("SELECT COUNT(*) FROM signing_keys", logger: logger), as: Int64.self).first ?? 0
+            guard count == 0 else { return false }
+            _ = try await connection.query(
+                "INSERT INTO signing_keys (id, secret, created_at, retired_at) VALUES (\(key.id), \(Data(key.secret)), \(key.createdAt), NULL)",
+                logger: logger)
+            return true
+        }
+    }
+
     public func addSigningKey(_ key: SigningKey) async throws {
         try await transaction { connection, logger in
             try await connection.query("UPDATE signing_keys SET retired_at = \(key.createdAt) WHERE retired_at IS NULL", logger: logger)
