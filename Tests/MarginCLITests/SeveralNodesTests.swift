@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 /// Several `margin serve` processes on one PostgreSQL database (issue 8): what one node writes,
