@@ -69,6 +69,8 @@ extension APIError {
         // Only at start-up, never from a request: the server does not start with a bad URL.
         case .invalidDatabaseURL:
             return APIError(.serviceUnavailable, code: "storage_unavailable", message: message, headers: [.retryAfter: "5"])
+        // Only from `margin migrate`, never from a request.
+        case .migrationRefused: return APIError(.conflict, code: "migration_refused", message: message)
         }
     }
 

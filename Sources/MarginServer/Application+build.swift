@@ -148,8 +148,8 @@ public func buildApplication(
         .register(on: router)
     ModerationRoutes(store: store, moderator: Moderator(store: store, clock: clock, notifier: notifier), clock: clock)
         .register(on: router)
-    if let sqlite = store as? SQLiteStore {
-        AdminRoutes(store: sqlite, clock: clock, failures: RateLimiter(clock: clock)).register(on: router)
+    if let tokens = store as? any CommentStore & AdminTokenStore {
+        AdminRoutes(store: tokens, clock: clock, failures: RateLimiter(clock: clock)).register(on: router)
     }
     HealthRoutes(store: store, clock: clock, startedAt: clock.nowMillis()).register(on: router)
     MetricsRoutes(metrics: metrics, store: store as? SQLiteStore).register(on: router)

@@ -41,20 +41,38 @@ struct Import: AsyncParsableCommand {
             printError("error: \(map ?? ""): \(error)")
             throw ExitCode.failure
         }
-        let store = try database.openStore()
+        let summary: ImportSummary
+        switch try await database.openAnyStore() {
+        case let postgres as PostgresStore:
+            // PostgreSQL takes an import while it holds no comment yet (a new installation, a
+            // restore): the import runs on a SQLite copy, which then moves in whole, in one
+            // transaction, with `margin migrate`'s checks.
+            summary = try await reporting {
+                try await StoreMigration.staged(into: postgres, keep: { !$0.dryRun }) { copy in
+                    try await importInto(copy, file: url, rules: rules)
+                }
+            }
+        case let sqlite as SQLiteStore:
+            summary = try await importInto(sqlite, file: url, rules: rules)
+        default:
+            return
+        }
+        if json { printJSON(summary) } else { printSummary(summary) }
+    }
+
+    /// Imports `url` into `store`; its summary.
+    func importInto(_ store: SQLiteStore, file url: URL, rules: RemapRules) async throws -> ImportSummary {
         if format == .margin {
             do {
-                let summary = try await MarginImporter(store: store).run(url: url, dryRun: dryRun)
-                if json { printJSON(summary) } else { printSummary(summary) }
+                return try await MarginImporter(store: store).run(url: url, dryRun: dryRun)
             } catch let error as ImportError {
                 printError("error: \(file):\(error.line): \(error.message). Nothing was imported.")
                 throw ExitCode.failure
             }
-            return
         }
         // Importing before the server ever ran: give the file the same default site it would have.
         _ = try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: SystemClock().nowMillis()))
-        guard let source = ImportSource(rawValue: format.rawValue) else { return }
+        guard let source = ImportSource(rawValue: format.rawValue) else { throw ExitCode.failure }
         let options = Importer.Options(siteID: site, source: source, rules: rules, dryRun: dryRun, skipInvalid: skipInvalid)
         let showProgress = isatty(STDERR_FILENO) == 1 && !json
         let summary: ImportSummary
@@ -70,11 +88,7 @@ struct Import: AsyncParsableCommand {
             throw ExitCode.failure
         }
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
-        if json {
-            printJSON(summary)
-        } else {
-            printSummary(summary)
-        }
+        return summary
     }
 }
 

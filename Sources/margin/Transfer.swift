@@ -15,7 +15,6 @@ struct Export: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let store = try database.openStore()
         let handle: FileHandle
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: nil), let file = FileHandle(forWritingAtPath: output) else {
@@ -26,9 +25,22 @@ struct Export: AsyncParsableCommand {
         } else {
             handle = FileHandle.standardOutput
         }
-        try await reporting {
+        let (format, site) = (self.format, self.site)
+        let export: @Sendable (SQLiteStore) async throws -> Void = { store in
             try await Exporter(store: store).export(format: format, siteID: site) { bytes in
                 try handle.write(contentsOf: Data(bytes))
+            }
+        }
+        try await reporting {
+            switch try await database.openAnyStore() {
+            case let postgres as PostgresStore:
+                // Read through one consistent snapshot copied into SQLite: the very bytes the
+                // same data gives from a SQLite file.
+                try await StoreMigration.withSnapshot(of: postgres, export)
+            case let sqlite as SQLiteStore:
+                try await export(sqlite)
+            default:
+                break
             }
         }
         if output != nil { try handle.close() }

@@ -103,7 +103,7 @@ enum HTTP {
     }
 
     /// Sends a request; nil when nothing answers (refused, reset, timed out).
-    static func send(_ method: String, port: Int, path: String, json: String? = nil, headers: [String: String] = [:],
+    static func send(_ method: String, port: Int, path: String, json: String? = nil, body: Data? = nil, headers: [String: String] = [:],
                      timeout: TimeInterval = 5) async -> Answer? {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
@@ -112,6 +112,8 @@ enum HTTP {
         if let json {
             request.httpBody = Data(json.utf8)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        } else if let body {
+            request.httpBody = body
         }
         guard let (data, response) = try? await URLSession.shared.data(for: request), let http = response as? HTTPURLResponse else {
             return nil

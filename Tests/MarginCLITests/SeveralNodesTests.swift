@@ -6,6 +6,42 @@ import Testing
 /// Several `margin serve` processes on one PostgreSQL database (issue 8): what one node writes,
 /// every node serves.
 @Suite struct SeveralNodesTests {
+    @Test func anAdminTokenMadeByTheCLIWorksOnEveryNode() async throws {
+        let url = try await PostgresForNodes.freshDatabase()
+        async let first = ServerProcess.start(database: url)
+        async let second = ServerProcess.start(database: url)
+        let (a, b) = try await (first, second)
+        defer { a.signal(SIGTERM); b.signal(SIGTERM) }
+        let created = try await CLI.run(["admin", "token", "create", "backup-job", "--db", url])
+        try #require(created.status == 0, "\(created.stderr)")
+        let bearer = ["Authorization": "Bearer " + created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)]
+
+        // An import through A's admin API (PostgreSQL holds no comment yet) ...
+        let xml = try String(contentsOf: MoveBetweenStoresTests.data.appendingPathComponent("disqus/isso-disqus.xml"), encoding: .utf8)
+        let imported = try #require(await HTTP.send("POST", port: a.port, path: "/api/v1/admin/import?format=disqus",
+                                                    body: Data(xml.utf8), headers: bearer, timeout: 60))
+        #expect(imported.status == 200, "\(imported.body)")
+        #expect((imported.json?["comments"] as? Int ?? 0) > 0)
+        // ... is exported by B, the same bytes as `margin export`.
+        let exported = try #require(await HTTP.send("GET", port: b.port, path: "/api/v1/admin/export", headers: bearer, timeout: 60))
+        #expect(exported.status == 200)
+        let cli = try await CLI.run(["export", "--db", url])
+        #expect(exported.body == cli.stdout)
+        #expect(exported.body.contains("\"type\":\"comment\""))
+        // A second import is refused in words: the database now holds comments.
+        let again = try #require(await HTTP.send("POST", port: b.port, path: "/api/v1/admin/import?format=disqus",
+                                                 body: Data(xml.utf8), headers: bearer, timeout: 60))
+        #expect(again.status == 409)
+        #expect(again.json.flatMap { ($0["error"] as? [String: Any])?["code"] as? String } == "migration_refused")
+
+        // Revoked on the CLI, refused by both nodes.
+        let listed = try await CLI.run(["admin", "token", "list", "--json", "--db", url])
+        let id = try #require(((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8))) as? [[String: Any]])?.first?["id"] as? String)
+        #expect(try await CLI.run(["admin", "token", "revoke", id, "--db", url]).status == 0)
+        #expect(await HTTP.send("GET", port: a.port, path: "/api/v1/admin/export", headers: bearer)?.status == 401)
+        #expect(await HTTP.send("GET", port: b.port, path: "/api/v1/admin/export", headers: bearer)?.status == 401)
+    }
+
     @Test func aCommentPostedOnOneNodeIsReadOnAnother() async throws {
         let url = try await PostgresForNodes.freshDatabase()
         // Both start at once on the empty database: one default site, one schema.

@@ -43,6 +43,11 @@ Environment
   BENCH_BIG=1            also the big-database scenarios; BENCH_BIG_POSTS=1000000 and
                          BENCH_BIG_THREADS=50000 size it (about a minute to import 1M)
   BENCH_HUGE=10000       comments in the huge thread of scenario h (0 skips it)
+  BENCH_POSTGRES=1       also Margin on PostgreSQL (a private cluster, scripts/pg-cluster): the
+                         seeded SQLite database moved in with `margin migrate`, then scenarios
+                         a-e against one node (margin-pg1) and two nodes (margin-pg2), each
+                         behind an nginx upstream (round robin, keep-alive) so that both pay
+                         the same proxy; peak RSS is the nodes' only
   BENCH_DRAIN_LIMIT=60   seconds to wait, between wrk runs, for a server to finish requests
                          that wrk gave up on (gunicorn's sync workers answer every queued
                          request); past that the server is restarted on the same database
@@ -87,7 +92,10 @@ DURATION = int(ENV.get("DURATION", "20"))
 WARMUP = int(ENV.get("WARMUP", "5"))
 CONNECTIONS = int(ENV.get("CONNECTIONS", "64"))
 THREADS = int(ENV.get("THREADS", "2"))
-ONLY = [s.strip() for s in ENV.get("BENCH_ONLY", "margin,isso,nginx").split(",") if s.strip()]
+POSTGRES = ENV.get("BENCH_POSTGRES", "") not in ("", "0")
+ONLY = [s.strip() for s in ENV.get("BENCH_ONLY", "margin,isso,nginx" + (",margin-pg1,margin-pg2" if POSTGRES else "")).split(",")
+        if s.strip()]
+PG_SERVERS = ("margin-pg1", "margin-pg2")
 SCENARIOS = [s.strip() for s in ENV.get("BENCH_SCENARIOS", "a,b,c,d,e,h").split(",") if s.strip()]
 BIG = ENV.get("BENCH_BIG", "") not in ("", "0")
 BIG_POSTS = int(ENV.get("BENCH_BIG_POSTS", "1000000"))
@@ -195,9 +203,10 @@ class RssSampler:
 
     def _run(self):
         while not self._stop.is_set():
-            proc = self.server.proc  # changes if the server is restarted
-            if proc is not None:
-                self.peak_kb = max(self.peak_kb, tree_rss_kb(proc.pid))
+            # changes if the server is restarted; several for Margin's nodes on PostgreSQL
+            procs = getattr(self.server, "nodes", None) or [self.server.proc]
+            if all(proc is not None for proc in procs):
+                self.peak_kb = max(self.peak_kb, sum(tree_rss_kb(proc.pid) for proc in procs))
             self._stop.wait(0.1)
 
     def __enter__(self):
@@ -412,6 +421,66 @@ class Margin(Server):
         return "POST", "/api/v1/comments", body
 
 
+class PostgresCluster:
+    """A private PostgreSQL cluster (scripts/pg-cluster), stopped at exit."""
+
+    def __init__(self, work):
+        self.folder = work / "pg"
+        self.url = subprocess.run([str(REPO / "scripts" / "pg-cluster"), "start", str(self.folder)], check=True,
+                                  capture_output=True, text=True).stdout.strip()
+        atexit.register(subprocess.run, [str(REPO / "scripts" / "pg-cluster"), "stop", str(self.folder)],
+                        capture_output=True)
+
+    def database(self, name):
+        return self.url.rsplit("/", 1)[0] + f"/{name}?sslmode=disable"
+
+    def sql(self, statement):
+        subprocess.run(["psql", self.url, "-q", "-v", "ON_ERROR_STOP=1", "-c", statement], check=True,
+                       capture_output=True, text=True)
+
+
+class MarginPostgres(Margin):
+    """`margin serve` nodes on one PostgreSQL database, behind an nginx upstream. `start(db)`
+    takes the name of a seeded template database and starts on a fresh copy of it."""
+
+    def __init__(self, work, cluster, nodes):
+        super().__init__(work)
+        self.cluster, self.count, self.nodes, self.proxy = cluster, nodes, [], None
+        self.name = f"margin-pg{nodes}"
+
+    def start(self, db):
+        self.db = db
+        database = f"run_{self.count}"
+        self.cluster.sql(f"DROP DATABASE IF EXISTS {database}")
+        self.cluster.sql(f"CREATE DATABASE {database} TEMPLATE {db}")
+        url = self.cluster.database(database)
+        ports = []
+        for n in range(self.count):
+            port = free_port()
+            log_path = self.work / f"{self.name}-{n}.log"
+            argv = [str(MARGIN_BIN), "serve", "--db", url, "--host", "127.0.0.1", "--port", str(port),
+                    "--rate-limit", "off", "--log-level", "warning"]
+            node = spawn(argv, log_path, cwd=self.work)
+            wait_ready(f"http://127.0.0.1:{port}/healthz", node, log_path)
+            self.nodes.append(node)
+            ports.append(port)
+        self.proc = self.nodes[0]
+        self.proxy = Nginx(self.work / self.name, None)
+        (self.work / self.name).mkdir(exist_ok=True)
+        self.proxy.upstream = ports
+        started = self.proxy.start()
+        self.port = self.proxy.port
+        return started
+
+    def stop(self):
+        if self.proxy is not None:
+            self.proxy.stop()
+            self.proxy = None
+        for node in self.nodes:
+            stop(node)
+        self.nodes, self.proc = [], None
+
+
 class Isso(Server):
     name = "isso"
 
@@ -464,6 +533,8 @@ class Nginx(Server):
 
     def __init__(self, work, document):
         self.work, self.document, self.proc = work, document, None
+        # ports of Margin nodes to proxy to, instead of serving the document
+        self.upstream = None
 
     def start(self, db=None):
         self.db = db
@@ -471,7 +542,20 @@ class Nginx(Server):
         root = self.work / "nginx"
         for d in ("logs", "tmp", "www"):
             (root / d).mkdir(parents=True, exist_ok=True)
-        shutil.copy(self.document, root / "www" / "big.json")
+        if self.document is not None:
+            shutil.copy(self.document, root / "www" / "big.json")
+        upstream, location = "", """location / {
+            default_type application/json;
+            try_files /big.json =404;
+        }"""
+        if self.upstream:
+            servers = "".join(f"server 127.0.0.1:{port};" for port in self.upstream)
+            upstream = f"upstream margin {{ {servers} keepalive 64; }}"
+            location = """location / {
+            proxy_pass http://margin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }"""
         user = ""
         if os.geteuid() == 0:  # the workers would drop to nobody, who cannot read this folder
             import pwd
@@ -489,13 +573,11 @@ http {{
     fastcgi_temp_path {root}/tmp/fastcgi;
     uwsgi_temp_path {root}/tmp/uwsgi;
     scgi_temp_path {root}/tmp/scgi;
+    {upstream}
     server {{
         listen 127.0.0.1:{self.port};
         root {root}/www;
-        location / {{
-            default_type application/json;
-            try_files /big.json =404;
-        }}
+        {location}
     }}
 }}
 """)
@@ -503,7 +585,7 @@ http {{
         argv = [shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(root), "-c", str(root / "nginx.conf"),
                 "-e", str(root / "logs" / "error.log")]
         self.proc = spawn(argv, self.log, cwd=root)
-        return wait_ready(f"{self.base}/", self.proc, self.log)
+        return wait_ready(f"{self.base}/" + ("healthz" if self.upstream else ""), self.proc, self.log)
 
     def thread_path(self, uri):
         return Margin.thread_path(None, uri)
@@ -795,6 +877,18 @@ def prepare(work, out):
         m.stop()
         golden["margin"] = db
         facts["margin_sites"] = margin_cli("sites", "list", "--db", str(db)).strip()
+    if any(name in ONLY for name in PG_SERVERS):
+        if "margin" not in golden:
+            sys.exit("the PostgreSQL servers start from Margin's seeded database: keep margin in BENCH_ONLY")
+        cluster = PostgresCluster(work)
+        facts["postgres_cluster"] = cluster
+        cluster.sql("CREATE DATABASE golden")
+        start = time.monotonic()
+        margin_cli("migrate", "--from", str(golden["margin"]), "--to", cluster.database("golden"))
+        facts["postgres_migrate_s"] = time.monotonic() - start
+        log(f"postgres: seeded database moved in with margin migrate in {facts['postgres_migrate_s']:.1f}s")
+        for name in PG_SERVERS:
+            golden[name] = "golden"
     if "isso" in ONLY:
         i = Isso(work)
         db = work / "isso-golden.db"
@@ -872,12 +966,18 @@ def run_once(run, work, out, golden, facts, results):
             if measured:
                 record("idle", name, measured)
 
-    for name in ("margin", "isso", "nginx"):
+    for name in ("margin", "isso", "nginx", *PG_SERVERS):
         if name not in ONLY:
             continue
-        server = Nginx(work, work / "big.json") if name == "nginx" else (Margin if name == "margin" else Isso)(work)
         db = None
-        if name != "nginx":
+        if name in PG_SERVERS:
+            server = MarginPostgres(work, facts["postgres_cluster"], nodes=int(name[-1]))
+            db = golden[name]
+        elif name == "nginx":
+            server = Nginx(work, work / "big.json")
+        else:
+            server = (Margin if name == "margin" else Isso)(work)
+        if name in ("margin", "isso"):
             db = work / f"{name}-run.{'sqlite' if name == 'margin' else 'db'}"
             copy_db(golden[name], db)
         log(f"run {run}: {name}")
@@ -903,7 +1003,8 @@ def run_once(run, work, out, golden, facts, results):
                     # Every scenario starts from the seeded data: otherwise a faster server
                     # would face a bigger database (and longer threads) after (d) than a slower one.
                     server.stop()
-                    copy_db(golden[name], db)
+                    if name not in PG_SERVERS:  # a PostgreSQL server starts on a fresh copy itself
+                        copy_db(golden[name], db)
                     server.start(db)
                 record(scenario, name, measure(server, scripts[scenario], raw, f"{scenario}-{name}",
                                                probe_paths if scenario == "e" else None))
@@ -957,7 +1058,7 @@ def markdown(table, facts):
     lines = ["| scenario | server | req/s | p50 (ms) | p99 (ms) | errors (non-2xx / socket) | peak RSS (MB) | ratio |",
              "|---|---|---:|---:|---:|---|---:|---|"]
     for scenario in order:
-        for server in ("margin", "isso", "nginx"):
+        for server in ("margin", "isso", "nginx", *PG_SERVERS):
             row = table.get((scenario, server))
             if not row:
                 continue
@@ -972,6 +1073,15 @@ def markdown(table, facts):
                     parts.append(f"Margin/nginx {row['rps'] / nginx['rps']:.2f}×")
                 if scenario == "big-one" and table.get(("small-one", "margin")):
                     parts.append(f"big/small {row['rps'] / table[('small-one', 'margin')]['rps']:.2f}×")
+                ratio = "; ".join(parts)
+            elif server in PG_SERVERS:
+                sqlite_row = table.get((scenario, "margin"))
+                one_node = table.get((scenario, "margin-pg1"))
+                parts = []
+                if sqlite_row and sqlite_row.get("rps"):
+                    parts.append(f"/SQLite {row['rps'] / sqlite_row['rps']:.2f}×")
+                if server == "margin-pg2" and one_node and one_node.get("rps"):
+                    parts.append(f"2 nodes/1 node {row['rps'] / one_node['rps']:.2f}×")
                 ratio = "; ".join(parts)
             errors = f"{int(row.get('non2xx') or 0)} / {int(row.get('socket_errors') or 0)}"
             name = SCENARIO_NAMES[scenario].format(huge=f"{HUGE:,}")
@@ -1033,7 +1143,7 @@ def chart(table, path):
         return
     scenarios = [s for s in ["a", "b", "c", "d", "e", "h", "small-one", "big-one", "big-rotate"]
                  if any((s, srv) in table for srv in ("margin", "isso", "nginx"))]
-    servers = [s for s in ("margin", "isso", "nginx") if any((sc, s) in table for sc in scenarios)]
+    servers = [s for s in ("margin", "isso", "nginx", *PG_SERVERS) if any((sc, s) in table for sc in scenarios)]
     width = 0.8 / max(len(servers), 1)
     fig, ax = plt.subplots(figsize=(max(8, 1.3 * len(scenarios)), 5))
     colors = {"margin": "#1f77b4", "isso": "#ff7f0e", "nginx": "#2ca02c"}
@@ -1081,6 +1191,7 @@ def main():
     table = summarize(results)
     rows, extra = markdown(table, facts)
     facts.pop("big_uris", None)
+    facts.pop("postgres_cluster", None)
     header = (f"# Margin HTTP benchmark, {datetime.now():%Y-%m-%d %H:%M}\n\n"
               f"wrk -t{THREADS} -c{CONNECTIONS} --latency --timeout 10s, {WARMUP} s warm-up + {DURATION} s measured, "
               f"median of {RUNS} run(s); {os.cpu_count()} CPUs, load average before the run "

@@ -14,6 +14,8 @@ public enum CommentsError: Error, Equatable, Sendable {
     case storageUnavailable(String)
     /// A `postgres://` database URL that cannot be used as it is; says what is wrong.
     case invalidDatabaseURL(String)
+    /// `margin migrate` cannot move this installation as asked; says why.
+    case migrationRefused(String)
 }
 
 extension CommentsError: CustomStringConvertible {
@@ -32,6 +34,7 @@ extension CommentsError: CustomStringConvertible {
         case .threadLocked: "This thread is closed for new comments."
         case .storageUnavailable(let why): "The comment store is unavailable: \(why)"
         case .invalidDatabaseURL(let why): "The database URL cannot be used: \(why)."
+        case .migrationRefused(let why): "The move failed: \(why)."
         }
     }
 }

@@ -6,7 +6,7 @@ import NIOCore
 /// The admin API (`/api/v1/admin/…`) behind hashed bearer tokens: streamed exports and uploads
 /// to import. Failed token attempts are rate-limited per client.
 struct AdminRoutes: Sendable {
-    let store: SQLiteStore
+    let store: any CommentStore & AdminTokenStore
     let clock: any MarginClock
     let failures: RateLimiter
     /// Largest upload accepted for import.
@@ -48,8 +48,22 @@ struct AdminRoutes: Sendable {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("margin-export-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: file.path, contents: nil)
         let handle = try FileHandle(forWritingTo: file)
-        try await Exporter(store: store).export(format: format, siteID: site) { bytes in try handle.write(contentsOf: Data(bytes)) }
-        try handle.close()
+        let export: @Sendable (SQLiteStore) async throws -> Void = { sqlite in
+            try await Exporter(store: sqlite).export(format: format, siteID: site) { bytes in try handle.write(contentsOf: Data(bytes)) }
+        }
+        do {
+            switch store {
+            // One consistent snapshot copied into SQLite: the same bytes as from a SQLite file.
+            case let postgres as PostgresStore: try await StoreMigration.withSnapshot(of: postgres, export)
+            case let sqlite as SQLiteStore: try await export(sqlite)
+            default: break
+            }
+            try handle.close()
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(at: file)
+            throw error
+        }
         let contentType = switch format {
         case .margin: "application/x-ndjson; charset=utf-8"
         case .disqus: "application/xml; charset=utf-8"
@@ -102,14 +116,22 @@ struct AdminRoutes: Sendable {
             try? handle.close()
             throw error
         }
+        let clock = self.clock
+        let importFile: @Sendable (SQLiteStore) async throws -> ImportSummary = { sqlite in
+            if let source = ImportSource(rawValue: format) {
+                if site == "default" { _ = try await sqlite.addSiteIfNoneExist(Site.embeddedDefault(createdAt: clock.nowMillis())) }
+                return try await Importer(store: sqlite, clock: clock).run(Importer.Options(siteID: site, source: source, dryRun: dryRun), file: file)
+            }
+            return try await MarginImporter(store: sqlite).run(url: file, dryRun: dryRun)
+        }
         let summary: ImportSummary
         do {
-            if let source = ImportSource(rawValue: format) {
-                if site == "default" { _ = try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: clock.nowMillis())) }
-                summary = try await Importer(store: store, clock: clock).run(
-                    Importer.Options(siteID: site, source: source, dryRun: dryRun), file: file)
-            } else {
-                summary = try await MarginImporter(store: store).run(url: file, dryRun: dryRun)
+            switch store {
+            // Into PostgreSQL while it holds no comment yet, through a SQLite copy moved in whole
+            // (`StoreMigration.staged`); refused with 409 once it holds comments.
+            case let postgres as PostgresStore: summary = try await StoreMigration.staged(into: postgres, keep: { !$0.dryRun }, importFile)
+            case let sqlite as SQLiteStore: summary = try await importFile(sqlite)
+            default: throw CommentsError.storageUnavailable("this store takes no import")
             }
         } catch let error as ImportError {
             let position = error.line > 0 ? "Line \(error.line), column \(error.column): " : ""

@@ -217,6 +217,19 @@ public final class PostgresStore: CommentStore {
         return values
     }
 
+    /// Runs `body` on one pooled connection, outside any transaction (`StoreMigration` opens its
+    /// own); the driver's errors become `storageUnavailable`.
+    func withConnection<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
+    ) async throws -> T {
+        let logger = self.logger
+        do {
+            return try await client.withConnection { connection in try await body(connection, logger) }
+        } catch {
+            throw Self.mapped(error, location: location)
+        }
+    }
+
     /// Runs `body` in one transaction on one pooled connection; `CommentsError`s pass through,
     /// anything else becomes `storageUnavailable`. While the server is down the pool would wait
     /// for a connection for ever, so a request that gets none within `waitLimit` is answered

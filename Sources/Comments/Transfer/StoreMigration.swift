@@ -1,0 +1,562 @@
+import Foundation
+import GRDB
+import Logging
+import PostgresNIO
+
+/// Moves a whole installation from one store to another (SQLite to PostgreSQL and back, or
+/// between two of either): every row of every table both stores hold, with its ids, read from
+/// one consistent snapshot of the source and written into an empty target, then counted again
+/// on both sides. Signing keys, secrets and admin tokens travel too, so links mailed and tokens
+/// handed out before the move keep working after it.
+///
+/// The target must hold no thread and no comment. A PostgreSQL target is written in one
+/// transaction; a SQLite target is built in a file beside the path and renamed into place once
+/// complete, so a move that fails leaves no half-filled target behind.
+public struct StoreMigration: Sendable {
+    /// The tables both stores hold, parents before children. PostgreSQL's `rate_buckets` and
+    /// `store_changes` are left out: buckets refill and the change counter starts over.
+    public static let tables = [
+        "sites", "threads", "comments", "votes", "moderation_log", "used_links", "blocklist", "signing_keys", "secrets",
+        "spam_tokens", "spam_totals", "outbox", "admin_tokens",
+    ]
+
+    /// Rows of one table on each side after the move.
+    public struct TableCount: Sendable, Codable, Equatable {
+        public let table: String
+        public let source: Int
+        public let target: Int
+    }
+
+    /// What a move did: the counts of every table, equal on both sides.
+    public struct Summary: Sendable, Codable, Equatable {
+        public let from: String
+        public let to: String
+        public let tables: [TableCount]
+        public var rows: Int { tables.reduce(0) { $0 + $1.target } }
+    }
+
+    public let source: String
+    public let target: String
+
+    /// `source` and `target`: a SQLite file path or a `postgres://` URL each.
+    public init(from source: String, to target: String) {
+        self.source = source
+        self.target = target
+    }
+
+    /// Copies everything, then counts every table again on both sides; throws
+    /// `CommentsError.migrationRefused` when the target is not empty or a count differs.
+    public func run(logger: Logger = Logger(label: "margin.migrate")) async throws -> Summary {
+        if Self.sameStore(source, target) {
+            throw CommentsError.migrationRefused("--from and --to name the same database")
+        }
+        let from = try await Self.end(source, logger: logger)
+        defer { from.close() }
+        let target = self.target
+        return try await Self.move(from: from, to: { try await Self.end(target, logger: logger) })
+    }
+
+    /// Copies `from` into the store `makeTarget` opens, then counts every table on a target
+    /// opened afresh.
+    static func move(from: any MigrationEnd, to makeTarget: @Sendable () async throws -> any MigrationEnd) async throws -> Summary {
+        guard from.exists else {
+            throw CommentsError.migrationRefused("the source \(from.name) does not exist")
+        }
+        let to = try await makeTarget()
+        let sourceCounts: [String: Int]
+        do {
+            sourceCounts = try await from.reading { reader in
+                try await to.writing { writer in
+                    var counts: [String: Int] = [:]
+                    for table in Self.tables {
+                        let columns = try await reader.columns(of: table)
+                        let wanted = try await writer.columns(of: table)
+                        let missing = Set(columns).subtracting(wanted.keys)
+                        guard missing.isEmpty else {
+                            throw CommentsError.migrationRefused(
+                                "\(to.name) has no column \(missing.sorted().joined(separator: ", ")) in \(table): is it older than \(from.name)?")
+                        }
+                        try await reader.rows(of: table, columns: columns) { batch in
+                            try await writer.insert(batch, into: table, columns: columns)
+                        }
+                        counts[table] = try await reader.count(table)
+                    }
+                    return counts
+                }
+            }
+            to.close()
+        } catch {
+            to.close()
+            throw error
+        }
+        // Counted again from scratch: what a node opening the target would find.
+        let check = try await makeTarget()
+        defer { check.close() }
+        let targetCounts = try await check.reading { reader in
+            var counts: [String: Int] = [:]
+            for table in Self.tables { counts[table] = try await reader.count(table) }
+            return counts
+        }
+        let tables = Self.tables.map { TableCount(table: $0, source: sourceCounts[$0] ?? 0, target: targetCounts[$0] ?? 0) }
+        if let wrong = tables.first(where: { $0.source != $0.target }) {
+            throw CommentsError.migrationRefused(
+                "\(wrong.table): \(wrong.source) rows in \(from.name) but \(wrong.target) in \(to.name) after the move")
+        }
+        return Summary(from: from.name, to: to.name, tables: tables)
+    }
+
+    /// Runs `work` on a SQLite copy of one consistent snapshot of `store` (for exports: the
+    /// same bytes as from SQLite), in a temporary folder removed afterwards.
+    public static func withSnapshot<T: Sendable>(
+        of store: PostgresStore, _ work: @Sendable (SQLiteStore) async throws -> T
+    ) async throws -> T {
+        try await withTemporaryCopy(of: store) { copy, _ in try await work(copy) }
+    }
+
+    /// Runs `work` (an import) on a SQLite copy of `store`, then moves the copy into `store` in
+    /// one transaction, unless `keep` is false (a dry run). Refused while `store` holds a thread
+    /// or a comment: the move replaces what is stored.
+    public static func staged<T: Sendable>(
+        into store: PostgresStore, keep: @escaping @Sendable (T) -> Bool, _ work: @Sendable (SQLiteStore) async throws -> T
+    ) async throws -> T {
+        try await withTemporaryCopy(of: store) { copy, path in
+            if try await copy.holdsThreadsOrComments() {
+                throw CommentsError.migrationRefused(
+                    "\(store.location) already holds comments, and an import into PostgreSQL needs a database without any so far; "
+                        + "import into a SQLite file and move it with margin migrate, or import before the first comment arrives")
+            }
+            let result = try await work(copy)
+            if keep(result) {
+                _ = try await move(from: SQLiteEnd(path: path), to: { PostgresEnd(store: store, closes: false) })
+            }
+            return result
+        }
+    }
+
+    private static func withTemporaryCopy<T: Sendable>(
+        of store: PostgresStore, _ work: @Sendable (SQLiteStore, String) async throws -> T
+    ) async throws -> T {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("margin-copy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("copy.sqlite").path
+        _ = try await move(from: PostgresEnd(store: store, closes: false), to: { SQLiteEnd(path: path) })
+        return try await work(try SQLiteStore(path: path), path)
+    }
+
+    static func sameStore(_ a: String, _ b: String) -> Bool {
+        if PostgresLocation.isURL(a) || PostgresLocation.isURL(b) { return a == b }
+        return URL(fileURLWithPath: a).standardizedFileURL.path == URL(fileURLWithPath: b).standardizedFileURL.path
+    }
+
+    static func end(_ spec: String, logger: Logger) async throws -> any MigrationEnd {
+        if PostgresLocation.isURL(spec) {
+            return PostgresEnd(store: try await PostgresStore(location: PostgresLocation(url: spec), logger: logger), closes: true)
+        }
+        return SQLiteEnd(path: spec)
+    }
+}
+
+/// One column value as either store holds it.
+enum StoredValue: Sendable, Equatable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+}
+
+/// One side of a move.
+protocol MigrationEnd: Sendable {
+    /// How messages name it (a PostgreSQL URL without its password).
+    var name: String { get }
+    /// False for a SQLite path with no file.
+    var exists: Bool { get }
+    /// Runs `body` on one consistent snapshot of every table.
+    func reading<T: Sendable>(_ body: @escaping @Sendable (any RowReader) async throws -> T) async throws -> T
+    /// Runs `body` with a writer into this store, which must hold no thread and no comment; what
+    /// it wrote stays only if it returns.
+    func writing<T: Sendable>(_ body: @escaping @Sendable (any RowWriter) async throws -> T) async throws -> T
+    func close()
+}
+
+/// Reads tables from a snapshot.
+protocol RowReader: Sendable {
+    func columns(of table: String) async throws -> [String]
+    func count(_ table: String) async throws -> Int
+    /// Every row of `table` in key order, in batches of a few hundred.
+    func rows(of table: String, columns: [String], _ each: @escaping @Sendable ([[StoredValue]]) async throws -> Void) async throws
+}
+
+/// Writes rows into an empty store.
+protocol RowWriter: Sendable {
+    /// The table's columns and their declared types.
+    func columns(of table: String) async throws -> [String: String]
+    func insert(_ rows: [[StoredValue]], into table: String, columns: [String]) async throws
+}
+
+// MARK: SQLite
+
+extension SQLiteStore {
+    /// Whether any thread or comment is stored (`margin migrate` moves only into a store without).
+    public func holdsThreadsOrComments() async throws -> Bool {
+        try await writer.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM threads) OR EXISTS (SELECT 1 FROM comments)") ?? false
+        }
+    }
+}
+
+/// A SQLite file as either side.
+struct SQLiteEnd: MigrationEnd {
+    let path: String
+    var name: String { path }
+    var exists: Bool { FileManager.default.fileExists(atPath: path) }
+
+    func reading<T: Sendable>(_ body: @escaping @Sendable (any RowReader) async throws -> T) async throws -> T {
+        let store = try SQLiteStore(path: path)
+        guard let pool = store.writer as? DatabasePool else {
+            throw CommentsError.storageUnavailable("\(path) is not a database file")
+        }
+        let snapshot = try pool.makeSnapshotPool()
+        return try await body(SQLiteReader(snapshot: snapshot))
+    }
+
+    func writing<T: Sendable>(_ body: @escaping @Sendable (any RowWriter) async throws -> T) async throws -> T {
+        let manager = FileManager.default
+        if manager.fileExists(atPath: path) {
+            guard try await !SQLiteStore(path: path).holdsThreadsOrComments() else {
+                throw CommentsError.migrationRefused("\(path) already holds threads or comments: move into a new file")
+            }
+        }
+        // Built beside the target and renamed into place once complete.
+        let building = path + ".migrating"
+        for suffix in ["", "-wal", "-shm"] { try? manager.removeItem(atPath: building + suffix) }
+        do {
+            let result: T
+            do {
+                let store = try SQLiteStore(path: building)
+                let writer = try await SQLiteWriter.open(store.writer)
+                result = try await body(writer)
+                try await writer.finish()
+                try await store.writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+                try (store.writer as? DatabasePool)?.close()
+            }
+            if let size = (try? manager.attributesOfItem(atPath: building + "-wal"))?[.size] as? Int, size > 0 {
+                throw CommentsError.storageUnavailable("\(building) kept a write-ahead log after closing")
+            }
+            for suffix in ["-wal", "-shm"] { try? manager.removeItem(atPath: building + suffix) }
+            for suffix in ["-wal", "-shm"] { try? manager.removeItem(atPath: path + suffix) }
+            if manager.fileExists(atPath: path) { try manager.removeItem(atPath: path) }
+            try manager.moveItem(atPath: building, toPath: path)
+            return result
+        } catch {
+            for suffix in ["", "-wal", "-shm"] { try? manager.removeItem(atPath: building + suffix) }
+            throw error
+        }
+    }
+
+    func close() {}
+}
+
+/// Reads a SQLite snapshot, a page of rows at a time by rowid.
+struct SQLiteReader: RowReader {
+    let snapshot: DatabaseSnapshotPool
+
+    func columns(of table: String) async throws -> [String] {
+        try await snapshot.read { db in try db.columns(in: table).map(\.name) }
+    }
+
+    func count(_ table: String) async throws -> Int {
+        try await snapshot.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table.quotedDatabaseIdentifier)") ?? 0 }
+    }
+
+    func rows(of table: String, columns: [String], _ each: @escaping @Sendable ([[StoredValue]]) async throws -> Void) async throws {
+        let list = columns.map(\.quotedDatabaseIdentifier).joined(separator: ", ")
+        var after: Int64 = .min
+        while true {
+            let (batch, last) = try await snapshot.read { db -> ([[StoredValue]], Int64?) in
+                var batch: [[StoredValue]] = []
+                var last: Int64?
+                let rows = try Row.fetchCursor(db, sql: """
+                    SELECT rowid, \(list) FROM \(table.quotedDatabaseIdentifier) WHERE rowid > ? ORDER BY rowid LIMIT 500
+                    """, arguments: [after])
+                while let row = try rows.next() {
+                    last = row[0]
+                    batch.append((1...columns.count).map { Self.value(row[$0] as DatabaseValue) })
+                }
+                return (batch, last)
+            }
+            guard let last else { return }
+            try await each(batch)
+            after = last
+        }
+    }
+
+    static func value(_ value: DatabaseValue) -> StoredValue {
+        switch value.storage {
+        case .null: return .null
+        case .int64(let int): return .integer(int)
+        case .double(let double): return .real(double)
+        case .string(let string): return .text(string)
+        case .blob(let data): return .blob(Array(data))
+        }
+    }
+}
+
+/// Writes into a new SQLite file: the rows its migrations seeded go first, and the triggers that
+/// count thread versions rest until the end (the versions travel as they are).
+final class SQLiteWriter: RowWriter, @unchecked Sendable {
+    let writer: any DatabaseWriter
+    /// The dropped triggers' `CREATE` statements.
+    private let triggers: [String]
+
+    private init(writer: any DatabaseWriter, triggers: [String]) {
+        self.writer = writer
+        self.triggers = triggers
+    }
+
+    static func open(_ writer: any DatabaseWriter) async throws -> SQLiteWriter {
+        let triggers = try await writer.write { db -> [String] in
+            let triggers = try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY rowid")
+            for row in triggers { try db.execute(sql: "DROP TRIGGER \((row["name"] as String).quotedDatabaseIdentifier)") }
+            for table in StoreMigration.tables.reversed() { try db.execute(sql: "DELETE FROM \(table.quotedDatabaseIdentifier)") }
+            return triggers.map { $0["sql"] }
+        }
+        return SQLiteWriter(writer: writer, triggers: triggers)
+    }
+
+    func columns(of table: String) async throws -> [String: String] {
+        try await writer.read { db in
+            Dictionary(try db.columns(in: table).map { ($0.name, $0.type) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    func insert(_ rows: [[StoredValue]], into table: String, columns: [String]) async throws {
+        let sql = "INSERT INTO \(table.quotedDatabaseIdentifier) (\(columns.map(\.quotedDatabaseIdentifier).joined(separator: ", "))) "
+            + "VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+        try await writer.write { db in
+            let statement = try db.cachedStatement(sql: sql)
+            for row in rows {
+                try statement.execute(arguments: StatementArguments(row.map(Self.databaseValue)))
+            }
+        }
+    }
+
+    /// Puts the triggers back.
+    func finish() async throws {
+        let triggers = self.triggers
+        try await writer.write { db in
+            for sql in triggers { try db.execute(sql: sql) }
+        }
+    }
+
+    static func databaseValue(_ value: StoredValue) -> DatabaseValue {
+        switch value {
+        case .null: return .null
+        case .integer(let int): return int.databaseValue
+        case .real(let double): return double.databaseValue
+        case .text(let string): return string.databaseValue
+        case .blob(let bytes): return Data(bytes).databaseValue
+        }
+    }
+}
+
+// MARK: PostgreSQL
+
+/// A PostgreSQL database as either side.
+struct PostgresEnd: MigrationEnd {
+    let store: PostgresStore
+    /// Whether `close()` closes the store (false for a store someone else opened).
+    let closes: Bool
+    var name: String { store.location.description }
+    var exists: Bool { true }
+
+    func reading<T: Sendable>(_ body: @escaping @Sendable (any RowReader) async throws -> T) async throws -> T {
+        try await store.withConnection { connection, logger in
+            try await PostgresReader.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", on: connection, logger: logger)
+            do {
+                let result = try await body(PostgresReader(connection: connection, logger: logger))
+                try await PostgresReader.run("COMMIT", on: connection, logger: logger)
+                return result
+            } catch {
+                try? await PostgresReader.run("ROLLBACK", on: connection, logger: logger)
+                throw error
+            }
+        }
+    }
+
+    func writing<T: Sendable>(_ body: @escaping @Sendable (any RowWriter) async throws -> T) async throws -> T {
+        try await store.withConnection { connection, logger in
+            try await PostgresReader.run("BEGIN", on: connection, logger: logger)
+            do {
+                let held = try await PostgresReader.integer(
+                    "SELECT (SELECT COUNT(*) FROM threads) + (SELECT COUNT(*) FROM comments)", on: connection, logger: logger)
+                guard held == 0 else {
+                    throw CommentsError.migrationRefused("\(store.location) already holds threads or comments: move into an empty database")
+                }
+                // The triggers that count versions and changes rest while rows arrive with
+                // their versions; ALTER TABLE is transactional, so they come back on rollback too.
+                for table in ["sites", "threads", "comments"] {
+                    try await PostgresReader.run("ALTER TABLE \(table) DISABLE TRIGGER USER", on: connection, logger: logger)
+                }
+                for table in StoreMigration.tables.reversed() {
+                    try await PostgresReader.run("DELETE FROM \(table)", on: connection, logger: logger)
+                }
+                let result = try await body(PostgresWriter(connection: connection, logger: logger))
+                for table in ["sites", "threads", "comments"] {
+                    try await PostgresReader.run("ALTER TABLE \(table) ENABLE TRIGGER USER", on: connection, logger: logger)
+                }
+                // New ids continue after the moved ones.
+                for table in ["threads", "comments", "moderation_log", "outbox"] {
+                    try await PostgresReader.run(
+                        "SELECT setval(pg_get_serial_sequence('\(table)', 'id'), COALESCE((SELECT MAX(id) FROM \(table)), 0) + 1, false)",
+                        on: connection, logger: logger)
+                }
+                // Every node's caches start over.
+                try await PostgresReader.run("UPDATE store_changes SET version = version + 1", on: connection, logger: logger)
+                try await PostgresReader.run("NOTIFY margin_changes", on: connection, logger: logger)
+                try await PostgresReader.run("COMMIT", on: connection, logger: logger)
+                return result
+            } catch {
+                try? await PostgresReader.run("ROLLBACK", on: connection, logger: logger)
+                throw error
+            }
+        }
+    }
+
+    func close() { if closes { store.close() } }
+}
+
+/// Reads tables inside the snapshot transaction `PostgresEnd.reading` opened.
+struct PostgresReader: RowReader {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    static func run(_ sql: String, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+    }
+
+    static func integer(_ sql: String, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(Int64.self) {
+            return Int(value)
+        }
+        return 0
+    }
+
+    func columns(of table: String) async throws -> [String] {
+        try await PostgresWriter.columnTypes(of: table, on: connection, logger: logger).map(\.name)
+    }
+
+    func count(_ table: String) async throws -> Int {
+        try await Self.integer("SELECT COUNT(*) FROM \(table)", on: connection, logger: logger)
+    }
+
+    func rows(of table: String, columns: [String], _ each: @escaping @Sendable ([[StoredValue]]) async throws -> Void) async throws {
+        let key = try await primaryKey(of: table)
+        let sql = "SELECT \(columns.map { "\"\($0)\"" }.joined(separator: ", ")) FROM \(table) ORDER BY \(key.joined(separator: ", "))"
+        var batch: [[StoredValue]] = []
+        for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) {
+            batch.append(try row.map(Self.value))
+            if batch.count == 500 {
+                try await each(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        if !batch.isEmpty { try await each(batch) }
+    }
+
+    private func primaryKey(of table: String) async throws -> [String] {
+        var key: [String] = []
+        let rows = try await connection.query(PostgresQuery("""
+            SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+            WHERE i.indrelid = \(table)::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)
+            """), logger: logger)
+        for try await name in rows.decode(String.self) { key.append("\"\(name)\"") }
+        return key.isEmpty ? ["ctid"] : key
+    }
+
+    static func value(_ cell: PostgresCell) throws -> StoredValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+        case .int2, .int4, .int8: return .integer(try cell.decode(Int64.self))
+        case .float4, .float8: return .real(try cell.decode(Double.self))
+        case .bytea: return .blob(Array(try cell.decode(ByteBuffer.self).readableBytesView))
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+}
+
+/// Inserts rows inside the transaction `PostgresEnd.writing` opened, binding each value as its
+/// column's declared type (SQLite's 0 and 1 become booleans, its blobs bytea).
+struct PostgresWriter: RowWriter {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// The columns of `table` in order, with their types.
+    static func columnTypes(of table: String, on connection: PostgresConnection, logger: Logger) async throws -> [(name: String, type: String)] {
+        var columns: [(name: String, type: String)] = []
+        let rows = try await connection.query(PostgresQuery("""
+            SELECT column_name::text, data_type::text FROM information_schema.columns
+            WHERE table_schema = current_schema() AND table_name = \(table) ORDER BY ordinal_position
+            """), logger: logger)
+        for try await (name, type) in rows.decode((String, String).self) { columns.append((name, type)) }
+        return columns
+    }
+
+    func columns(of table: String) async throws -> [String: String] {
+        Dictionary(try await Self.columnTypes(of: table, on: connection, logger: logger).map { ($0.name, $0.type) },
+                   uniquingKeysWith: { first, _ in first })
+    }
+
+    func insert(_ rows: [[StoredValue]], into table: String, columns: [String]) async throws {
+        guard !rows.isEmpty else { return }
+        let types = try await self.columns(of: table)
+        // At most 65,535 parameters a statement.
+        let perStatement = max(1, 30_000 / max(columns.count, 1))
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(rows.count, start + perStatement)]
+            var bindings = PostgresBindings(capacity: chunk.count * columns.count)
+            var tuples: [String] = []
+            for row in chunk {
+                var placeholders: [String] = []
+                for (index, value) in row.enumerated() {
+                    try Self.bind(value, as: types[columns[index]] ?? "text", column: columns[index], into: &bindings)
+                    placeholders.append("$\(bindings.count)")
+                }
+                tuples.append("(" + placeholders.joined(separator: ", ") + ")")
+            }
+            let sql = "INSERT INTO \(table) (\(columns.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))"
+            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+            start += chunk.count
+        }
+    }
+
+    static func bind(_ value: StoredValue, as type: String, column: String, into bindings: inout PostgresBindings) throws {
+        switch (value, type) {
+        case (.null, _): bindings.appendNull()
+        case (.integer(let int), "boolean"): bindings.append(int != 0)
+        case (.integer(let int), "smallint"):
+            guard let small = Int16(exactly: int) else { throw outOfRange(int, column: column, type: type) }
+            bindings.append(small)
+        case (.integer(let int), "integer"):
+            guard let small = Int32(exactly: int) else { throw outOfRange(int, column: column, type: type) }
+            bindings.append(small)
+        case (.integer(let int), "double precision"), (.integer(let int), "real"): bindings.append(Double(int))
+        case (.integer(let int), "text"): bindings.append(String(int))
+        case (.integer(let int), _): bindings.append(int)
+        case (.real(let double), "text"): bindings.append(String(double))
+        case (.real(let double), _): bindings.append(double)
+        case (.text(let text), "bytea"): bindings.append(ByteBuffer(string: text))
+        case (.text(let text), _): bindings.append(text)
+        case (.blob(let bytes), "bytea"): bindings.append(ByteBuffer(bytes: bytes))
+        case (.blob, _):
+            throw CommentsError.migrationRefused("\(column) holds bytes where PostgreSQL keeps \(type)")
+        }
+    }
+
+    static func outOfRange(_ value: Int64, column: String, type: String) -> CommentsError {
+        .migrationRefused("\(column) holds \(value), out of range for PostgreSQL's \(type)")
+    }
+}
