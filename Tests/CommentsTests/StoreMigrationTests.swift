@@ -22,7 +22,8 @@ import Testing
     func populatedSQLite(at path: String) async throws {
         let store = try SQLiteStore(path: path)
         _ = try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: 1))
-        for (file, source) in [("disqus/isso-disqus.xml", ImportSource.disqus), ("wordpress/wpimporter-small-export.xml", .wordpress)] {
+        for (file, source) in [("disqus/isso-disqus.xml", ImportSource.disqus),
+                               ("wordpress/wpimporter-a11y-unit-test-data.xml", .wordpress), ("wordpress/wpimporter-small-export.xml", .wordpress)] {
             _ = try await Importer(store: store).run(
                 Importer.Options(siteID: "default", source: source, skipInvalid: true), file: Self.data.appendingPathComponent(file))
         }
@@ -54,9 +55,9 @@ import Testing
         return collected.bytes
     }
 
-    func rows(_ path: String, _ table: String) async throws -> [Row] {
+    func rows(_ path: String, _ table: String) async throws -> [[DatabaseValue]] {
         try await SQLiteStore(path: path).writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY rowid")
+            try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1, 2").map { Array($0.databaseValues) }
         }
     }
 
@@ -95,7 +96,9 @@ import Testing
         let url = try await PostgresTestCluster.freshDatabase()
         _ = try await StoreMigration(from: original, to: url).run()
 
-        let highest = try await rows(original, "comments").map { $0["id"] as Int64 }.max()!
+        let highest = try await SQLiteStore(path: original).writer.read { db in
+            try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM comments") ?? 0
+        }
         let store = try await PostgresStore(location: PostgresLocation(url: url), connectTimeout: PostgresTestCluster.patience)
         defer { store.close() }
         let (_, added) = try await store.insert(NewComment(siteID: "blog", uri: "/a/", title: nil, comment: draft("after the move")))

@@ -46,7 +46,7 @@ public struct StoreMigration: Sendable {
 
     /// Copies everything, then counts every table again on both sides; throws
     /// `CommentsError.migrationRefused` when the target is not empty or a count differs.
-    public func run(logger: Logger = Logger(label: "margin.migrate")) async throws -> Summary {
+    public func run(logger: Logger = StoreMigration.quietLogger) async throws -> Summary {
         if Self.sameStore(source, target) {
             throw CommentsError.migrationRefused("--from and --to name the same database")
         }
@@ -85,6 +85,9 @@ public struct StoreMigration: Sendable {
                 }
             }
             to.close()
+        } catch let error as DatabaseError {
+            to.close()
+            throw CommentsError.storageUnavailable("SQLite: \(error)")
         } catch {
             to.close()
             throw error
@@ -142,6 +145,14 @@ public struct StoreMigration: Sendable {
         let path = folder.appendingPathComponent("copy.sqlite").path
         _ = try await move(from: PostgresEnd(store: store, closes: false), to: { SQLiteEnd(path: path) })
         return try await work(try SQLiteStore(path: path), path)
+    }
+
+    /// The driver logs every failed connection attempt at `info`; a command reports the
+    /// outcome in one sentence instead.
+    public static var quietLogger: Logger {
+        var logger = Logger(label: "margin.migrate")
+        logger.logLevel = .error
+        return logger
     }
 
     static func sameStore(_ a: String, _ b: String) -> Bool {
@@ -217,7 +228,7 @@ struct SQLiteEnd: MigrationEnd {
         guard let pool = store.writer as? DatabasePool else {
             throw CommentsError.storageUnavailable("\(path) is not a database file")
         }
-        let snapshot = try pool.makeSnapshotPool()
+        let snapshot = try pool.makeSnapshot()
         return try await body(SQLiteReader(snapshot: snapshot))
     }
 
@@ -260,10 +271,11 @@ struct SQLiteEnd: MigrationEnd {
 
 /// Reads a SQLite snapshot, a page of rows at a time by rowid.
 struct SQLiteReader: RowReader {
-    let snapshot: DatabaseSnapshotPool
+    /// A connection that holds one read transaction open until it is released.
+    let snapshot: DatabaseSnapshot
 
     func columns(of table: String) async throws -> [String] {
-        try await snapshot.read { db in try db.columns(in: table).map(\.name) }
+        try await snapshot.read { db in try db.columns(in: table).map { $0.name } }
     }
 
     func count(_ table: String) async throws -> Int {
@@ -272,17 +284,27 @@ struct SQLiteReader: RowReader {
 
     func rows(of table: String, columns: [String], _ each: @escaping @Sendable ([[StoredValue]]) async throws -> Void) async throws {
         let list = columns.map(\.quotedDatabaseIdentifier).joined(separator: ", ")
-        var after: Int64 = .min
+        // Pages in key order: by rowid, or by the primary key of a WITHOUT ROWID table.
+        let key = try await snapshot.read { db -> [String] in
+            let primaryKey = try db.primaryKey(table)
+            return primaryKey.rowIDColumn == nil && !primaryKey.isRowID ? primaryKey.columns : ["rowid"]
+        }
+        let keyList = key.map { $0 == "rowid" ? "rowid" : $0.quotedDatabaseIdentifier }.joined(separator: ", ")
+        let placeholders = Array(repeating: "?", count: key.count).joined(separator: ", ")
+        var after: [DatabaseValue]?
         while true {
-            let (batch, last) = try await snapshot.read { db -> ([[StoredValue]], Int64?) in
+            let start = after
+            let (batch, last) = try await snapshot.read { db -> ([[StoredValue]], [DatabaseValue]?) in
                 var batch: [[StoredValue]] = []
-                var last: Int64?
+                var last: [DatabaseValue]?
+                let filter = start == nil ? "" : "WHERE (\(keyList)) > (\(placeholders))"
                 let rows = try Row.fetchCursor(db, sql: """
-                    SELECT rowid, \(list) FROM \(table.quotedDatabaseIdentifier) WHERE rowid > ? ORDER BY rowid LIMIT 500
-                    """, arguments: [after])
+                    SELECT \(keyList), \(list) FROM \(table.quotedDatabaseIdentifier) \(filter) ORDER BY \(keyList) LIMIT 500
+                    """, arguments: StatementArguments(start ?? []))
                 while let row = try rows.next() {
-                    last = row[0]
-                    batch.append((1...columns.count).map { Self.value(row[$0] as DatabaseValue) })
+                    let values = Array(row.databaseValues)
+                    last = Array(values[..<key.count])
+                    batch.append(values[key.count...].map(Self.value))
                 }
                 return (batch, last)
             }

@@ -3,7 +3,7 @@ import PostgresNIO
 extension PostgresStore: AdminTokenStore {
     public func createAdminToken(name: String, random: any RandomSource, at time: Int64) async throws -> (AdminToken, String) {
         let made = AdminToken.make(random: random)
-        try await transaction { connection, logger in
+        _ = try await transaction { connection, logger in
             try await connection.query(
                 "INSERT INTO admin_tokens (id, name, secret_hash, created_at) VALUES (\(made.id), \(name), \(made.hash), \(time))",
                 logger: logger)

@@ -225,7 +225,7 @@ public final class PostgresStore: CommentStore {
         let logger = self.logger
         do {
             return try await client.withConnection { connection in try await body(connection, logger) }
-        } catch {
+        } catch let error as PSQLError {
             throw Self.mapped(error, location: location)
         }
     }
