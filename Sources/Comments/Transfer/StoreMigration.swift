@@ -229,7 +229,9 @@ struct SQLiteEnd: MigrationEnd {
             throw CommentsError.storageUnavailable("\(path) is not a database file")
         }
         let snapshot = try pool.makeSnapshot()
-        return try await body(SQLiteReader(snapshot: snapshot))
+        let result = try await body(SQLiteReader(snapshot: snapshot))
+        withExtendedLifetime(store) {}
+        return result
     }
 
     func writing<T: Sendable>(_ body: @escaping @Sendable (any RowWriter) async throws -> T) async throws -> T {
