@@ -424,12 +424,17 @@ class Margin(Server):
 class PostgresCluster:
     """A private PostgreSQL cluster (scripts/pg-cluster), stopped at exit."""
 
-    def __init__(self, work):
-        self.folder = work / "pg"
-        self.url = subprocess.run([str(REPO / "scripts" / "pg-cluster"), "start", str(self.folder)], check=True,
-                                  capture_output=True, text=True).stdout.strip()
+    def __init__(self):
+        # Not under the work folder: run as root, the cluster runs as `postgres`, who must reach it.
+        self.folder = Path(tempfile.mkdtemp(prefix="margin-bench-pg-"))
+        atexit.register(shutil.rmtree, self.folder, True)
         atexit.register(subprocess.run, [str(REPO / "scripts" / "pg-cluster"), "stop", str(self.folder)],
                         capture_output=True)
+        started = subprocess.run([str(REPO / "scripts" / "pg-cluster"), "start", str(self.folder)],
+                                 capture_output=True, text=True)
+        if started.returncode != 0:
+            sys.exit(f"scripts/pg-cluster start failed:\n{started.stderr}")
+        self.url = started.stdout.strip()
 
     def database(self, name):
         return self.url.rsplit("/", 1)[0] + f"/{name}?sslmode=disable"
@@ -880,7 +885,7 @@ def prepare(work, out):
     if any(name in ONLY for name in PG_SERVERS):
         if "margin" not in golden:
             sys.exit("the PostgreSQL servers start from Margin's seeded database: keep margin in BENCH_ONLY")
-        cluster = PostgresCluster(work)
+        cluster = PostgresCluster()
         facts["postgres_cluster"] = cluster
         cluster.sql("CREATE DATABASE golden")
         start = time.monotonic()
@@ -1146,7 +1151,7 @@ def chart(table, path):
     servers = [s for s in ("margin", "isso", "nginx", *PG_SERVERS) if any((sc, s) in table for sc in scenarios)]
     width = 0.8 / max(len(servers), 1)
     fig, ax = plt.subplots(figsize=(max(8, 1.3 * len(scenarios)), 5))
-    colors = {"margin": "#1f77b4", "isso": "#ff7f0e", "nginx": "#2ca02c"}
+    colors = {"margin": "#1f77b4", "isso": "#ff7f0e", "nginx": "#2ca02c", "margin-pg1": "#9467bd", "margin-pg2": "#8c564b"}
     for k, srv in enumerate(servers):
         xs = [i + (k - (len(servers) - 1) / 2) * width for i, s in enumerate(scenarios) if (s, srv) in table]
         ys = [table[(s, srv)]["rps"] for s in scenarios if (s, srv) in table]

@@ -7,17 +7,17 @@ extension PostgresStore {
     static let threadColumns = "id, site_id, uri, title, locked, created_at, version"
 
     public func thread(siteID: String, uri: String) async throws -> CommentThread? {
-        try await transaction { connection, logger in try await Self.fetchThread(connection, logger, siteID: siteID, uri: uri) }
+        try await read { connection, logger in try await Self.fetchThread(connection, logger, siteID: siteID, uri: uri) }
     }
 
     public func thread(id: Int64) async throws -> CommentThread? {
-        try await transaction { connection, logger in
+        try await read { connection, logger in
             try await Self.threads(connection.query("SELECT \(unescaped: Self.threadColumns) FROM threads WHERE id = \(id)", logger: logger)).first
         }
     }
 
     public func visibleComments(siteID: String, uri: String) async throws -> (CommentThread, [Comment])? {
-        try await transaction { connection, logger in
+        try await read { connection, logger in
             guard let thread = try await Self.fetchThread(connection, logger, siteID: siteID, uri: uri) else { return nil }
             // Approved comments, plus every ancestor of one (shown as a tombstone when not approved).
             let comments = try await Self.comments(connection.query("""
@@ -37,14 +37,14 @@ extension PostgresStore {
     }
 
     public func comment(id: Int64) async throws -> Comment? {
-        try await transaction { connection, logger in
+        try await read { connection, logger in
             try await Self.comments(connection.query("SELECT \(unescaped: Comment.columns) FROM comments WHERE id = \(id)", logger: logger)).first
         }
     }
 
     public func approvedCounts(siteID: String, uris: [String]) async throws -> [String: Int] {
         guard !uris.isEmpty else { return [:] }
-        return try await transaction { connection, logger in
+        return try await read { connection, logger in
             var counts = Dictionary(uris.map { ($0, 0) }, uniquingKeysWith: { first, _ in first })
             let rows = try await connection.query("""
                 SELECT t.uri, COUNT(c.id) FROM threads t JOIN comments c ON c.thread_id = t.id AND c.status = 'approved'
@@ -56,7 +56,7 @@ extension PostgresStore {
     }
 
     public func commentCount(siteID: String) async throws -> Int {
-        try await transaction { connection, logger in
+        try await read { connection, logger in
             try await Int(Self.values(connection.query("SELECT COUNT(*) FROM comments WHERE site_id = \(siteID)", logger: logger),
                                       as: Int64.self).first ?? 0)
         }

@@ -80,13 +80,13 @@ extension PostgresStore {
     }
 
     public func screeningFacts(siteID: String, query: ScreeningQuery) async throws -> ScreeningFacts {
-        try await transaction { connection, logger in try await Self.screeningFacts(connection, logger, siteID: siteID, query: query) }
+        try await read { connection, logger in try await Self.screeningFacts(connection, logger, siteID: siteID, query: query) }
     }
 
     // MARK: Blocklist
 
     public func blocklist() async throws -> [BlockEntry] {
-        try await transaction { connection, logger in try await Self.blocklist(connection, logger) }
+        try await read { connection, logger in try await Self.blocklist(connection, logger) }
     }
 
     public func addBlock(_ entry: BlockEntry) async throws {
@@ -118,7 +118,7 @@ extension PostgresStore {
     // MARK: Signing keys
 
     public func signingKeys() async throws -> [SigningKey] {
-        try await transaction { connection, logger in
+        try await read { connection, logger in
             var keys: [SigningKey] = []
             for try await (id, secret, createdAt, retiredAt) in try await connection.query(
                 "SELECT id, secret, created_at, retired_at FROM signing_keys ORDER BY created_at, id", logger: logger
