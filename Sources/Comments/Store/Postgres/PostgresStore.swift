@@ -9,8 +9,8 @@ import Synchronization
 /// database. It keeps nothing a node could disagree on in memory: rate limits, link nonces,
 /// signing keys, tokens and the mail outbox live in the database.
 ///
-/// Work in progress on branch `issue8-postgres`: the change stamps answer nil for now, so
-/// every read asks the database; the shared stamp (`store_changes` and LISTEN) comes next.
+/// The change stamps answer nil for now (no stamp is shared between nodes yet), so the
+/// thread cache checks each thread's version in the database on every request.
 public final class PostgresStore: CommentStore {
     /// Where it connects.
     public let location: PostgresLocation
