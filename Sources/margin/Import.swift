@@ -41,21 +41,14 @@ struct Import: AsyncParsableCommand {
             printError("error: \(map ?? ""): \(error)")
             throw ExitCode.failure
         }
-        let summary: ImportSummary
-        switch try await database.openAnyStore() {
-        case let postgres as PostgresStore:
-            // PostgreSQL takes an import while it holds no comment yet (a new installation, a
-            // restore): the import runs on a SQLite copy, which then moves in whole, in one
-            // transaction, with `margin migrate`'s checks.
-            summary = try await reporting {
-                try await StoreMigration.staged(into: postgres, keep: { !$0.dryRun }) { copy in
-                    try await importInto(copy, file: url, rules: rules)
-                }
+        let store = try await database.openAnyStore()
+        // PostgreSQL takes an import while it holds no comment yet (a new installation, a
+        // restore): the import runs on a SQLite copy, which then moves in whole, in one
+        // transaction, with `margin migrate`'s checks.
+        let summary = try await reporting {
+            try await StoreMigration.importing(into: store, keep: { !$0.dryRun }) { sqlite in
+                try await importInto(sqlite, file: url, rules: rules)
             }
-        case let sqlite as SQLiteStore:
-            summary = try await importInto(sqlite, file: url, rules: rules)
-        default:
-            return
         }
         if json { printJSON(summary) } else { printSummary(summary) }
     }

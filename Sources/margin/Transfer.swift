@@ -15,6 +15,8 @@ struct Export: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
+        // Opened first: a database that cannot be opened leaves no empty output file behind.
+        let store = try await database.openAnyStore()
         let handle: FileHandle
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: nil), let file = FileHandle(forWritingAtPath: output) else {
@@ -31,18 +33,9 @@ struct Export: AsyncParsableCommand {
                 try handle.write(contentsOf: Data(bytes))
             }
         }
-        try await reporting {
-            switch try await database.openAnyStore() {
-            case let postgres as PostgresStore:
-                // Read through one consistent snapshot copied into SQLite: the very bytes the
-                // same data gives from a SQLite file.
-                try await StoreMigration.withSnapshot(of: postgres, export)
-            case let sqlite as SQLiteStore:
-                try await export(sqlite)
-            default:
-                break
-            }
-        }
+        // PostgreSQL is read through one consistent snapshot copied into SQLite: the very bytes
+        // the same data gives from a SQLite file.
+        try await reporting { try await StoreMigration.reading(store, export) }
         if output != nil { try handle.close() }
     }
 }

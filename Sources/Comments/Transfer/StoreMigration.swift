@@ -136,6 +136,30 @@ public struct StoreMigration: Sendable {
         }
     }
 
+    /// Runs `work` (an export) on `store` itself when it is SQLite, or on a snapshot copy of it
+    /// when it is PostgreSQL (`withSnapshot`).
+    public static func reading<T: Sendable>(
+        _ store: any CommentStore, _ work: @Sendable (SQLiteStore) async throws -> T
+    ) async throws -> T {
+        switch store {
+        case let sqlite as SQLiteStore: return try await work(sqlite)
+        case let postgres as PostgresStore: return try await withSnapshot(of: postgres, work)
+        default: throw CommentsError.storageUnavailable("this store cannot be read as a whole")
+        }
+    }
+
+    /// Runs `work` (an import) on `store` itself when it is SQLite, or staged through a copy
+    /// when it is PostgreSQL (`staged`; `keep` false for a dry run).
+    public static func importing<T: Sendable>(
+        into store: any CommentStore, keep: @escaping @Sendable (T) -> Bool, _ work: @Sendable (SQLiteStore) async throws -> T
+    ) async throws -> T {
+        switch store {
+        case let sqlite as SQLiteStore: return try await work(sqlite)
+        case let postgres as PostgresStore: return try await staged(into: postgres, keep: keep, work)
+        default: throw CommentsError.storageUnavailable("this store takes no import")
+        }
+    }
+
     private static func withTemporaryCopy<T: Sendable>(
         of store: PostgresStore, _ work: @Sendable (SQLiteStore, String) async throws -> T
     ) async throws -> T {

@@ -52,12 +52,8 @@ struct AdminRoutes: Sendable {
             try await Exporter(store: sqlite).export(format: format, siteID: site) { bytes in try handle.write(contentsOf: Data(bytes)) }
         }
         do {
-            switch store {
-            // One consistent snapshot copied into SQLite: the same bytes as from a SQLite file.
-            case let postgres as PostgresStore: try await StoreMigration.withSnapshot(of: postgres, export)
-            case let sqlite as SQLiteStore: try await export(sqlite)
-            default: break
-            }
+            // From PostgreSQL: one consistent snapshot copied into SQLite, the same bytes.
+            try await StoreMigration.reading(store, export)
             try handle.close()
         } catch {
             try? handle.close()
@@ -126,13 +122,9 @@ struct AdminRoutes: Sendable {
         }
         let summary: ImportSummary
         do {
-            switch store {
-            // Into PostgreSQL while it holds no comment yet, through a SQLite copy moved in whole
-            // (`StoreMigration.staged`); refused with 409 once it holds comments.
-            case let postgres as PostgresStore: summary = try await StoreMigration.staged(into: postgres, keep: { !$0.dryRun }, importFile)
-            case let sqlite as SQLiteStore: summary = try await importFile(sqlite)
-            default: throw CommentsError.storageUnavailable("this store takes no import")
-            }
+            // Into PostgreSQL while it holds no comment yet, through a SQLite copy moved in whole;
+            // refused with 409 once it holds comments.
+            summary = try await StoreMigration.importing(into: store, keep: { !$0.dryRun }, importFile)
         } catch let error as ImportError {
             let position = error.line > 0 ? "Line \(error.line), column \(error.column): " : ""
             throw APIError(.unprocessableContent, code: "malformed_import", message: "\(position)\(error.message). Nothing was imported.")
