@@ -33,7 +33,7 @@ struct DatabaseOptions: ParsableArguments {
         if resolved == nil { _ = try configurationError { () throws(ConfigurationError) in try configFile() } }
         let path = resolved ?? self.path
         if PostgresLocation.isURL(path) {
-            printError("error: This command works on a SQLite database only so far; it does not take a postgres:// URL yet.")
+            printError("error: This opens SQLite files only, not a postgres:// URL.")
             throw ExitCode.failure
         }
         // A write past the process's file size limit (RLIMIT_FSIZE) then fails like a full disk,
@@ -60,6 +60,19 @@ extension DatabaseOptions {
             printError("error: Cannot open database: \(error)")
             throw ExitCode.failure
         }
+    }
+}
+
+extension DatabaseOptions {
+    /// The store `--db` names, for thread remaps, privacy requests and backups (both stores do them).
+    func openMaintenanceStore() async throws -> any MaintenanceStore {
+        guard let store = try await openAnyStore() as? any MaintenanceStore else { throw ExitCode.failure }
+        return store
+    }
+
+    /// How messages name the database: the path, or the URL without its password.
+    var location: String {
+        PostgresLocation.isURL(path) ? ((try? PostgresLocation(url: path))?.description ?? "the database") : path
     }
 }
 

@@ -68,7 +68,9 @@ struct Threads: AsyncParsableCommand {
                 printError("error: \(map): \(error)")
                 throw ExitCode.failure
             }
-            let summary = try await database.openStore().remapThreads(rules: rules, siteID: site, dryRun: dryRun)
+            let summary = try await reporting {
+                try await database.openMaintenanceStore().remapThreads(rules: rules, siteID: site, dryRun: dryRun)
+            }
             if json {
                 printJSON(summary)
             } else {
@@ -91,7 +93,7 @@ struct GDPR: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try database.openStore()
+            let store = try await database.openMaintenanceStore()
             let comments = try await store.comments(byEmail: email)
             try await store.logPrivacyExport(email: email, at: SystemClock().nowMillis())
             printJSON(comments.map { CommentView(thread: $0.0, comment: $0.1) })
@@ -107,7 +109,7 @@ struct GDPR: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let count = try await database.openStore().forget(email: email, at: SystemClock().nowMillis())
+            let count = try await reporting { try await database.openMaintenanceStore().forget(email: email, at: SystemClock().nowMillis()) }
             print("Forgot \(count) comment(s) of \(email).")
         }
     }
@@ -121,8 +123,8 @@ struct Backup: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let store = try database.openStore()
+        let store = try await database.openMaintenanceStore()
         try await reporting { try await store.backup(to: file) }
-        print("Backed up \(database.path) to \(file).")
+        print("Backed up \(database.location) to \(file).")
     }
 }

@@ -87,3 +87,57 @@ import Testing
         #expect(unreachable.stderr.hasPrefix("error: "))
     }
 }
+
+/// Thread remaps, privacy requests and backups do the same on PostgreSQL as on SQLite.
+@Suite struct MaintenanceOnBothStoresTests {
+    /// A Margin export with the times of the site lines and log entries blanked.
+    static func withoutRunTimes(_ export: String) -> String {
+        export.split(separator: "\n").map { line -> String in
+            guard line.hasPrefix(#"{"type":"site""#) || line.hasPrefix(#"{"type":"log""#) else { return String(line) }
+            return String(line).replacing(/"(created_at|at)":\d+/) { match in "\"\(match.1)\":0" }
+        }.joined(separator: "\n")
+    }
+
+    @Test func theSameCommandsLeaveBothStoresHoldingTheSame() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let fixture = MoveBetweenStoresTests.data.appendingPathComponent("disqus/isso-disqus.xml").path
+        let url = try await PostgresForNodes.freshDatabase()
+        let stores = [scratch.database, url]
+        for store in stores {
+            let imported = try await CLI.run(["import", "disqus", fixture, "--db", store])
+            try #require(imported.status == 0, "\(imported.stderr)")
+        }
+        let rules = scratch.url.appendingPathComponent("rules.txt")
+        try "/ /home/\n".write(to: rules, atomically: true, encoding: .utf8)
+
+        // Each command prints the same on both stores.
+        for arguments in [["threads", "remap", "--map", rules.path, "--dry-run", "--json"], ["gdpr", "export", "FOO@bar.com"],
+                          ["threads", "remap", "--map", rules.path, "--json"], ["gdpr", "forget", "foo@bar.com"]] {
+            let onFile = try await CLI.run(arguments + ["--db", scratch.database])
+            let onServer = try await CLI.run(arguments + ["--db", url])
+            #expect(onFile.status == 0 && onServer.status == 0, "\(arguments): \(onFile.stderr) \(onServer.stderr)")
+            #expect(onServer.stdout == onFile.stdout, "\(arguments)")
+        }
+        let forgotten = try await CLI.run(["gdpr", "export", "foo@bar.com", "--db", url])
+        #expect((try JSONSerialization.jsonObject(with: Data(forgotten.stdout.utf8)) as? [Any])?.isEmpty == true)
+
+        // And what they did is the same: the Margin exports match, log entries included, once
+        // the moments the commands ran at (the default site's creation, the log's times) are set aside.
+        let fromFile = try await CLI.run(["export", "--db", scratch.database])
+        let fromServer = try await CLI.run(["export", "--db", url])
+        #expect(Self.withoutRunTimes(fromServer.stdout) == Self.withoutRunTimes(fromFile.stdout))
+        #expect(fromServer.stdout.contains("\"uri\":\"/home/\""))
+        #expect(fromServer.stdout.contains("gdpr-forget"))
+
+        // A backup of PostgreSQL is a SQLite file holding the same.
+        let backup = scratch.url.appendingPathComponent("backup.sqlite").path
+        let backedUp = try await CLI.run(["backup", backup, "--db", url])
+        #expect(backedUp.status == 0, "\(backedUp.stderr)")
+        #expect(!backedUp.stdout.contains("@127.0.0.1") || !backedUp.stdout.contains("password"))
+        #expect(try await CLI.run(["export", "--db", backup]).stdout == fromServer.stdout)
+        let again = try await CLI.run(["backup", backup, "--db", url])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("already exists"))
+    }
+}

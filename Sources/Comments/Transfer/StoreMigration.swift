@@ -136,6 +136,11 @@ public struct StoreMigration: Sendable {
         }
     }
 
+    /// Copies one snapshot of `store` into a new SQLite file at `path`, counted on both sides.
+    public static func copy(_ store: PostgresStore, toSQLite path: String) async throws -> Summary {
+        try await move(from: PostgresEnd(store: store, closes: false), to: { SQLiteEnd(path: path) })
+    }
+
     /// Runs `work` (an export) on `store` itself when it is SQLite, or on a snapshot copy of it
     /// when it is PostgreSQL (`withSnapshot`).
     public static func reading<T: Sendable>(
