@@ -152,7 +152,7 @@ public func buildApplication(
         AdminRoutes(store: tokens, clock: clock, failures: RateLimiter(clock: clock)).register(on: router)
     }
     HealthRoutes(store: store, clock: clock, startedAt: clock.nowMillis()).register(on: router)
-    MetricsRoutes(metrics: metrics, store: store as? SQLiteStore).register(on: router)
+    MetricsRoutes(metrics: metrics, store: store as? any StatisticsStore).register(on: router)
     PageRoutes().register(on: router)
 
     var services: [any Service] = []

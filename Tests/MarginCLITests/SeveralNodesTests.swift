@@ -34,6 +34,15 @@ import Testing
         #expect(again.status == 409)
         #expect(again.json.flatMap { ($0["error"] as? [String: Any])?["code"] as? String } == "migration_refused")
 
+        // Both nodes report what the shared database holds.
+        for node in [a, b] {
+            let scraped = try #require(await HTTP.send("GET", port: node.port, path: "/metrics"))
+            let approved = scraped.body.split(separator: "\n").first { $0.hasPrefix("margin_comments{status=\"approved\"}") }
+            let count = approved.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? 0
+            #expect(count > 0, "\(approved ?? "no approved gauge")")
+            #expect(scraped.body.contains("margin_database_size_bytes "))
+        }
+
         // Revoked on the CLI, refused by both nodes.
         let listed = try await CLI.run(["admin", "token", "list", "--json", "--db", url])
         let id = try #require(((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8))) as? [[String: Any]])?.first?["id"] as? String)

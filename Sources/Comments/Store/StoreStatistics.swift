@@ -28,7 +28,13 @@ public struct DatabaseHealth: Sendable, Equatable {
     public var migrations: Int
 }
 
-extension SQLiteStore {
+/// A store that can say what it holds, for `GET /metrics`.
+public protocol StatisticsStore: Sendable {
+    /// Counts by status and outbox state, and the size of the database.
+    func statistics() async throws -> StoreStatistics
+}
+
+extension SQLiteStore: StatisticsStore {
     /// Counts by status and outbox state, and the size on disk. The counts read indexes
     /// (`comments_by_site_status`, `outbox_due`), not the comment bodies.
     public func statistics() async throws -> StoreStatistics {

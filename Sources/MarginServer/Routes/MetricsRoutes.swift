@@ -6,7 +6,7 @@ import NIOCore
 struct MetricsRoutes: Sendable {
     let metrics: ServerMetrics
     /// The database the gauges describe; nil for stores without a file.
-    let store: SQLiteStore?
+    let store: (any StatisticsStore)?
 
     func register(on router: Router<MarginRequestContext>) {
         router.get("metrics", use: scrape)

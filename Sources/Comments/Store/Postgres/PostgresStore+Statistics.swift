@@ -1,0 +1,26 @@
+import PostgresNIO
+
+extension PostgresStore: StatisticsStore {
+    /// Counts by status and outbox state, and the database's size (`pg_database_size`: its
+    /// tables, indexes and TOAST, for every node alike).
+    public func statistics() async throws -> StoreStatistics {
+        try await read { connection, logger in
+            var comments: [CommentStatus: Int] = [:]
+            for try await (status, count) in try await connection.query(
+                "SELECT status, COUNT(*) FROM comments GROUP BY status", logger: logger
+            ).decode((String, Int64).self) {
+                if let status = CommentStatus(rawValue: status) { comments[status] = Int(count) }
+            }
+            var outbox = (pending: 0, failed: 0, bytes: Int64(0))
+            for try await (pending, failed, bytes) in try await connection.query("""
+                SELECT COUNT(*) FILTER (WHERE sent_at IS NULL AND failed_at IS NULL),
+                       COUNT(*) FILTER (WHERE sent_at IS NULL AND failed_at IS NOT NULL),
+                       pg_database_size(current_database())
+                FROM outbox
+                """, logger: logger).decode((Int64, Int64, Int64).self) {
+                outbox = (Int(pending), Int(failed), bytes)
+            }
+            return StoreStatistics(comments: comments, outboxPending: outbox.pending, outboxFailed: outbox.failed, databaseBytes: outbox.bytes)
+        }
+    }
+}
