@@ -108,18 +108,10 @@ public struct StoreMigration: Sendable {
         return Summary(from: from.name, to: to.name, tables: tables)
     }
 
-    /// Runs `work` on a SQLite copy of one consistent snapshot of `store` (for exports: the
-    /// same bytes as from SQLite), in a temporary folder removed afterwards.
-    public static func withSnapshot<T: Sendable>(
-        of store: PostgresStore, _ work: @Sendable (SQLiteStore) async throws -> T
-    ) async throws -> T {
-        try await withTemporaryCopy(of: store) { copy, _ in try await work(copy) }
-    }
-
     /// Runs `work` (an import) on a SQLite copy of `store`, then moves the copy into `store` in
     /// one transaction, unless `keep` is false (a dry run). Refused while `store` holds a thread
     /// or a comment: the move replaces what is stored.
-    public static func staged<T: Sendable>(
+    private static func staged<T: Sendable>(
         into store: PostgresStore, keep: @escaping @Sendable (T) -> Bool, _ work: @Sendable (SQLiteStore) async throws -> T
     ) async throws -> T {
         try await withTemporaryCopy(of: store) { copy, path in
@@ -141,14 +133,15 @@ public struct StoreMigration: Sendable {
         try await move(from: PostgresEnd(store: store, closes: false), to: { SQLiteEnd(path: path) })
     }
 
-    /// Runs `work` (an export) on `store` itself when it is SQLite, or on a snapshot copy of it
-    /// when it is PostgreSQL (`withSnapshot`).
+    /// Runs `work` (an export) on `store` itself when it is SQLite, or, when it is PostgreSQL, on
+    /// a SQLite copy of one consistent snapshot of it (the same bytes as from SQLite), in a
+    /// temporary folder removed afterwards.
     public static func reading<T: Sendable>(
         _ store: any CommentStore, _ work: @Sendable (SQLiteStore) async throws -> T
     ) async throws -> T {
         switch store {
         case let sqlite as SQLiteStore: return try await work(sqlite)
-        case let postgres as PostgresStore: return try await withSnapshot(of: postgres, work)
+        case let postgres as PostgresStore: return try await withTemporaryCopy(of: postgres) { copy, _ in try await work(copy) }
         default: throw CommentsError.storageUnavailable("this store cannot be read as a whole")
         }
     }
@@ -172,7 +165,7 @@ public struct StoreMigration: Sendable {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("copy.sqlite").path
-        _ = try await move(from: PostgresEnd(store: store, closes: false), to: { SQLiteEnd(path: path) })
+        _ = try await copy(store, toSQLite: path)
         return try await work(try SQLiteStore(path: path), path)
     }
 
@@ -425,55 +418,33 @@ struct PostgresEnd: MigrationEnd {
     var exists: Bool { true }
 
     func reading<T: Sendable>(_ body: @escaping @Sendable (any RowReader) async throws -> T) async throws -> T {
-        try await store.withConnection { connection, logger in
-            try await PostgresReader.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", on: connection, logger: logger)
-            do {
-                let result = try await body(PostgresReader(connection: connection, logger: logger))
-                try await PostgresReader.run("COMMIT", on: connection, logger: logger)
-                return result
-            } catch {
-                try? await PostgresReader.run("ROLLBACK", on: connection, logger: logger)
-                throw error
-            }
+        try await store.explicitTransaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { connection, logger in
+            try await body(PostgresReader(connection: connection, logger: logger))
         }
     }
 
     func writing<T: Sendable>(_ body: @escaping @Sendable (any RowWriter) async throws -> T) async throws -> T {
-        try await store.withConnection { connection, logger in
-            try await PostgresReader.run("BEGIN", on: connection, logger: logger)
-            do {
-                let held = try await PostgresReader.integer(
-                    "SELECT (SELECT COUNT(*) FROM threads) + (SELECT COUNT(*) FROM comments)", on: connection, logger: logger)
-                guard held == 0 else {
-                    throw CommentsError.migrationRefused("\(store.location) already holds threads or comments: move into an empty database")
-                }
-                // The triggers that count versions and changes rest while rows arrive with
-                // their versions; ALTER TABLE is transactional, so they come back on rollback too.
-                for table in ["sites", "threads", "comments"] {
-                    try await PostgresReader.run("ALTER TABLE \(table) DISABLE TRIGGER USER", on: connection, logger: logger)
-                }
-                for table in StoreMigration.tables.reversed() {
-                    try await PostgresReader.run("DELETE FROM \(table)", on: connection, logger: logger)
-                }
-                let result = try await body(PostgresWriter(connection: connection, logger: logger))
-                for table in ["sites", "threads", "comments"] {
-                    try await PostgresReader.run("ALTER TABLE \(table) ENABLE TRIGGER USER", on: connection, logger: logger)
-                }
-                // New ids continue after the moved ones.
-                for table in ["threads", "comments", "moderation_log", "outbox"] {
-                    try await PostgresReader.run(
-                        "SELECT setval(pg_get_serial_sequence('\(table)', 'id'), COALESCE((SELECT MAX(id) FROM \(table)), 0) + 1, false)",
-                        on: connection, logger: logger)
-                }
-                // Every node's caches start over.
-                try await PostgresReader.run("UPDATE store_changes SET version = version + 1", on: connection, logger: logger)
-                try await PostgresReader.run("NOTIFY margin_changes", on: connection, logger: logger)
-                try await PostgresReader.run("COMMIT", on: connection, logger: logger)
-                return result
-            } catch {
-                try? await PostgresReader.run("ROLLBACK", on: connection, logger: logger)
-                throw error
+        let location = store.location
+        return try await store.explicitTransaction { connection, logger in
+            let run = { (sql: String) in try await PostgresStore.execute(sql, on: connection, logger: logger) }
+            guard try await PostgresReader.count("SELECT (SELECT COUNT(*) FROM threads) + (SELECT COUNT(*) FROM comments)",
+                                                 on: connection, logger: logger) == 0 else {
+                throw CommentsError.migrationRefused("\(location) already holds threads or comments: move into an empty database")
             }
+            // The triggers that count versions and changes rest while rows arrive with
+            // their versions; ALTER TABLE is transactional, so they come back on rollback too.
+            for table in ["sites", "threads", "comments"] { try await run("ALTER TABLE \(table) DISABLE TRIGGER USER") }
+            for table in StoreMigration.tables.reversed() { try await run("DELETE FROM \(table)") }
+            let result = try await body(PostgresWriter(connection: connection, logger: logger))
+            for table in ["sites", "threads", "comments"] { try await run("ALTER TABLE \(table) ENABLE TRIGGER USER") }
+            // New ids continue after the moved ones.
+            for table in ["threads", "comments", "moderation_log", "outbox"] {
+                try await run("SELECT setval(pg_get_serial_sequence('\(table)', 'id'), COALESCE((SELECT MAX(id) FROM \(table)), 0) + 1, false)")
+            }
+            // Every node's caches start over.
+            try await run("UPDATE store_changes SET version = version + 1")
+            try await run("NOTIFY margin_changes")
+            return result
         }
     }
 
@@ -485,15 +456,9 @@ struct PostgresReader: RowReader {
     let connection: PostgresConnection
     let logger: Logger
 
-    static func run(_ sql: String, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
-    }
-
-    static func integer(_ sql: String, on connection: PostgresConnection, logger: Logger) async throws -> Int {
-        for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(Int64.self) {
-            return Int(value)
-        }
-        return 0
+    /// The one number a `SELECT COUNT(*) …` of our own text answers.
+    static func count(_ sql: String, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        Int(try await PostgresStore.values(connection.query(PostgresQuery(unsafeSQL: sql), logger: logger), as: Int64.self).first ?? 0)
     }
 
     func columns(of table: String) async throws -> [String] {
@@ -501,7 +466,7 @@ struct PostgresReader: RowReader {
     }
 
     func count(_ table: String) async throws -> Int {
-        try await Self.integer("SELECT COUNT(*) FROM \(table)", on: connection, logger: logger)
+        try await Self.count("SELECT COUNT(*) FROM \(table)", on: connection, logger: logger)
     }
 
     func rows(of table: String, columns: [String], _ each: @escaping @Sendable ([[StoredValue]]) async throws -> Void) async throws {

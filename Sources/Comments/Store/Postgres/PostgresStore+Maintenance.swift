@@ -31,17 +31,7 @@ extension PostgresStore: MaintenanceStore {
         }
         guard dryRun else { return try await transaction(run) }
         // A dry run does the same work and rolls it back.
-        return try await withConnection { connection, logger in
-            try await connection.query("BEGIN", logger: logger)
-            do {
-                let summary = try await run(connection, logger)
-                try await connection.query("ROLLBACK", logger: logger)
-                return summary
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
-            }
-        }
+        return try await explicitTransaction(keep: { _ in false }, run)
     }
 
     /// Removes later copies of the same comment in a thread, re-pointing their replies.
@@ -74,10 +64,7 @@ extension PostgresStore: MaintenanceStore {
 
     public func forget(email: String, at time: Int64) async throws -> Int {
         try await transaction { connection, logger in
-            var rows: [(Int64, String)] = []
-            for try await row in try await connection.query(
-                "SELECT id, site_id FROM comments WHERE lower(email) = lower(\(email)) ORDER BY id FOR UPDATE", logger: logger
-            ).decode((Int64, String).self) { rows.append(row) }
+            let rows = try await Self.commentSites(ofEmail: email, locking: true, connection, logger)
             for (id, site) in rows {
                 try await Self.log(connection, logger, ModerationLogEntry(
                     commentID: id, siteID: site, action: "gdpr-forget", actor: .cli, reason: "privacy request", at: time))
@@ -99,15 +86,22 @@ extension PostgresStore: MaintenanceStore {
 
     public func logPrivacyExport(email: String, at time: Int64) async throws {
         try await transaction { connection, logger in
-            var rows: [(Int64, String)] = []
-            for try await row in try await connection.query(
-                "SELECT id, site_id FROM comments WHERE lower(email) = lower(\(email)) ORDER BY id", logger: logger
-            ).decode((Int64, String).self) { rows.append(row) }
-            for (id, site) in rows {
+            for (id, site) in try await Self.commentSites(ofEmail: email, locking: false, connection, logger) {
                 try await Self.log(connection, logger, ModerationLogEntry(
                     commentID: id, siteID: site, action: "gdpr-export", actor: .cli, reason: "privacy request", at: time))
             }
         }
+    }
+
+    /// The id and site of every comment stored with `email` (any letter case), locked for the
+    /// transaction when `locking`.
+    static func commentSites(ofEmail email: String, locking: Bool, _ connection: PostgresConnection, _ logger: Logger) async throws -> [(Int64, String)] {
+        let query: PostgresQuery = locking
+            ? "SELECT id, site_id FROM comments WHERE lower(email) = lower(\(email)) ORDER BY id FOR UPDATE"
+            : "SELECT id, site_id FROM comments WHERE lower(email) = lower(\(email)) ORDER BY id"
+        var rows: [(Int64, String)] = []
+        for try await row in try await connection.query(query, logger: logger).decode((Int64, String).self) { rows.append(row) }
+        return rows
     }
 
     /// The whole store, from one snapshot, into a new SQLite file (`margin migrate`'s copy,

@@ -80,36 +80,36 @@ public final class PostgresStore: CommentStore {
     /// lock so that nodes starting together do not race.
     func migrate() async throws {
         try await client.withConnection { connection in
-            try await run("SELECT pg_advisory_lock(\(PostgresMigrations.advisoryLock))", on: connection)
+            try await Self.execute("SELECT pg_advisory_lock(\(PostgresMigrations.advisoryLock))", on: connection, logger: logger)
             do {
-                try await run("CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)", on: connection)
+                try await Self.execute("CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)", on: connection, logger: logger)
                 let applied = Set(try await Self.values(
                     connection.query(PostgresQuery("SELECT id FROM schema_migrations"), logger: logger), as: String.self))
                 for migration in PostgresMigrations.all where !applied.contains(migration.id) {
-                    try await run("BEGIN", on: connection)
+                    try await Self.execute("BEGIN", on: connection, logger: logger)
                     do {
                         for statement in PostgresMigrations.statements(of: migration.sql) {
-                            try await run(statement, on: connection)
+                            try await Self.execute(statement, on: connection, logger: logger)
                         }
                         let now = Int64(Date().timeIntervalSince1970 * 1000)
                         try await connection.query(
                             "INSERT INTO schema_migrations (id, applied_at) VALUES (\(migration.id), \(now))", logger: logger)
-                        try await run("COMMIT", on: connection)
+                        try await Self.execute("COMMIT", on: connection, logger: logger)
                     } catch {
-                        try? await run("ROLLBACK", on: connection)
+                        try? await Self.execute("ROLLBACK", on: connection, logger: logger)
                         throw error
                     }
                 }
             } catch {
-                try? await run("SELECT pg_advisory_unlock(\(PostgresMigrations.advisoryLock))", on: connection)
+                try? await Self.execute("SELECT pg_advisory_unlock(\(PostgresMigrations.advisoryLock))", on: connection, logger: logger)
                 throw error
             }
-            try await run("SELECT pg_advisory_unlock(\(PostgresMigrations.advisoryLock))", on: connection)
+            try await Self.execute("SELECT pg_advisory_unlock(\(PostgresMigrations.advisoryLock))", on: connection, logger: logger)
         }
     }
 
     /// Runs one statement of our own text (no values from outside) and drops its rows.
-    private func run(_ sql: String, on connection: PostgresConnection) async throws {
+    static func execute(_ sql: String, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
     }
 
@@ -227,6 +227,25 @@ public final class PostgresStore: CommentStore {
             return try await client.withConnection { connection in try await body(connection, logger) }
         } catch let error as PSQLError {
             throw Self.mapped(error, location: location)
+        }
+    }
+
+    /// Runs `body` between `begin` (BEGIN with an isolation level, say) and COMMIT on one pooled
+    /// connection; ROLLBACK instead when it throws or `keep` says no (a dry run).
+    func explicitTransaction<T: Sendable>(
+        begin: String = "BEGIN", keep: @escaping @Sendable (T) -> Bool = { _ in true },
+        _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
+    ) async throws -> T {
+        try await withConnection { connection, logger in
+            try await Self.execute(begin, on: connection, logger: logger)
+            do {
+                let result = try await body(connection, logger)
+                try await Self.execute(keep(result) ? "COMMIT" : "ROLLBACK", on: connection, logger: logger)
+                return result
+            } catch {
+                try? await Self.execute("ROLLBACK", on: connection, logger: logger)
+                throw error
+            }
         }
     }
 
