@@ -20,7 +20,7 @@ struct Admin: AsyncParsableCommand {
             @OptionGroup var database: DatabaseOptions
 
             func run() async throws {
-                let (token, secret) = try await database.openTokenStore().createAdminToken(name: name, random: SystemRandom(), at: SystemClock().nowMillis())
+                let (token, secret) = try await database.openAnyStore(as: (any AdminTokenStore).self).createAdminToken(name: name, random: SystemRandom(), at: SystemClock().nowMillis())
                 printError("Created admin token '\(token.id)' (\(name)). Keep it secret; it cannot be shown again.")
                 print(secret)
             }
@@ -34,7 +34,7 @@ struct Admin: AsyncParsableCommand {
             @OptionGroup var database: DatabaseOptions
 
             func run() async throws {
-                let tokens = try await database.openTokenStore().adminTokens()
+                let tokens = try await database.openAnyStore(as: (any AdminTokenStore).self).adminTokens()
                 if json {
                     printJSON(tokens)
                 } else if tokens.isEmpty {
@@ -56,20 +56,12 @@ struct Admin: AsyncParsableCommand {
             @OptionGroup var database: DatabaseOptions
 
             func run() async throws {
-                guard try await database.openTokenStore().revokeAdminToken(id: id, at: SystemClock().nowMillis()) else {
+                guard try await database.openAnyStore(as: (any AdminTokenStore).self).revokeAdminToken(id: id, at: SystemClock().nowMillis()) else {
                     printError("error: no active admin token '\(id)'.")
                     throw ExitCode.failure
                 }
                 print("Revoked admin token '\(id)'.")
             }
         }
-    }
-}
-
-extension DatabaseOptions {
-    /// The store `--db` names, for its admin tokens (both stores keep them).
-    func openTokenStore() async throws -> any AdminTokenStore {
-        guard let tokens = try await openAnyStore() as? any AdminTokenStore else { throw ExitCode.failure }
-        return tokens
     }
 }

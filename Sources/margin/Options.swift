@@ -26,16 +26,10 @@ struct DatabaseOptions: ParsableArguments {
             ?? "margin.sqlite"
     }
 
-    /// Opens the store (at `path`, unless the caller resolved it already), explaining failures
-    /// in one sentence (exit status 1, no usage text: the command was right, the file or the
-    /// disk was not).
-    func openStore(path resolved: String? = nil) throws -> SQLiteStore {
-        if resolved == nil { _ = try configurationError { () throws(ConfigurationError) in try configFile() } }
-        let path = resolved ?? self.path
-        if PostgresLocation.isURL(path) {
-            printError("error: This opens SQLite files only, not a postgres:// URL.")
-            throw ExitCode.failure
-        }
+    /// Opens the SQLite file at `path` (the caller has resolved it and checked the
+    /// configuration file), explaining failures in one sentence (exit status 1, no usage text:
+    /// the command was right, the file or the disk was not).
+    func openSQLite(path: String) throws -> SQLiteStore {
         // A write past the process's file size limit (RLIMIT_FSIZE) then fails like a full disk,
         // answered in words, instead of SIGXFSZ ending the process.
         signal(SIGXFSZ, SIG_IGN)
@@ -50,10 +44,10 @@ struct DatabaseOptions: ParsableArguments {
 
 extension DatabaseOptions {
     /// Opens the store `--db` names for commands that work on either: a `postgres://` URL opens
-    /// the PostgreSQL store, anything else the SQLite file (as `openStore`).
+    /// the PostgreSQL store, anything else the SQLite file (`openSQLite`).
     func openAnyStore() async throws -> any CommentStore {
         _ = try configurationError { () throws(ConfigurationError) in try configFile() }
-        guard PostgresLocation.isURL(path) else { return try openStore(path: path) }
+        guard PostgresLocation.isURL(path) else { return try openSQLite(path: path) }
         do {
             return try await PostgresStore(location: PostgresLocation(url: path))
         } catch {
@@ -64,9 +58,10 @@ extension DatabaseOptions {
 }
 
 extension DatabaseOptions {
-    /// The store `--db` names, for thread remaps, privacy requests and backups (both stores do them).
-    func openMaintenanceStore() async throws -> any MaintenanceStore {
-        guard let store = try await openAnyStore() as? any MaintenanceStore else { throw ExitCode.failure }
+    /// The store `--db` names, as the part of the store a command needs (admin tokens,
+    /// maintenance: both stores do them).
+    func openAnyStore<Part>(as part: Part.Type) async throws -> Part {
+        guard let store = try await openAnyStore() as? Part else { throw ExitCode.failure }
         return store
     }
 

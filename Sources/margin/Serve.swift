@@ -55,7 +55,7 @@ struct Serve: AsyncParsableCommand {
     /// The store `--db` names: a `postgres://` URL opens the PostgreSQL store (several nodes may
     /// share it), anything else is a SQLite file. Also how the log names it (never a password).
     func openServerStore(_ database: String, logger: Logger) async throws -> (any CommentStore, String) {
-        guard PostgresLocation.isURL(database) else { return (try self.database.openStore(path: database), database) }
+        guard PostgresLocation.isURL(database) else { return (try self.database.openSQLite(path: database), database) }
         do {
             let location = try PostgresLocation(url: database)
             return (try await PostgresStore(location: location, logger: logger), location.description)

@@ -69,7 +69,7 @@ struct Threads: AsyncParsableCommand {
                 throw ExitCode.failure
             }
             let summary = try await reporting {
-                try await database.openMaintenanceStore().remapThreads(rules: rules, siteID: site, dryRun: dryRun)
+                try await database.openAnyStore(as: (any MaintenanceStore).self).remapThreads(rules: rules, siteID: site, dryRun: dryRun)
             }
             if json {
                 printJSON(summary)
@@ -93,7 +93,7 @@ struct GDPR: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try await database.openMaintenanceStore()
+            let store = try await database.openAnyStore(as: (any MaintenanceStore).self)
             let comments = try await store.comments(byEmail: email)
             try await store.logPrivacyExport(email: email, at: SystemClock().nowMillis())
             printJSON(comments.map { CommentView(thread: $0.0, comment: $0.1) })
@@ -109,7 +109,7 @@ struct GDPR: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let count = try await reporting { try await database.openMaintenanceStore().forget(email: email, at: SystemClock().nowMillis()) }
+            let count = try await reporting { try await database.openAnyStore(as: (any MaintenanceStore).self).forget(email: email, at: SystemClock().nowMillis()) }
             print("Forgot \(count) comment(s) of \(email).")
         }
     }
@@ -123,7 +123,7 @@ struct Backup: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let store = try await database.openMaintenanceStore()
+        let store = try await database.openAnyStore(as: (any MaintenanceStore).self)
         try await reporting { try await store.backup(to: file) }
         print("Backed up \(database.location) to \(file).")
     }
