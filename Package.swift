@@ -94,7 +94,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CommentsTests",
-            dependencies: ["Comments"],
+            dependencies: ["Comments", "TestSupport"],
             resources: [],
             swiftSettings: strict
         ),

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Comments
 
@@ -78,14 +79,14 @@ import Testing
         let fromFile = try await PostgresTestCluster.freshDatabase()
         let schemaPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("schema-postgres.sql").path
-        _ = try PostgresTestCluster.tool("psql", fromFile, ["-q", "-v", "ON_ERROR_STOP=1", "-f", schemaPath, "-d"])
-        func dump(_ url: String) throws -> String {
+        _ = try await PostgresTestCluster.tool("psql", fromFile, ["-q", "-v", "ON_ERROR_STOP=1", "-f", schemaPath, "-d"])
+        func dump(_ url: String) async throws -> String {
             // Comments and pg_dump's \\restrict keys (random per dump) aside.
-            try PostgresTestCluster.tool("pg_dump", url, ["--schema-only", "--no-owner", "--exclude-table=schema_migrations"])
+            try await PostgresTestCluster.tool("pg_dump", url, ["--schema-only", "--no-owner", "--exclude-table=schema_migrations"])
                 .split(separator: "\n").filter { !$0.hasPrefix("--") && !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }
                 .joined(separator: "\n")
         }
-        let (a, b) = (try dump(migrated), try dump(fromFile))
+        let (a, b) = (try await dump(migrated), try await dump(fromFile))
         #expect(a.contains("CREATE TABLE public.comments"))
         #expect(a == b, "schema-postgres.sql differs from the migrations; regenerate it")
     }

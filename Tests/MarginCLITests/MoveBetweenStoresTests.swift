@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `margin migrate`, and `margin import` / `margin export` on PostgreSQL, run as a user would:
@@ -20,7 +21,7 @@ import Testing
         try #require(exported.status == 0, "\(exported.stderr)")
 
         // Into an empty PostgreSQL database, and out again.
-        let url = try await PostgresForNodes.freshDatabase()
+        let url = try await PostgresTestCluster.freshDatabase()
         let restored = try await CLI.run(["import", "margin", first, "--db", url, "--json"])
         try #require(restored.status == 0, "\(restored.stderr)")
         let second = scratch.url.appendingPathComponent("second.jsonl").path
@@ -53,7 +54,7 @@ import Testing
         let keys = try await CLI.run(["keys", "rotate", "--db", scratch.database])
         try #require(keys.status == 0, "\(keys.stderr)")
 
-        let url = try await PostgresForNodes.freshDatabase()
+        let url = try await PostgresTestCluster.freshDatabase()
         let there = try await CLI.run(["migrate", "--from", scratch.database, "--to", url, "--json"])
         try #require(there.status == 0, "\(there.stderr)")
         let summary = try JSONSerialization.jsonObject(with: Data(there.stdout.utf8)) as? [String: Any]
@@ -102,7 +103,7 @@ import Testing
         let scratch = try Scratch()
         defer { scratch.remove() }
         let fixture = MoveBetweenStoresTests.data.appendingPathComponent("disqus/isso-disqus.xml").path
-        let url = try await PostgresForNodes.freshDatabase()
+        let url = try await PostgresTestCluster.freshDatabase()
         let stores = [scratch.database, url]
         for store in stores {
             let imported = try await CLI.run(["import", "disqus", fixture, "--db", store])

@@ -7,7 +7,7 @@ import Testing
 /// every node serves.
 @Suite struct SeveralNodesTests {
     @Test func anAdminTokenMadeByTheCLIWorksOnEveryNode() async throws {
-        let url = try await PostgresForNodes.freshDatabase()
+        let url = try await PostgresTestCluster.freshDatabase()
         async let first = ServerProcess.start(database: url)
         async let second = ServerProcess.start(database: url)
         let (a, b) = try await (first, second)
@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func aCommentPostedOnOneNodeIsReadOnAnother() async throws {
-        let url = try await PostgresForNodes.freshDatabase()
+        let url = try await PostgresTestCluster.freshDatabase()
         // Both start at once on the empty database: one default site, one schema.
         async let first = ServerProcess.start(database: url)
         async let second = ServerProcess.start(database: url)
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func theRateLimitHoldsAcrossNodes() async throws {
-        let url = try await PostgresForNodes.freshDatabase()
+        let url = try await PostgresTestCluster.freshDatabase()
         async let first = ServerProcess.start(database: url, arguments: ["--rate-limit", "3/min"])
         async let second = ServerProcess.start(database: url, arguments: ["--rate-limit", "3/min"])
         let (a, b) = try await (first, second)
@@ -90,7 +90,7 @@ import Testing
     }
 
     @Test func aModerationLinkUsedOnOneNodeIsSpentOnEvery() async throws {
-        let url = try await PostgresForNodes.freshDatabase()
+        let url = try await PostgresTestCluster.freshDatabase()
         async let first = ServerProcess.start(database: url)
         async let second = ServerProcess.start(database: url)
         let (a, b) = try await (first, second)
@@ -111,7 +111,7 @@ import Testing
     }
 
     @Test func eachMailIsSentOnceWithTwoSendersRunning() async throws {
-        let url = try await PostgresForNodes.freshDatabase()
+        let url = try await PostgresTestCluster.freshDatabase()
         // A real SMTP server (aiosmtpd) that prints every message it receives.
         let smtpPort = try ServeCommandTests.freePort()
         let sink = Process()
@@ -153,9 +153,9 @@ import Testing
     @Test func nodesReconnectWhenPostgreSQLRestarts() async throws {
         // A cluster of its own: the shared one must not go down under other tests.
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("margin-pg-\(UUID().uuidString)").path
-        let started = try await Tool.run("sh", ["-c", "'\(PostgresForNodes.script())' start '\(folder)'"])
+        let started = try await Tool.run("sh", ["-c", "'\(PostgresTestCluster.script())' start '\(folder)'"])
         try #require(started.status == 0, "\(started.stderr)")
-        defer { _ = system("'\(PostgresForNodes.script())' stop '\(folder)' >/dev/null 2>&1; rm -rf '\(folder)'") }
+        defer { _ = system("'\(PostgresTestCluster.script())' stop '\(folder)' >/dev/null 2>&1; rm -rf '\(folder)'") }
         let url = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines) + "?sslmode=disable"
         let node = try await ServerProcess.start(database: url, arguments: ["--rate-limit", "off"])
         defer { node.signal(SIGTERM) }
@@ -165,12 +165,12 @@ import Testing
         }
         #expect(await post("before") == 201)
         // Down: a clear 503, soon, never a hang or a 500.
-        #expect(try await Tool.run("sh", ["-c", "'\(PostgresForNodes.script())' stop '\(folder)'"]).status == 0)
+        #expect(try await Tool.run("sh", ["-c", "'\(PostgresTestCluster.script())' stop '\(folder)'"]).status == 0)
         let start = ContinuousClock.now
         #expect(await post("while down") == 503)
         #expect(ContinuousClock.now - start < .seconds(25))
         // Up again: the node reconnects by itself.
-        #expect(try await Tool.run("sh", ["-c", "'\(PostgresForNodes.script())' restart '\(folder)'"]).status == 0)
+        #expect(try await Tool.run("sh", ["-c", "'\(PostgresTestCluster.script())' restart '\(folder)'"]).status == 0)
         var after = 0
         for attempt in 0..<60 where after != 201 {
             after = await post("after \(attempt)")
@@ -183,7 +183,7 @@ import Testing
     }
 
     @Test func killingANodeUnderLoadLosesNoAcknowledgedComment() async throws {
-        let url = try await PostgresForNodes.freshDatabase()
+        let url = try await PostgresTestCluster.freshDatabase()
         async let first = ServerProcess.start(database: url, arguments: ["--rate-limit", "off"])
         async let second = ServerProcess.start(database: url, arguments: ["--rate-limit", "off"])
         let (a, b) = try await (first, second)
@@ -240,54 +240,6 @@ import Testing
             #expect(result.stderr.contains(words), "\(url): \(result.stderr)")
             #expect(ContinuousClock.now - start < .seconds(40))
         }
-    }
-}
-
-/// The test cluster's URL (`MARGIN_TEST_POSTGRES_URL`, which scripts/test sets; else a cluster
-/// started here with scripts/pg-cluster and stopped at exit), and fresh databases on it.
-enum PostgresForNodes {
-    /// The cluster this process started, once, however many tests ask at the same moment.
-    private static let started = Task<(url: String, folder: String), any Error> { try await startCluster() }
-    /// Its folder, for the stop at exit.
-    private static let folder = Mutex<String?>(nil)
-
-    static func clusterURL() async throws -> String {
-        if let given = ProcessInfo.processInfo.environment["MARGIN_TEST_POSTGRES_URL"], !given.isEmpty { return given }
-        return try await started.value.url
-    }
-
-    private static func startCluster() async throws -> (url: String, folder: String) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("margin-pg-\(UUID().uuidString)").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: script())
-        process.arguments = ["start", directory]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        folder.withLock { $0 = directory }
-        atexit {
-            guard let folder = PostgresForNodes.folder.withLock({ $0 }) else { return }
-            // system(3): Foundation's Process cannot be relied on while the process exits.
-            _ = system("'\(PostgresForNodes.script())' stop '\(folder)' >/dev/null 2>&1; rm -rf '\(folder)'")
-        }
-        let url = String(decoding: await readToEnd(output.fileHandleForReading), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard url.hasPrefix("postgres://") else { throw CancellationError() }
-        return (url, directory)
-    }
-
-    static func script() -> String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/pg-cluster").path
-    }
-
-    /// A new empty database on the cluster; its URL.
-    static func freshDatabase() async throws -> String {
-        let cluster = try await clusterURL()
-        let name = "n_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let created = try await Tool.run("psql", [cluster, "-q", "-c", "CREATE DATABASE \(name)"])
-        try #require(created.status == 0, "CREATE DATABASE failed: \(created.stderr)")
-        let base = cluster[..<(cluster.range(of: "/", options: .backwards)?.lowerBound ?? cluster.endIndex)]
-        return "\(base)/\(name)?sslmode=disable"
     }
 }
 
