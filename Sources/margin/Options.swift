@@ -1,6 +1,7 @@
 import ArgumentParser
 import Comments
 import Foundation
+import Logging
 import MarginServer
 
 /// The database every command works on: `--db`, else `MARGIN_DB`, else `db` in the
@@ -47,9 +48,15 @@ extension DatabaseOptions {
     /// the PostgreSQL store, anything else the SQLite file (`openSQLite`).
     func openAnyStore() async throws -> any CommentStore {
         _ = try configurationError { () throws(ConfigurationError) in try configFile() }
+        return try await openAnyStore(path: path)
+    }
+
+    /// Opens the store at `path` (resolved by the caller): PostgreSQL for a `postgres://` URL,
+    /// else the SQLite file; `margin serve` passes its own logger.
+    func openAnyStore(path: String, logger: Logger = Logger(label: "margin.postgres")) async throws -> any CommentStore {
         guard PostgresLocation.isURL(path) else { return try openSQLite(path: path) }
         do {
-            return try await PostgresStore(location: PostgresLocation(url: path))
+            return try await PostgresStore(location: PostgresLocation(url: path), logger: logger)
         } catch {
             printError("error: Cannot open database: \(error)")
             throw ExitCode.failure
@@ -66,7 +73,11 @@ extension DatabaseOptions {
     }
 
     /// How messages name the database: the path, or the URL without its password.
-    var location: String {
+    var location: String { Self.name(of: path) }
+
+    /// How messages and the log name the database at `path`: the path, or the URL without its
+    /// password.
+    static func name(of path: String) -> String {
         PostgresLocation.isURL(path) ? ((try? PostgresLocation(url: path))?.description ?? "the database") : path
     }
 }

@@ -32,7 +32,8 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = level
 
         let runLogger = logger
-        let (store, databaseName) = try await openServerStore(configuration.databasePath, logger: runLogger)
+        let store = try await database.openAnyStore(path: configuration.databasePath, logger: runLogger)
+        let databaseName = DatabaseOptions.name(of: configuration.databasePath)
         let app = try await reporting {
             try await buildApplication(
                 configuration: configuration, store: store, logger: runLogger, metrics: metrics,
@@ -52,18 +53,6 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
-    /// The store `--db` names: a `postgres://` URL opens the PostgreSQL store (several nodes may
-    /// share it), anything else is a SQLite file. Also how the log names it (never a password).
-    func openServerStore(_ database: String, logger: Logger) async throws -> (any CommentStore, String) {
-        guard PostgresLocation.isURL(database) else { return (try self.database.openSQLite(path: database), database) }
-        do {
-            let location = try PostgresLocation(url: database)
-            return (try await PostgresStore(location: location, logger: logger), location.description)
-        } catch {
-            printError("error: Cannot open database: \(error)")
-            throw ExitCode.failure
-        }
-    }
 }
 
 /// The flags of `margin serve` (also taken by `margin config show`, which prints what they
