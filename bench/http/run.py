@@ -471,7 +471,6 @@ class MarginPostgres(Margin):
             ports.append(port)
         self.proc = self.nodes[0]
         self.proxy = Nginx(self.work / self.name, None)
-        (self.work / self.name).mkdir(exist_ok=True)
         self.proxy.upstream = ports
         started = self.proxy.start()
         self.port = self.proxy.port
