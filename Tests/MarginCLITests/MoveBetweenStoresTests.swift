@@ -38,12 +38,27 @@ import Testing
             #expect(fromServer.stdout == fromFile.stdout, "\(format)")
         }
 
-        // A second import into a PostgreSQL database that holds comments is refused in words.
-        let again = try await CLI.run(["import", "margin", first, "--db", url])
-        #expect(again.status == 1)
-        #expect(again.stderr.contains("already holds comments"))
+        // The same export again, into the database that now holds it: nothing is added.
+        let again = try await CLI.run(["import", "margin", first, "--db", url, "--json"])
+        try #require(again.status == 0, "\(again.stderr)")
+        #expect(json(again.stdout)?["comments"] as? Int == 0)
         let unchanged = try await CLI.run(["export", "--db", url])
         #expect(Data(unchanged.stdout.utf8) == (try bytes(first)))
+
+        // Another export on top, into both stores: the same comments come out of each.
+        let more = Self.data.appendingPathComponent("wordpress/isso-wordpress.xml").path
+        let intoFile = try await CLI.run(["import", "wordpress", more, "--db", scratch.database, "--json"])
+        let intoServer = try await CLI.run(["import", "wordpress", more, "--db", url, "--json"])
+        try #require(intoServer.status == 0, "\(intoServer.stderr)")
+        #expect((json(intoServer.stdout)?["comments"] as? Int ?? 0) > 0)
+        #expect(json(intoServer.stdout)?["comments"] as? Int == json(intoFile.stdout)?["comments"] as? Int)
+        let fileNow = try await CLI.run(["export", "--format", "disqus", "--db", scratch.database])
+        let serverNow = try await CLI.run(["export", "--format", "disqus", "--db", url])
+        #expect(serverNow.stdout == fileNow.stdout)
+    }
+
+    func json(_ text: String) -> [String: Any]? {
+        try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
     }
 
     @Test func migrateMovesAnInstallationThereAndBackWithVerifiedCounts() async throws {

@@ -108,21 +108,31 @@ public struct StoreMigration: Sendable {
         return Summary(from: from.name, to: to.name, tables: tables)
     }
 
-    /// Runs `work` (an import) on a SQLite copy of `store`, then moves the copy into `store` in
-    /// one transaction, unless `keep` is false (a dry run). Refused while `store` holds a thread
-    /// or a comment: the move replaces what is stored.
+    /// Runs `work` (an import) on a SQLite copy of `store`, then, unless `keep` is false (a dry
+    /// run), writes the result back in one transaction: into a database without threads and
+    /// comments the whole copy moves, ids and all (an export comes back byte for byte); into
+    /// one that holds some, `ImportMerge` writes only what the import added or changed.
     private static func staged<T: Sendable>(
         into store: PostgresStore, keep: @escaping @Sendable (T) -> Bool, _ work: @Sendable (SQLiteStore) async throws -> T
     ) async throws -> T {
         try await withTemporaryCopy(of: store) { copy, path in
-            if try await copy.holdsThreadsOrComments() {
-                throw CommentsError.migrationRefused(
-                    "\(store.location) already holds comments, and an import into PostgreSQL needs a database without any so far; "
-                        + "import into a SQLite file and move it with margin migrate, or import before the first comment arrives")
-            }
+            let heldAny = try await copy.holdsThreadsOrComments()
+            try await ImportMerge.track(copy)
             let result = try await work(copy)
-            if keep(result) {
+            guard keep(result) else { return result }
+            if heldAny {
+                // Nodes keep serving: only what the import adds or changes is written back.
+                _ = try await ImportMerge.apply(from: copy, into: store)
+                return result
+            }
+            do {
                 _ = try await move(from: SQLiteEnd(path: path), to: { PostgresEnd(store: store, closes: false) })
+            } catch CommentsError.migrationRefused(let why) {
+                // A node stored the first comment while the import ran: merge instead.
+                guard try await PostgresEnd(store: store, closes: false).holdsThreadsOrComments() else {
+                    throw CommentsError.migrationRefused(why)
+                }
+                _ = try await ImportMerge.apply(from: copy, into: store)
             }
             return result
         }
@@ -191,7 +201,7 @@ public struct StoreMigration: Sendable {
 }
 
 /// One column value as either store holds it.
-enum StoredValue: Sendable, Equatable {
+enum StoredValue: Sendable, Hashable {
     case null
     case integer(Int64)
     case real(Double)
@@ -448,6 +458,14 @@ struct PostgresEnd: MigrationEnd {
         }
     }
 
+    /// Whether any thread or comment is stored (a move goes only into a database without).
+    func holdsThreadsOrComments() async throws -> Bool {
+        try await store.read { connection, logger in
+            try await PostgresReader.count("SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM threads LIMIT 1) t) + (SELECT COUNT(*) FROM (SELECT 1 FROM comments LIMIT 1) c)",
+                                           on: connection, logger: logger) > 0
+        }
+    }
+
     func close() { if closes { store.close() } }
 }
 
@@ -528,10 +546,20 @@ struct PostgresWriter: RowWriter {
     }
 
     func insert(_ rows: [[StoredValue]], into table: String, columns: [String]) async throws {
-        guard !rows.isEmpty else { return }
         let types = try await self.columns(of: table)
+        for query in try Self.statements(rows, into: table, columns: columns, types: types) {
+            try await connection.query(query, logger: logger)
+        }
+    }
+
+    /// `INSERT` statements for `rows`, as many as the parameter limit needs, each ending in
+    /// `suffix` (an `ON CONFLICT` or `RETURNING` clause).
+    static func statements(
+        _ rows: [[StoredValue]], into table: String, columns: [String], types: [String: String], suffix: String = ""
+    ) throws -> [PostgresQuery] {
         // At most 65,535 parameters a statement.
         let perStatement = max(1, 30_000 / max(columns.count, 1))
+        var statements: [PostgresQuery] = []
         var start = 0
         while start < rows.count {
             let chunk = rows[start..<min(rows.count, start + perStatement)]
@@ -540,15 +568,16 @@ struct PostgresWriter: RowWriter {
             for row in chunk {
                 var placeholders: [String] = []
                 for (index, value) in row.enumerated() {
-                    try Self.bind(value, as: types[columns[index]] ?? "text", column: columns[index], into: &bindings)
+                    try bind(value, as: types[columns[index]] ?? "text", column: columns[index], into: &bindings)
                     placeholders.append("$\(bindings.count)")
                 }
                 tuples.append("(" + placeholders.joined(separator: ", ") + ")")
             }
-            let sql = "INSERT INTO \(table) (\(columns.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))"
-            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+            let sql = "INSERT INTO \(table) (\(columns.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES \(tuples.joined(separator: ", ")) \(suffix)"
+            statements.append(PostgresQuery(unsafeSQL: sql, binds: bindings))
             start += chunk.count
         }
+        return statements
     }
 
     static func bind(_ value: StoredValue, as type: String, column: String, into bindings: inout PostgresBindings) throws {

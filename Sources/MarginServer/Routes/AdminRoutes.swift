@@ -122,8 +122,8 @@ struct AdminRoutes: Sendable {
         }
         let summary: ImportSummary
         do {
-            // Into PostgreSQL while it holds no comment yet, through a SQLite copy moved in whole;
-            // refused with 409 once it holds comments.
+            // Into PostgreSQL through a SQLite copy: moved in whole into a database without
+            // comments, merged into one that holds some.
             summary = try await StoreMigration.importing(into: store, keep: { !$0.dryRun }, importFile)
         } catch let error as ImportError {
             let position = error.line > 0 ? "Line \(error.line), column \(error.column): " : ""
