@@ -172,6 +172,9 @@ INSERT INTO store_changes (id) VALUES (1);
 
 CREATE FUNCTION bump_thread_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF current_setting('margin.bulk_write', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         UPDATE threads SET version = version + 1 WHERE id = OLD.thread_id;
     END IF;
@@ -193,6 +196,9 @@ CREATE TRIGGER threads_bump_on_update BEFORE UPDATE OF title, locked ON threads
 
 CREATE FUNCTION note_store_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF current_setting('margin.bulk_write', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
     UPDATE store_changes SET version = version + 1 WHERE id = 1;
     PERFORM pg_notify('margin_changes', '');
     RETURN NULL;

@@ -94,10 +94,11 @@ import Testing
         try await store.addSite(Site(id: "blog", name: "Blog", origins: [], createdAt: 1))
         let here = try await insert(store, "already here")
         try await insert(store, "a reply already here", parent: here.id, at: 1500)
-        let meanwhile = Mutex<Comment?>(nil)
+        let meanwhile = Mutex<(comment: Comment, threadVersion: Int64)?>(nil)
         let summary = try await StoreMigration.importing(into: store, keep: { _ in true }) { copy in
             let posted = try await insert(store, "posted meanwhile", uri: busiest, at: 2000)
-            meanwhile.withLock { $0 = posted }
+            let version = try await store.thread(siteID: "blog", uri: busiest)?.version
+            meanwhile.withLock { $0 = (posted, version ?? -1) }
             return try await Importer(store: copy, clock: ImportTime()).run(options, file: url)
         }
         #expect(summary.comments == expected.comments && summary.replies == expected.replies)
@@ -106,7 +107,9 @@ import Testing
         #expect(merged.count == expectedContents.count)
         #expect(difference(merged, expectedContents).isEmpty, "\(difference(merged, expectedContents))")
         // The comment from the other node kept its id, its thread and its place.
-        let posted = try #require(meanwhile.withLock { $0 })
+        let (posted, versionBefore) = try #require(meanwhile.withLock { $0 })
+        // Its thread gained the import's comments: every node's cached copy is stale.
+        #expect(try #require(try await store.thread(siteID: "blog", uri: busiest)).version > versionBefore)
         let thread = try #require(try await store.visibleComments(siteID: "blog", uri: busiest)).1
         #expect(thread.contains { $0.id == posted.id && $0.body == "posted meanwhile" })
         #expect(thread.count > 1)

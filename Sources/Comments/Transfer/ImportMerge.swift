@@ -102,10 +102,18 @@ enum ImportMerge {
         try await store.explicitTransaction { connection, logger in
             // Two merges at once would each take the other's new threads for their own.
             try await PostgresStore.execute("SELECT pg_advisory_xact_lock(\(advisoryLock))", on: connection, logger: logger)
+            // New rows first, with the version triggers resting: nothing another node needs is
+            // locked while they go in (see `PostgresMigrations.v2`).
+            try await PostgresStore.execute("SET LOCAL margin.bulk_write = 'on'", on: connection, logger: logger)
             var merge = Merging(copy: copy, connection: connection, logger: logger)
             for table in tables { try await merge.insertNewRows(of: table) }
+            // Then, briefly before COMMIT, what does lock rows others write: stored rows, the
+            // touched threads' versions (once each) and the change counter.
             try await merge.linkNewReplies()
             for table in tables { try await merge.updateStoredRows(of: table) }
+            try await merge.fillTitlesOfThreadsThatArrivedMeanwhile()
+            try await PostgresStore.execute("SET LOCAL margin.bulk_write = 'off'", on: connection, logger: logger)
+            try await merge.bumpTouchedThreads()
             return merge.counts
         }
     }
@@ -123,6 +131,10 @@ enum ImportMerge {
         var ids: [String: [Int64: Int64]] = [:]
         /// New comments (PostgreSQL ids) and the copy id of the comment they reply to.
         var replies: [(id: Int64, parent: Int64)] = []
+        /// Threads whose cached copies the merge makes stale.
+        var touchedThreads = Set<Int64>()
+        /// Threads that arrived meanwhile at an address the import brought a title for.
+        var titles: [(id: Int64, title: String)] = []
 
         init(copy: SQLiteStore, connection: PostgresConnection, logger: Logger) {
             self.copy = copy
@@ -184,20 +196,46 @@ enum ImportMerge {
         mutating func insertThreads(_ rows: [[StoredValue]], columns: [String], types: [String: String]) async throws {
             let id = columns.firstIndex(of: "id")!, site = columns.firstIndex(of: "site_id")!, uri = columns.firstIndex(of: "uri")!
             let written = columns.indices.filter { $0 != id }
+            let title = columns.firstIndex(of: "title")
             let returned = try await insert(
                 rows.map { row in written.map { row[$0] } }, into: "threads", columns: written.map { columns[$0] }, types: types,
-                suffix: "ON CONFLICT (site_id, uri) DO UPDATE SET title = COALESCE(threads.title, EXCLUDED.title) RETURNING id, site_id, uri, xmax = 0")
-            var byAddress: [String: (id: Int64, new: Bool)] = [:]
+                suffix: "ON CONFLICT (site_id, uri) DO NOTHING RETURNING id, site_id, uri")
+            var inserted: [String: Int64] = [:]
             for row in returned {
                 guard case .integer(let pgID) = row[0], case .text(let site) = row[1], case .text(let uri) = row[2] else { continue }
-                byAddress[site + "\u{0}" + uri] = (pgID, row[3] == .integer(1))
+                inserted[site + "\u{0}" + uri] = pgID
             }
             for row in rows {
-                guard case .integer(let copyID) = row[id], case .text(let site) = row[site], case .text(let uri) = row[uri],
-                      let found = byAddress[site + "\u{0}" + uri] else { continue }
-                ids["threads", default: [:]][copyID] = found.id
-                if found.new { counts.inserted["threads", default: 0] += 1 } else { counts.arrivedMeanwhile += 1 }
+                guard case .integer(let copyID) = row[id], case .text(let site) = row[site], case .text(let uri) = row[uri] else { continue }
+                if let pgID = inserted[site + "\u{0}" + uri] {
+                    ids["threads", default: [:]][copyID] = pgID
+                    counts.inserted["threads", default: 0] += 1
+                    continue
+                }
+                // Its address arrived meanwhile (a comment posted on another node): that thread it is.
+                let existing = try await PostgresStore.values(connection.query(
+                    "SELECT id FROM threads WHERE site_id = \(site) AND uri = \(uri)", logger: logger), as: Int64.self)
+                guard let pgID = existing.first else { continue }
+                ids["threads", default: [:]][copyID] = pgID
+                counts.arrivedMeanwhile += 1
+                if let title, case .text(let text) = row[title] { titles.append((pgID, text)) }
             }
+        }
+
+        /// Gives the threads that arrived meanwhile the title the import brought, where they have none.
+        func fillTitlesOfThreadsThatArrivedMeanwhile() async throws {
+            for (id, title) in titles {
+                try await connection.query("UPDATE threads SET title = \(title) WHERE id = \(id) AND title IS NULL", logger: logger)
+            }
+        }
+
+        /// Every touched thread's version goes up once, and so does the change counter (its
+        /// trigger runs again now).
+        func bumpTouchedThreads() async throws {
+            let touched = Array(touchedThreads)
+            try await connection.query("UPDATE threads SET version = version + 1 WHERE id = ANY(\(touched))", logger: logger)
+            try await connection.query("UPDATE store_changes SET version = version + 1 WHERE id = 1", logger: logger)
+            try await connection.query("NOTIFY margin_changes", logger: logger)
         }
 
         /// Comments get ids from PostgreSQL's sequence before they are written, so a reply can
@@ -223,6 +261,9 @@ enum ImportMerge {
                 suffix: "ON CONFLICT (site_id, origin) WHERE origin IS NOT NULL DO NOTHING RETURNING id")
             let inserted = Set(returned.compactMap { row -> Int64? in if case .integer(let id) = row[0] { id } else { nil } })
             counts.inserted["comments", default: 0] += inserted.count
+            for (row, pgID) in zip(written, fresh) where inserted.contains(pgID) {
+                if case .integer(let threadID) = row[thread] { touchedThreads.insert(threadID) }
+            }
             for (row, pgID) in zip(rows, fresh) {
                 guard case .integer(let copyID) = row[id] else { continue }
                 if inserted.contains(pgID) {
@@ -296,12 +337,21 @@ enum ImportMerge {
                     try PostgresWriter.bind(change.key[index], as: types[key] ?? "text", column: key, into: &bindings)
                     conditions.append("\(key.quotedDatabaseIdentifier) = $\(bindings.count)")
                 }
+                // A changed comment makes its thread (both threads, when it moved) stale.
+                let thread = table.name == "comments" ? "thread_id" : table.name == "threads" ? "id" : "NULL::bigint"
                 let sql = """
-                    UPDATE \(table.name) SET \(change.column.quotedDatabaseIdentifier) = $1 WHERE \(conditions.joined(separator: " AND ")) RETURNING 1
+                    UPDATE \(table.name) SET \(change.column.quotedDatabaseIdentifier) = $1 WHERE \(conditions.joined(separator: " AND "))
+                    RETURNING \(thread)
                     """
-                let matched = try await PostgresStore.values(
-                    connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger), as: Int32.self)
-                if matched.isEmpty { counts.keptTheirs += 1 } else { changedRows.insert(change.key) }
+                var matched = false
+                for try await thread in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+                    .decode(Int64?.self) {
+                    matched = true
+                    if let thread { touchedThreads.insert(thread) }
+                }
+                if !matched { counts.keptTheirs += 1; continue }
+                changedRows.insert(change.key)
+                if table.name == "comments", change.column == "thread_id", case .integer(let old) = change.old { touchedThreads.insert(old) }
             }
             counts.updated += changedRows.count
         }

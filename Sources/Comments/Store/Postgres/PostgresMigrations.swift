@@ -8,6 +8,7 @@ enum PostgresMigrations {
     /// (identifier, SQL), oldest first.
     static let all: [(id: String, sql: String)] = [
         ("v1-schema", v1),
+        ("v2-bulk-writes-bump-once", v2),
     ]
 
     /// The lock every node takes while it migrates (any constant of our own).
@@ -247,5 +248,35 @@ CREATE TRIGGER threads_note_change AFTER INSERT OR UPDATE OR DELETE ON threads
     FOR EACH STATEMENT EXECUTE FUNCTION note_store_change();
 CREATE TRIGGER sites_note_change AFTER INSERT OR UPDATE OR DELETE ON sites
     FOR EACH STATEMENT EXECUTE FUNCTION note_store_change();
+"""#
+
+    /// A bulk write (an import merged into a database in service) sets `margin.bulk_write` for
+    /// its transaction and bumps the versions it changed once, at its end: row by row, every
+    /// comment it wrote would lock its thread's row and the one `store_changes` row, which
+    /// every node's posting also takes, for the whole of a long transaction.
+    static let v2 = #"""
+CREATE OR REPLACE FUNCTION bump_thread_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('margin.bulk_write', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        UPDATE threads SET version = version + 1 WHERE id = OLD.thread_id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND (TG_OP = 'INSERT' OR NEW.thread_id IS DISTINCT FROM OLD.thread_id) THEN
+        UPDATE threads SET version = version + 1 WHERE id = NEW.thread_id;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION note_store_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('margin.bulk_write', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    UPDATE store_changes SET version = version + 1 WHERE id = 1;
+    PERFORM pg_notify('margin_changes', '');
+    RETURN NULL;
+END $$;
 """#
 }
