@@ -162,14 +162,6 @@ CREATE TABLE rate_buckets (
     PRIMARY KEY (scope, key)
 );
 
--- What every node's caches are keyed on: bumped by each transaction that changes a thread, with
--- NOTIFY margin_changes so that the other nodes learn of it without asking.
-CREATE TABLE store_changes (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    version BIGINT NOT NULL DEFAULT 0
-);
-INSERT INTO store_changes (id) VALUES (1);
-
 CREATE FUNCTION bump_thread_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF current_setting('margin.bulk_write', true) = 'on' THEN
@@ -193,17 +185,3 @@ BEGIN
 END $$;
 CREATE TRIGGER threads_bump_on_update BEFORE UPDATE OF title, locked ON threads
     FOR EACH ROW EXECUTE FUNCTION bump_own_version();
-
-CREATE FUNCTION note_store_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF current_setting('margin.bulk_write', true) = 'on' THEN
-        RETURN NULL;
-    END IF;
-    UPDATE store_changes SET version = version + 1 WHERE id = 1;
-    PERFORM pg_notify('margin_changes', '');
-    RETURN NULL;
-END $$;
-CREATE TRIGGER threads_note_change AFTER INSERT OR UPDATE OR DELETE ON threads
-    FOR EACH STATEMENT EXECUTE FUNCTION note_store_change();
-CREATE TRIGGER sites_note_change AFTER INSERT OR UPDATE OR DELETE ON sites
-    FOR EACH STATEMENT EXECUTE FUNCTION note_store_change();

@@ -6,6 +6,10 @@
 # so the ratios printed are against reading the file (the floor for any importer).
 #
 #   bench/import-export.sh [POSTS] [THREADS]      (RUNS=3: imports and exports this many times, reports medians)
+#
+# BENCH_POSTGRES=1 adds the same import into a database in service, one that holds comments
+# already (a small real export imported first): into a SQLite file, and into PostgreSQL (a
+# private cluster, scripts/pg-cluster), where it runs on a SQLite copy and is merged back.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 posts=${1:-1000000}
@@ -41,3 +45,32 @@ echo "|---|---|---|"
 echo "| read the ${size} MB file (cat, reference) | $cat_s | $cat_mb |"
 echo "| import $posts posts / $threads threads ($comments comments stored) | $(median "${import_times[@]}") | $(max "${import_peaks[@]}") |"
 echo "| export Margin JSONL ($(du -m "$work/out.jsonl" | cut -f1) MB) | $(median "${export_times[@]}") | $(max "${export_peaks[@]}") |"
+
+if [[ ${BENCH_POSTGRES:-0} == 1 ]]; then
+    seed=../shared/data/disqus/isso-disqus.xml
+    pg_dir="$work/pg"
+    url=$(scripts/pg-cluster start "$pg_dir")
+    trap 'scripts/pg-cluster stop "$pg_dir"; rm -rf "$work"' EXIT
+    sqlite_times=(); postgres_times=(); postgres_peaks=()
+    for run in $(seq "$runs"); do
+        rm -f "$work"/m.sqlite*
+        "$margin" import disqus "$seed" --db "$work/m.sqlite" >/dev/null
+        read -r sqlite_s _ < <(measure "$margin" import disqus "$work/export.xml" --db "$work/m.sqlite")
+        psql "$url" -q -c "DROP DATABASE IF EXISTS busy" -c "CREATE DATABASE busy"
+        busy=${url%/margin}/busy
+        "$margin" import disqus "$seed" --db "$busy" >/dev/null
+        read -r postgres_s postgres_mb < <(measure "$margin" import disqus "$work/export.xml" --db "$busy")
+        echo "run $run: into a SQLite file in service ${sqlite_s} s, into PostgreSQL in service ${postgres_s} s (${postgres_mb} MB)" >&2
+        sqlite_times+=("$sqlite_s"); postgres_times+=("$postgres_s"); postgres_peaks+=("$postgres_mb")
+    done
+    stored=$(psql "$busy" -Atc "select count(*) from comments")
+    echo
+    echo "Into a database that holds comments already (median of $runs; every run: SQLite ${sqlite_times[*]} s, PostgreSQL ${postgres_times[*]} s):"
+    echo
+    echo "| import $posts posts into | seconds | ratio to SQLite | peak RSS (MB) |"
+    echo "|---|---|---|---|"
+    sqlite_median=$(median "${sqlite_times[@]}")
+    postgres_median=$(median "${postgres_times[@]}")
+    echo "| a SQLite file | $sqlite_median | 1.00 | |"
+    echo "| PostgreSQL (copy, import, merge; $stored comments stored) | $postgres_median | $(awk -v a="$postgres_median" -v b="$sqlite_median" 'BEGIN {printf "%.2f", a / b}') | $(max "${postgres_peaks[@]}") |"
+fi

@@ -42,9 +42,8 @@ struct Import: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let store = try await database.openAnyStore()
-        // PostgreSQL takes an import while it holds no comment yet (a new installation, a
-        // restore): the import runs on a SQLite copy, which then moves in whole, in one
-        // transaction, with `margin migrate`'s checks.
+        // On PostgreSQL the import runs on a SQLite copy: moved in whole into a database
+        // without comments (a new installation, a restore), merged into one that holds some.
         let summary = try await reporting {
             try await StoreMigration.importing(into: store, keep: { !$0.dryRun }) { sqlite in
                 try await importInto(sqlite, file: url, rules: rules)

@@ -100,25 +100,29 @@ enum ImportMerge {
     /// row, in one transaction (all or nothing).
     static func apply(from copy: SQLiteStore, into store: PostgresStore) async throws -> Counts {
         try await store.explicitTransaction { connection, logger in
-            // Two merges at once would each take the other's new threads for their own.
+            // Two merges at once take turns, so each finds the threads and origins the other wrote.
             try await PostgresStore.execute("SELECT pg_advisory_xact_lock(\(advisoryLock))", on: connection, logger: logger)
             // New rows first, with the version triggers resting: nothing another node needs is
             // locked while they go in (see `PostgresMigrations.v2`).
             try await PostgresStore.execute("SET LOCAL margin.bulk_write = 'on'", on: connection, logger: logger)
             var merge = Merging(copy: copy, connection: connection, logger: logger)
             for table in tables { try await merge.insertNewRows(of: table) }
-            // Then, briefly before COMMIT, what does lock rows others write: stored rows, the
-            // touched threads' versions (once each) and the change counter.
+            // Then, briefly before COMMIT, what does lock rows others write: stored rows and the
+            // touched threads' versions (once each).
             try await merge.linkNewReplies()
             for table in tables { try await merge.updateStoredRows(of: table) }
             try await merge.fillTitlesOfThreadsThatArrivedMeanwhile()
-            try await PostgresStore.execute("SET LOCAL margin.bulk_write = 'off'", on: connection, logger: logger)
             try await merge.bumpTouchedThreads()
-            return merge.counts
+            let counts = merge.counts
+            logger.info("import merged", metadata: [
+                "inserted": "\(counts.inserted.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))",
+                "updated": "\(counts.updated)", "kept_theirs": "\(counts.keptTheirs)", "arrived_meanwhile": "\(counts.arrivedMeanwhile)",
+            ])
+            return counts
         }
     }
 
-    /// Held by a merge until its transaction ends ("margin-im" in ASCII).
+    /// Held by a merge until its transaction ends ("margin-i" in ASCII).
     static let advisoryLock: Int64 = 0x6D61_7267_696E_2D69
 
     /// One merge under way, inside its PostgreSQL transaction.
@@ -229,13 +233,10 @@ enum ImportMerge {
             }
         }
 
-        /// Every touched thread's version goes up once, and so does the change counter (its
-        /// trigger runs again now).
+        /// Every touched thread's version goes up once: every node's cached copy of it is stale.
         func bumpTouchedThreads() async throws {
             let touched = Array(touchedThreads)
             try await connection.query("UPDATE threads SET version = version + 1 WHERE id = ANY(\(touched))", logger: logger)
-            try await connection.query("UPDATE store_changes SET version = version + 1 WHERE id = 1", logger: logger)
-            try await connection.query("NOTIFY margin_changes", logger: logger)
         }
 
         /// Comments get ids from PostgreSQL's sequence before they are written, so a reply can

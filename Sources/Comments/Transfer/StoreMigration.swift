@@ -13,8 +13,8 @@ import PostgresNIO
 /// transaction; a SQLite target is built in a file beside the path and renamed into place once
 /// complete, so a move that fails leaves no half-filled target behind.
 public struct StoreMigration: Sendable {
-    /// The tables both stores hold, parents before children. PostgreSQL's `rate_buckets` and
-    /// `store_changes` are left out: buckets refill and the change counter starts over.
+    /// The tables both stores hold, parents before children. PostgreSQL's `rate_buckets` are
+    /// left out: buckets refill.
     public static let tables = [
         "sites", "threads", "comments", "votes", "moderation_log", "used_links", "blocklist", "signing_keys", "secrets",
         "spam_tokens", "spam_totals", "outbox", "admin_tokens",
@@ -441,8 +441,8 @@ struct PostgresEnd: MigrationEnd {
                                                  on: connection, logger: logger) == 0 else {
                 throw CommentsError.migrationRefused("\(location) already holds threads or comments: move into an empty database")
             }
-            // The triggers that count versions and changes rest while rows arrive with
-            // their versions; ALTER TABLE is transactional, so they come back on rollback too.
+            // The triggers that count versions rest while rows arrive with their versions;
+            // ALTER TABLE is transactional, so they come back on rollback too.
             for table in ["sites", "threads", "comments"] { try await run("ALTER TABLE \(table) DISABLE TRIGGER USER") }
             for table in StoreMigration.tables.reversed() { try await run("DELETE FROM \(table)") }
             let result = try await body(PostgresWriter(connection: connection, logger: logger))
@@ -451,9 +451,6 @@ struct PostgresEnd: MigrationEnd {
             for table in ["threads", "comments", "moderation_log", "outbox"] {
                 try await run("SELECT setval(pg_get_serial_sequence('\(table)', 'id'), COALESCE((SELECT MAX(id) FROM \(table)), 0) + 1, false)")
             }
-            // Every node's caches start over.
-            try await run("UPDATE store_changes SET version = version + 1")
-            try await run("NOTIFY margin_changes")
             return result
         }
     }

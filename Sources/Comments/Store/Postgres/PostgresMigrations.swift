@@ -250,11 +250,17 @@ CREATE TRIGGER sites_note_change AFTER INSERT OR UPDATE OR DELETE ON sites
     FOR EACH STATEMENT EXECUTE FUNCTION note_store_change();
 """#
 
-    /// A bulk write (an import merged into a database in service) sets `margin.bulk_write` for
-    /// its transaction and bumps the versions it changed once, at its end: row by row, every
-    /// comment it wrote would lock its thread's row and the one `store_changes` row, which
-    /// every node's posting also takes, for the whole of a long transaction.
+    /// Nothing reads `store_changes`: its one row, bumped with every change to a thread, only
+    /// made every node's posting queue on one lock. And a bulk write (an import merged into a
+    /// database in service) sets `margin.bulk_write` for its transaction and bumps the versions
+    /// of the threads it touched once, at its end, instead of holding each thread's row from its
+    /// first comment to COMMIT.
     static let v2 = #"""
+DROP TRIGGER threads_note_change ON threads;
+DROP TRIGGER sites_note_change ON sites;
+DROP FUNCTION note_store_change();
+DROP TABLE store_changes;
+
 CREATE OR REPLACE FUNCTION bump_thread_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF current_setting('margin.bulk_write', true) = 'on' THEN
@@ -266,16 +272,6 @@ BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') AND (TG_OP = 'INSERT' OR NEW.thread_id IS DISTINCT FROM OLD.thread_id) THEN
         UPDATE threads SET version = version + 1 WHERE id = NEW.thread_id;
     END IF;
-    RETURN NULL;
-END $$;
-
-CREATE OR REPLACE FUNCTION note_store_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF current_setting('margin.bulk_write', true) = 'on' THEN
-        RETURN NULL;
-    END IF;
-    UPDATE store_changes SET version = version + 1 WHERE id = 1;
-    PERFORM pg_notify('margin_changes', '');
     RETURN NULL;
 END $$;
 """#
