@@ -48,9 +48,10 @@ echo "| export Margin JSONL ($(du -m "$work/out.jsonl" | cut -f1) MB) | $(median
 
 if [[ ${BENCH_POSTGRES:-0} == 1 ]]; then
     seed=../shared/data/disqus/isso-disqus.xml
-    pg_dir="$work/pg"
+    # Its own folder: the server may run as another user, who cannot enter $work.
+    pg_dir=$(mktemp -d)
+    trap 'scripts/pg-cluster stop "$pg_dir"; rm -rf "$work" "$pg_dir"' EXIT
     url=$(scripts/pg-cluster start "$pg_dir")
-    trap 'scripts/pg-cluster stop "$pg_dir"; rm -rf "$work"' EXIT
     sqlite_times=(); postgres_times=(); postgres_peaks=()
     for run in $(seq "$runs"); do
         rm -f "$work"/m.sqlite*

@@ -130,6 +130,62 @@ import Testing
         #expect(after.id == highest)
     }
 
+    /// A Disqus export of `posts` posts over three threads: each replies to the post three
+    /// before it (a chain across the merge's statements of 500), and every 97th to a post that
+    /// comes 699 later.
+    func generatedExport(posts: Int, in directory: URL) throws -> URL {
+        var xml = #"<?xml version="1.0"?><disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals">"#
+        for thread in 0..<3 {
+            xml += #"<thread dsq:id="t\#(thread)"><link>https://blog.example.org/post-\#(thread)/</link><title>Post \#(thread)</title></thread>"#
+        }
+        for post in 1...posts {
+            let parent = post % 97 == 0 && post + 699 <= posts ? post + 699 : post > 3 ? post - 3 : nil
+            xml += #"<post dsq:id="p\#(post)"><message><![CDATA[<p>Post number \#(post)</p>]]></message>"#
+                + "<createdAt>2020-01-01T00:00:\(String(format: "%02d", post % 60))Z</createdAt><isDeleted>false</isDeleted><isSpam>false</isSpam>"
+                + "<author><name>Reader \(post % 7)</name></author><thread dsq:id=\"t\(post % 3)\"/>"
+                + (parent.map { "<parent dsq:id=\"p\($0)\"/>" } ?? "") + "</post>"
+        }
+        let url = directory.appendingPathComponent("generated.xml")
+        try Data((xml + "</disqus>").utf8).write(to: url)
+        return url
+    }
+
+    @Test func aLargeImportHangsEveryReplyFromItsParentAcrossStatements() async throws {
+        let directory = try folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = try generatedExport(posts: 1_600, in: directory)
+        let options = Importer.Options(siteID: "blog", source: .disqus)
+        let reference = try SQLiteStore(path: directory.appendingPathComponent("reference.sqlite").path)
+        try await reference.addSite(Site(id: "blog", name: "Blog", origins: [], createdAt: 1))
+        try await insert(reference, "already here")
+        let expected = try await Importer(store: reference, clock: ImportTime()).run(options, file: url)
+
+        let store = try await postgres()
+        defer { store.close() }
+        try await store.addSite(Site(id: "blog", name: "Blog", origins: [], createdAt: 1))
+        try await insert(store, "already here")
+        let summary = try await StoreMigration.importing(into: store, keep: { _ in true }) { copy in
+            try await Importer(store: copy, clock: ImportTime()).run(options, file: url)
+        }
+        #expect(summary.comments == 1_600 && summary.replies == expected.replies && expected.replies == 1_597)
+        let merged = try await contents(store), expectedContents = try await contents(reference)
+        #expect(merged.count == expectedContents.count)
+        #expect(difference(merged, expectedContents).isEmpty, "\(difference(merged, expectedContents))")
+        #expect(merged.filter { $0.hasPrefix("comment ") && !$0.hasSuffix("reply to -") }.count == 1_597)
+
+        // The reference file holds replies with smaller ids than their parents (met first in
+        // the file); a move to PostgreSQL and back keeps every one of them.
+        let older = try await reference.writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM comments c JOIN comments p ON p.id = c.parent_id WHERE p.id > c.id") ?? 0
+        }
+        #expect(older == 9)
+        let there = try await PostgresTestCluster.freshDatabase()
+        _ = try await StoreMigration(from: directory.appendingPathComponent("reference.sqlite").path, to: there).run()
+        let back = directory.appendingPathComponent("back.sqlite").path
+        _ = try await StoreMigration(from: there, to: back).run()
+        #expect(try await contents(SQLiteStore(path: back)) == expectedContents)
+    }
+
     @Test func anImportIntoAnEmptyDatabaseWhoseFirstCommentArrivesMeanwhileMerges() async throws {
         let store = try await postgres()
         defer { store.close() }

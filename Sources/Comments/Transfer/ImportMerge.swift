@@ -62,16 +62,22 @@ enum ImportMerge {
     static func track(_ copy: SQLiteStore) async throws {
         try await copy.writer.writeWithoutTransaction { db in
             for table in tables {
-                let columns = try db.columns(in: table.name).map(\.name)
+                let info = try db.columns(in: table.name)
+                let columns = info.map(\.name)
+                let types = Dictionary(info.map { ($0.name, $0.type) }, uniquingKeysWith: { first, _ in first })
+                // Declared as in the table: the values keep their types, and a key without one
+                // would make every lookup in the triggers below a scan (each insert O(n)).
+                func declared(_ names: [String]) -> String {
+                    names.map { "\($0.quotedDatabaseIdentifier) \(types[$0] ?? "")" }.joined(separator: ", ")
+                }
                 let keys = table.key.map(\.quotedDatabaseIdentifier).joined(separator: ", ")
                 let list = columns.map(\.quotedDatabaseIdentifier).joined(separator: ", ")
-                let matchesOld = table.key.map { "k.\($0.quotedDatabaseIdentifier) IS OLD.\($0.quotedDatabaseIdentifier)" }
+                let matchesOld = table.key.map { "k.\($0.quotedDatabaseIdentifier) = OLD.\($0.quotedDatabaseIdentifier)" }
                     .joined(separator: " AND ")
-                let matchesNew = table.key.map { "k.\($0.quotedDatabaseIdentifier) IS NEW.\($0.quotedDatabaseIdentifier)" }
+                let matchesNew = table.key.map { "k.\($0.quotedDatabaseIdentifier) = NEW.\($0.quotedDatabaseIdentifier)" }
                     .joined(separator: " AND ")
-                // Untyped columns keep each value exactly as the table held it.
-                try db.execute(sql: "CREATE TEMP TABLE \(newRows(table)) (\(keys), PRIMARY KEY (\(keys)))")
-                try db.execute(sql: "CREATE TEMP TABLE \(oldRows(table)) (\(list), PRIMARY KEY (\(keys)))")
+                try db.execute(sql: "CREATE TEMP TABLE \(newRows(table)) (\(declared(table.key)), PRIMARY KEY (\(keys)))")
+                try db.execute(sql: "CREATE TEMP TABLE \(oldRows(table)) (\(declared(columns)), PRIMARY KEY (\(keys)))")
                 try db.execute(sql: """
                     CREATE TEMP TRIGGER \(newRows(table)) AFTER INSERT ON main.\(table.name.quotedDatabaseIdentifier)
                     WHEN NOT EXISTS (SELECT 1 FROM temp.\(newRows(table)) k WHERE \(matchesNew))
@@ -135,6 +141,8 @@ enum ImportMerge {
         var ids: [String: [Int64: Int64]] = [:]
         /// New comments (PostgreSQL ids) and the copy id of the comment they reply to.
         var replies: [(id: Int64, parent: Int64)] = []
+        /// The comments this merge has written so far (PostgreSQL ids).
+        var mergedComments = Set<Int64>()
         /// Threads whose cached copies the merge makes stale.
         var touchedThreads = Set<Int64>()
         /// Threads that arrived meanwhile at an address the import brought a title for.
@@ -159,7 +167,7 @@ enum ImportMerge {
         static func pages(
             in copy: SQLiteStore, of table: Table, noted: String, columns: String, _ each: ([[StoredValue]]) async throws -> Void
         ) async throws {
-            let join = table.key.map { "t.\($0.quotedDatabaseIdentifier) IS n.\($0.quotedDatabaseIdentifier)" }.joined(separator: " AND ")
+            let join = table.key.map { "t.\($0.quotedDatabaseIdentifier) = n.\($0.quotedDatabaseIdentifier)" }.joined(separator: " AND ")
             var after: Int64 = 0
             while true {
                 let sql = """
@@ -249,11 +257,19 @@ enum ImportMerge {
             let fresh = try await PostgresStore.values(connection.query(PostgresQuery(
                 "SELECT nextval(pg_get_serial_sequence('comments', 'id')) FROM generate_series(1, \(rows.count))"), logger: logger), as: Int64.self)
             var written: [[StoredValue]] = []
+            var linked = Set<Int64>()
             for (row, pgID) in zip(rows, fresh) {
                 var row = row
                 if case .integer(let copyID) = row[id] { ids["comments", default: [:]][copyID] = pgID }
                 row[id] = .integer(pgID)
-                row[parent] = .null
+                // A parent this merge wrote in an earlier statement is there for sure (nobody
+                // else sees it yet): linked at once. Any other waits for `linkNewReplies`.
+                if case .integer(let parentID) = row[parent], let mapped = ids["comments"]?[parentID], mergedComments.contains(mapped) {
+                    row[parent] = .integer(mapped)
+                    linked.insert(pgID)
+                } else {
+                    row[parent] = .null
+                }
                 row[thread] = mapped(row[thread], to: "threads")
                 written.append(row)
             }
@@ -262,13 +278,14 @@ enum ImportMerge {
                 suffix: "ON CONFLICT (site_id, origin) WHERE origin IS NOT NULL DO NOTHING RETURNING id")
             let inserted = Set(returned.compactMap { row -> Int64? in if case .integer(let id) = row[0] { id } else { nil } })
             counts.inserted["comments", default: 0] += inserted.count
+            mergedComments.formUnion(inserted)
             for (row, pgID) in zip(written, fresh) where inserted.contains(pgID) {
                 if case .integer(let threadID) = row[thread] { touchedThreads.insert(threadID) }
             }
             for (row, pgID) in zip(rows, fresh) {
                 guard case .integer(let copyID) = row[id] else { continue }
                 if inserted.contains(pgID) {
-                    if case .integer(let parentID) = row[parent] { replies.append((pgID, parentID)) }
+                    if case .integer(let parentID) = row[parent], !linked.contains(pgID) { replies.append((pgID, parentID)) }
                     continue
                 }
                 // Its origin is stored already: that comment stands for it.

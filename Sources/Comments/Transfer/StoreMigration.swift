@@ -372,6 +372,10 @@ final class SQLiteWriter: RowWriter, @unchecked Sendable {
     }
 
     static func open(_ writer: any DatabaseWriter) async throws -> SQLiteWriter {
+        // Rows arrive in key order, a batch a transaction, and a reply may have a smaller id
+        // than its parent (an import meets parents after their children): references are
+        // checked once, at the end (`finish`).
+        try await writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA foreign_keys = OFF") }
         let triggers = try await writer.write { db -> [String] in
             let triggers = try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY rowid")
             for row in triggers { try db.execute(sql: "DROP TRIGGER \((row["name"] as String).quotedDatabaseIdentifier)") }
@@ -398,9 +402,15 @@ final class SQLiteWriter: RowWriter, @unchecked Sendable {
         }
     }
 
-    /// Puts the triggers back.
+    /// Checks every reference, then puts the triggers back.
     func finish() async throws {
         let triggers = self.triggers
+        try await writer.writeWithoutTransaction { db in
+            if let broken = try Row.fetchOne(db, sql: "PRAGMA foreign_key_check") {
+                throw CommentsError.migrationRefused("a row of \(broken[0] as String? ?? "a table") refers to a missing \(broken[2] as String? ?? "row")")
+            }
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
         try await writer.write { db in
             for sql in triggers { try db.execute(sql: sql) }
         }
@@ -444,8 +454,12 @@ struct PostgresEnd: MigrationEnd {
             // The triggers that count versions rest while rows arrive with their versions;
             // ALTER TABLE is transactional, so they come back on rollback too.
             for table in ["sites", "threads", "comments"] { try await run("ALTER TABLE \(table) DISABLE TRIGGER USER") }
+            // A reply may come before its parent (a smaller id): checked once all are in.
+            try await run("SET CONSTRAINTS comments_parent_id_fkey DEFERRED")
             for table in StoreMigration.tables.reversed() { try await run("DELETE FROM \(table)") }
             let result = try await body(PostgresWriter(connection: connection, logger: logger))
+            // Every parent is there now; checked before the triggers may change again.
+            try await run("SET CONSTRAINTS comments_parent_id_fkey IMMEDIATE")
             for table in ["sites", "threads", "comments"] { try await run("ALTER TABLE \(table) ENABLE TRIGGER USER") }
             // New ids continue after the moved ones.
             for table in ["threads", "comments", "moderation_log", "outbox"] {

@@ -254,25 +254,20 @@ CREATE TRIGGER sites_note_change AFTER INSERT OR UPDATE OR DELETE ON sites
     /// made every node's posting queue on one lock. And a bulk write (an import merged into a
     /// database in service) sets `margin.bulk_write` for its transaction and bumps the versions
     /// of the threads it touched once, at its end, instead of holding each thread's row from its
-    /// first comment to COMMIT.
+    /// first comment to COMMIT (the trigger's WHEN skips even calling the function). A move
+    /// (`margin migrate`) defers the check of a reply's parent to COMMIT: rows arrive in id
+    /// order, and an import can give a reply a smaller id than its parent.
     static let v2 = #"""
 DROP TRIGGER threads_note_change ON threads;
 DROP TRIGGER sites_note_change ON sites;
 DROP FUNCTION note_store_change();
 DROP TABLE store_changes;
 
-CREATE OR REPLACE FUNCTION bump_thread_version() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF current_setting('margin.bulk_write', true) = 'on' THEN
-        RETURN NULL;
-    END IF;
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        UPDATE threads SET version = version + 1 WHERE id = OLD.thread_id;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') AND (TG_OP = 'INSERT' OR NEW.thread_id IS DISTINCT FROM OLD.thread_id) THEN
-        UPDATE threads SET version = version + 1 WHERE id = NEW.thread_id;
-    END IF;
-    RETURN NULL;
-END $$;
+DROP TRIGGER comments_bump_thread ON comments;
+CREATE TRIGGER comments_bump_thread AFTER INSERT OR UPDATE OR DELETE ON comments
+    FOR EACH ROW WHEN (current_setting('margin.bulk_write', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION bump_thread_version();
+
+ALTER TABLE comments ALTER CONSTRAINT comments_parent_id_fkey DEFERRABLE INITIALLY IMMEDIATE;
 """#
 }
