@@ -18,8 +18,9 @@ import PostgresNIO
 ///   meanwhile is kept;
 /// - nothing stored is deleted.
 ///
-/// PostgreSQL's own triggers bump the versions of the threads it touches, so every node's
-/// cached copies are refreshed on their next request.
+/// The version triggers rest while the rows go in (see `PostgresMigrations.v2`); each thread
+/// the merge touched gets one new version just before COMMIT, so every node's cached copy of it
+/// is refreshed on its next request, and no node's posting waits on the merge meanwhile.
 enum ImportMerge {
     /// A table an import writes, and what the merge must know of it.
     struct Table: Sendable {
