@@ -11,12 +11,6 @@ import Testing
 @Suite struct ImportMergeTests {
     static let data = ImporterTests.data
 
-    func folder() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("merge-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory
-    }
-
     func postgres() async throws -> PostgresStore {
         try await PostgresStore(location: PostgresLocation(url: PostgresTestCluster.freshDatabase()), connectTimeout: PostgresTestCluster.patience)
     }
@@ -73,7 +67,7 @@ import Testing
     @Test(arguments: [("disqus/isso-disqus.xml", ImportSource.disqus), ("wordpress/wpimporter-a11y-unit-test-data.xml", .wordpress),
                       ("wordpress/isso-wordpress.xml", .wordpress)])
     func anImportWhileOtherNodesPostAddsWhatItAddsToSQLite(file: String, source: ImportSource) async throws {
-        let directory = try folder()
+        let directory = try StoreMigrationTests().folder()
         defer { try? FileManager.default.removeItem(at: directory) }
         let busiest = try await busiestThread(of: file, source: source, in: directory)
         let options = Importer.Options(siteID: "blog", source: source, skipInvalid: true)
@@ -151,7 +145,7 @@ import Testing
     }
 
     @Test func aLargeImportHangsEveryReplyFromItsParentAcrossStatements() async throws {
-        let directory = try folder()
+        let directory = try StoreMigrationTests().folder()
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = try generatedExport(posts: 1_600, in: directory)
         let options = Importer.Options(siteID: "blog", source: .disqus)
@@ -202,7 +196,7 @@ import Testing
     }
 
     @Test func aMarginExportMergesWithItsVotesLogAndBlocklist() async throws {
-        let directory = try folder()
+        let directory = try StoreMigrationTests().folder()
         defer { try? FileManager.default.removeItem(at: directory) }
         let source = directory.appendingPathComponent("source.sqlite").path
         try await StoreMigrationTests().populatedSQLite(at: source)

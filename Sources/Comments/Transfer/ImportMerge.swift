@@ -157,8 +157,7 @@ enum ImportMerge {
 
         /// The columns both sides hold, in the copy's order, with PostgreSQL's types.
         func columns(of table: Table) async throws -> (names: [String], types: [String: String]) {
-            let types = Dictionary(try await PostgresWriter.columnTypes(of: table.name, on: connection, logger: logger).map { ($0.name, $0.type) },
-                                   uniquingKeysWith: { first, _ in first })
+            let types = try await PostgresWriter(connection: connection, logger: logger).columns(of: table.name)
             let names = try await copy.writer.read { db in try db.columns(in: table.name).map(\.name) }
             return (names.filter { types[$0] != nil && !table.managed.contains($0) }, types)
         }
@@ -169,12 +168,12 @@ enum ImportMerge {
             in copy: SQLiteStore, of table: Table, noted: String, columns: String, _ each: ([[StoredValue]]) async throws -> Void
         ) async throws {
             let join = table.key.map { "t.\($0.quotedDatabaseIdentifier) = n.\($0.quotedDatabaseIdentifier)" }.joined(separator: " AND ")
+            let sql = """
+                SELECT n.rowid, \(columns) FROM temp.\(noted) n JOIN main.\(table.name.quotedDatabaseIdentifier) t ON \(join)
+                WHERE n.rowid > ? ORDER BY n.rowid LIMIT 500
+                """
             var after: Int64 = 0
             while true {
-                let sql = """
-                    SELECT n.rowid, \(columns) FROM temp.\(noted) n JOIN main.\(table.name.quotedDatabaseIdentifier) t ON \(join)
-                    WHERE n.rowid > ? ORDER BY n.rowid LIMIT 500
-                    """
                 // Temporary tables live on the writer connection alone.
                 let from = after
                 let page = try await copy.writer.writeWithoutTransaction { db in
@@ -248,9 +247,10 @@ enum ImportMerge {
             try await connection.query("UPDATE threads SET version = version + 1 WHERE id = ANY(\(touched))", logger: logger)
         }
 
-        /// Comments get ids from PostgreSQL's sequence before they are written, so a reply can
-        /// name a parent that comes later; parents are linked once all are in. One whose origin
-        /// arrived meanwhile (the same file imported on another node) is used as it is.
+        /// Comments get ids from PostgreSQL's sequence before they are written. A reply whose
+        /// parent an earlier statement wrote names it at once; the others are linked once all are
+        /// in (`linkNewReplies`). One whose origin arrived meanwhile (the same file imported on
+        /// another node) is used as it is.
         mutating func insertComments(_ rows: [[StoredValue]], columns: [String], types: [String: String]) async throws {
             let id = columns.firstIndex(of: "id")!, parent = columns.firstIndex(of: "parent_id")!
             let site = columns.firstIndex(of: "site_id")!, origin = columns.firstIndex(of: "origin")!

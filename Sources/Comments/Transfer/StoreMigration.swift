@@ -447,8 +447,7 @@ struct PostgresEnd: MigrationEnd {
         let location = store.location
         return try await store.explicitTransaction { connection, logger in
             let run = { (sql: String) in try await PostgresStore.execute(sql, on: connection, logger: logger) }
-            guard try await PostgresReader.count("SELECT (SELECT COUNT(*) FROM threads) + (SELECT COUNT(*) FROM comments)",
-                                                 on: connection, logger: logger) == 0 else {
+            guard try await !Self.holdsThreadsOrComments(on: connection, logger: logger) else {
                 throw CommentsError.migrationRefused("\(location) already holds threads or comments: move into an empty database")
             }
             // The triggers that count versions rest while rows arrive with their versions;
@@ -471,10 +470,12 @@ struct PostgresEnd: MigrationEnd {
 
     /// Whether any thread or comment is stored (a move goes only into a database without).
     func holdsThreadsOrComments() async throws -> Bool {
-        try await store.read { connection, logger in
-            try await PostgresReader.count("SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM threads LIMIT 1) t) + (SELECT COUNT(*) FROM (SELECT 1 FROM comments LIMIT 1) c)",
-                                           on: connection, logger: logger) > 0
-        }
+        try await store.read { connection, logger in try await Self.holdsThreadsOrComments(on: connection, logger: logger) }
+    }
+
+    static func holdsThreadsOrComments(on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await PostgresReader.count("SELECT (EXISTS (SELECT 1 FROM threads) OR EXISTS (SELECT 1 FROM comments))::int",
+                                       on: connection, logger: logger) > 0
     }
 
     func close() { if closes { store.close() } }
