@@ -100,7 +100,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ModerationTests",
-            dependencies: ["Moderation", "Comments", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["Moderation", "Comments", "TestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
         // What several test targets need alike (running child processes off the test pool).

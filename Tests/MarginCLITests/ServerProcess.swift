@@ -135,9 +135,9 @@ enum HTTP {
 /// and `chattr` to make the disk refuse writes, `systemd-analyze`, `curl` and `openssl` for the
 /// deployment examples.
 enum Tool {
-    /// `CI=true`, as CI systems set it: tests that need root run there whatever they find, so
-    /// that a CI machine that cannot run them fails instead of skipping them.
-    static let underCI = ProcessInfo.processInfo.environment["CI"] == "true"
+    /// Tests that need root run under CI whatever they find, so that a CI machine that cannot run
+    /// them fails instead of skipping them.
+    static var underCI: Bool { TestEnvironment.underCI }
 
     /// Runs `/usr/bin/NAME arguments…` to completion.
     static func run(_ name: String, _ arguments: [String]) async throws -> CLI.Result {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Moderation
 
@@ -204,7 +205,7 @@ import Testing
 /// Psy's ham is long talk about view counts, where words that only spam used in the other two
 /// videos ("check", "youtube", "on") are common; its numbers show the cost of a topic shift and
 /// are guarded loosely. The assertions leave a few points' margin below these numbers.
-@Suite(.enabled(if: SpamCorpus.isAvailable, "needs ../shared/data/spam next to the repository"))
+@Suite(.enabled(if: SpamCorpus.isAvailable || TestEnvironment.underCI, "needs ../shared/data/spam next to the repository"))
 struct SpamLeaveOneVideoOutTests {
     /// Holding threshold: most spam above, few ham.
     static let hold = 0.75
@@ -320,7 +321,7 @@ enum SpamCorpus {
         }
     }
 
-    @Test(.enabled(if: SpamCorpus.isAvailable, "needs ../shared/data/spam next to the repository"))
+    @Test(.enabled(if: SpamCorpus.isAvailable || TestEnvironment.underCI, "needs ../shared/data/spam next to the repository"))
     func corpusAgrees() throws {
         var compared = 0
         for video in SpamCorpus.videos {
