@@ -386,6 +386,30 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
     }
 
     @Test(arguments: StoreKind.allCases)
+    func aLockedThreadRefusesCommentsAndReplies(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            // Given a real WordPress export with a page closed for comments, imported into the store
+            let export = ImporterTests.data.appendingPathComponent("wordpress/wpimporter-a11y-unit-test-data.xml")
+            _ = try await StoreMigration.importing(into: store, keep: { _ in true }) { sqlite in
+                try await Importer(store: sqlite).run(Importer.Options(siteID: "blog", source: .wordpress), file: export)
+            }
+            let closed = "/2012/01/04/template-password-protected/"
+            let (thread, comments) = try #require(try await store.visibleComments(siteID: "blog", uri: closed))
+            #expect(thread.locked)
+            let parent = try #require(comments.first { $0.status == .approved })
+
+            // When a comment and a reply arrive there
+            await #expect(throws: CommentsError.threadLocked) { try await insert(store, "Late", uri: closed) }
+            await #expect(throws: CommentsError.threadLocked) { try await insert(store, "Late reply", uri: closed, parent: parent.id) }
+
+            // Then nothing was stored, and an open page of the same export still takes comments
+            #expect(try await store.visibleComments(siteID: "blog", uri: closed)?.1.count == comments.count)
+            let open = try await insert(store, "On time", uri: "/2012/01/03/template-comments/")
+            #expect(open.status == .approved)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func nodesStartingTogetherAddOneSigningKey(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             let added = try await withThrowingTaskGroup(of: Bool.self) { group in

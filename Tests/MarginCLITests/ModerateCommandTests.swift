@@ -147,6 +147,44 @@ import Testing
         #expect(!links.stdout.contains("publish"))
     }
 
+    @Test func spamTrainTeachesTheFilterThatSpamCheckUses() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let db = ["--db", scratch.database]
+        let data = CLI.root.deletingLastPathComponent().appendingPathComponent("shared/data/spam")
+        let files = ["Youtube01-Psy.csv", "Youtube03-LMFAO.csv"].map { data.appendingPathComponent($0).path }
+        let spam = "Check out my channel and subscribe, I upload new music videos every day!"
+        /// `spam check --json` of `text`: its score and the learned filter's reason, if any.
+        func check(_ text: String) async throws -> (score: Double, classifier: [String: Any]?) {
+            let result = try await CLI.run(["spam", "check", "--text", text, "--json"] + db)
+            try #require(result.status == 0, "\(result.stderr)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let reasons = try #require(report["reasons"] as? [[String: Any]])
+            return (try #require(report["score"] as? Double), reasons.first { $0["rule"] as? String == "classifier" })
+        }
+        // Given a fresh database, whose filter has learned nothing
+        let untrained = try await check(spam)
+        #expect(untrained.classifier == nil)
+
+        // When it is trained on two videos' labelled comments
+        let trained = try await CLI.run(["spam", "train"] + files + db)
+        #expect(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.stdout.contains("Trained on 411 spam and 377 ham comments."), "\(trained.stdout)")
+
+        // Then spam check scores a typical spam comment higher, saying why in words
+        let after = try await check(spam)
+        let reason = try #require(after.classifier, "no learned-filter reason after training")
+        #expect((reason["points"] as? Double ?? 0) > 0)
+        #expect((reason["reason"] as? String)?.hasPrefix("learned filter:") == true)
+        #expect(after.score > untrained.score)
+        // and a bad file is refused by name, teaching nothing
+        let bad = scratch.url.appendingPathComponent("bad.csv").path
+        try "CONTENT,CLASS\nhello,2\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let refused = try await CLI.run(["spam", "train", bad] + db)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("bad.csv"))
+    }
+
     @Test func spamEvalMeasuresOnHeldOutVideos() async throws {
         let data = CLI.root.deletingLastPathComponent().appendingPathComponent("shared/data/spam")
         let files = ["Youtube01-Psy.csv", "Youtube03-LMFAO.csv", "Youtube04-Eminem.csv"].map { data.appendingPathComponent($0).path }

@@ -40,6 +40,39 @@ import Testing
         #expect(!(try await CLI.run(["sites", "list"] + db)).stdout.contains("My Blog"))
     }
 
+    @Test func removeRefusesASiteWithCommentsUnlessForced() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let db = ["--db", scratch.database]
+        // Given two sites that hold imported comments
+        let export = TransferCommandTests.data.appendingPathComponent("disqus/isso-disqus.xml").path
+        for site in ["blog", "other"] {
+            #expect(try await CLI.run(["sites", "add", site] + db).status == 0)
+            let imported = try await CLI.run(["import", "disqus", export, "--site", site] + db)
+            try #require(imported.status == 0, "\(imported.stderr)")
+        }
+        /// Comments per site, read from the file by `sqlite3`.
+        func counts() async throws -> [String: Int] {
+            let rows = try await Tool.rows(scratch.database, "SELECT t.site_id AS site, COUNT(*) AS n FROM comments c JOIN threads t ON t.id = c.thread_id GROUP BY t.site_id")
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["site"] as! String, $0["n"] as! Int) })
+        }
+        let before = try await counts()
+        try #require((before["blog"] ?? 0) > 0 && before["blog"] == before["other"])
+
+        // When the site is removed without --force, it is refused in words and nothing changes
+        let refused = try await CLI.run(["sites", "remove", "blog"] + db)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("comments"), "\(refused.stderr)")
+        #expect(try await counts() == before)
+
+        // When it is removed with --force, the site and its comments are gone, and only those
+        let forced = try await CLI.run(["sites", "remove", "blog", "--force"] + db)
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(try await counts() == ["other": before["other"]!])
+        #expect(try await Tool.rows(scratch.database, "SELECT id FROM sites WHERE id = 'blog'").isEmpty)
+        #expect(try await Tool.rows(scratch.database, "SELECT id FROM threads WHERE site_id = 'blog'").isEmpty)
+    }
+
     @Test func mistakesExitNonZeroWithAMessageAndChangeNothing() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
