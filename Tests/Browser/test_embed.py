@@ -122,6 +122,8 @@ class Blog:
     embeds the widget with a <script> tag, the way a blog would."""
 
     def __init__(self, margin):
+        # Its pages load the widget from the server, which must serve it: no copy stands in.
+        assert margin.serves_embed(), f"{margin.base}/embed.js is not served"
         self.margin = margin
         blog = self
 
@@ -132,10 +134,6 @@ class Blog:
             def do_GET(self):
                 url = urllib.parse.urlparse(self.path)
                 q = dict(urllib.parse.parse_qsl(url.query))
-                if url.path in ("/embed.js", "/embed.css"):
-                    body = (EMBED / url.path[1:]).read_bytes()
-                    ctype = "text/javascript" if url.path.endswith(".js") else "text/css"
-                    return self.reply(body, ctype)
                 if url.path == "/page":
                     return self.reply(blog.page(q).encode(), "text/html; charset=utf-8", q.get("csp") != "0")
                 self.send_error(404)
@@ -162,11 +160,7 @@ class Blog:
         for k in ("lang", "theme", "sort"):
             if q.get(k):
                 attrs["data-" + k] = q[k]
-        if self.margin.serves_embed():
-            src = self.margin.base + "/embed.js"
-        else:  # until the server serves the widget: load it from here and point it at the server
-            src = self.base + "/embed.js"
-            attrs["data-server"] = self.margin.base
+        src = self.margin.base + "/embed.js"
         tag = "<script src=\"%s\" %s async></script>" % (
             html.escape(src), " ".join(f'{k}="{html.escape(v)}"' for k, v in attrs.items()))
         thread = '<div id="margin-thread"></div>' if q.get("thread") != "0" else ""
@@ -199,19 +193,18 @@ def blog(margin):
     b.stop()
 
 
-def demo_page(m, blog):
-    """The server's demo page at / (with its strict CSP) once it has one; the stand-in blog until then."""
-    try:
-        if 'id="margin-thread"' in urllib.request.urlopen(m.base + "/", timeout=2).read().decode():
-            return m.base + "/"
-    except OSError:
-        pass
-    return blog.url(uri="/demo/")
+def demo_page(m):
+    """The server's demo page at / (with its strict CSP). The server must have it: a test that
+    would otherwise run against the stand-in blog fails instead."""
+    with urllib.request.urlopen(m.base + "/", timeout=10) as response:
+        status, body = response.status, response.read().decode()
+    assert status == 200 and '<div id="margin-thread"></div>' in body, f"no demo page at {m.base}/: {status} {body[:500]!r}"
+    return m.base + "/"
 
 
 @pytest.fixture()
-def demo(margin, blog):
-    return demo_page(margin, blog)
+def demo(margin):
+    return demo_page(margin)
 
 
 def make_driver(network_log=False):
@@ -668,7 +661,7 @@ def test_network_failure_while_posting_keeps_the_text(driver, margin, demo):
 def test_unreachable_server_shows_an_error(driver, blog, margin):
     """A network failure is reported in words, not silently."""
     dead = f"http://127.0.0.1:{free_port()}"
-    src = (blog.base + "/embed.js")
+    src = margin.base + "/embed.js"  # the widget as the server serves it, told to use a dead server
     open_page(driver, blog.url(uri="/demo/", csp="0"))
     # re-run the widget against a dead server on a fresh host element
     driver.execute_script("""
@@ -702,7 +695,34 @@ INSTRUMENT = r"""
   const sb = navigator.sendBeacon && navigator.sendBeacon.bind(navigator);
   if (sb) navigator.sendBeacon = function (u) { rec('beacon', u); return sb.apply(null, arguments); };
   window.__xssLoc = location.href;
+  // What SETTLED waits for: timers of up to half a second still to fire, and frames drawn.
+  const pending = window.__xssTimers = new Set();
+  const st = window.setTimeout, ct = window.clearTimeout;
+  window.setTimeout = function (fn, delay, ...rest) {
+    if ((Number(delay) || 0) > 500) return st.apply(window, arguments);
+    const id = st.call(window, function () {
+      pending.delete(id);
+      return typeof fn === 'function' ? fn.apply(this, rest) : window.eval(String(fn));
+    }, delay);
+    pending.add(id);
+    return id;
+  };
+  window.clearTimeout = function (id) { pending.delete(id); return ct.call(window, id); };
+  window.__xssFrames = 0;
+  const frame = () => { window.__xssFrames++; requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
 })();
+"""
+
+# Whether the page has settled since frame arguments[0]: every image loaded or failed (firing
+# its error handlers), every animation started (firing animationstart) and two more frames
+# drawn, and no timer of up to half a second left to fire.
+SETTLED = r"""
+const R = document.getElementById('margin-thread').shadowRoot;
+const images = [...document.querySelectorAll('img'), ...R.querySelectorAll('img')];
+const animations = [...document.getAnimations(), ...R.getAnimations()];
+return images.every(i => i.complete) && animations.every(a => !a.pending)
+  && window.__xssFrames >= arguments[0] + 2 && window.__xssTimers.size === 0;
 """
 
 SCAN = r"""
@@ -726,12 +746,14 @@ return bad;
 
 
 def xss_payloads():
-    return [e["payload"] for e in json.loads(XSS.read_text()) if isinstance(e, dict) and e.get("payload")]
+    # The corpus is part of the test data: missing or empty, the test fails rather than skips.
+    assert XSS.exists(), f"{XSS} not found"
+    payloads = [e["payload"] for e in json.loads(XSS.read_text()) if isinstance(e, dict) and e.get("payload")]
+    assert len(payloads) > 1000, f"{XSS} holds {len(payloads)} payloads"
+    return payloads
 
 
 def test_xss_payloads_never_run(margin, blog):
-    if not XSS.exists():
-        pytest.skip(f"{XSS} not found")
     payloads = xss_payloads()
     chunk = 300
     api_threads = []
@@ -776,11 +798,13 @@ def test_xss_payloads_never_run(margin, blog):
             r = open_page(d, blog.url(uri=uri, csp="0"))
             shown = len(r.find_elements(By.CSS_SELECTOR, "article.c"))
             assert shown >= margin.count(uri) > 0, (uri, shown)
-            d.execute_script("""const R=document.getElementById('margin-thread').shadowRoot;
+            frames = d.execute_script("""const R=document.getElementById('margin-thread').shadowRoot;
               for (const a of R.querySelectorAll('article')) a.scrollIntoView();
               for (const e of R.querySelectorAll('.tx *')) for (const t of ['mouseover','mouseenter','focus','click','animationstart'])
-                try { e.dispatchEvent(new Event(t)); } catch (x) {}""")
-            time.sleep(0.5)  # let image errors, animations and timers fire
+                try { e.dispatchEvent(new Event(t)); } catch (x) {}
+              return window.__xssFrames""")
+            # let image errors, animations and timers fire: until they have, not for a fixed time
+            wait(d, lambda: d.execute_script(SETTLED, frames), timeout=60, msg=f"{uri} never settled")
             calls = d.execute_script("return window.__xss")
             # the widget's own API calls are fine, and so is the Function() WebDriver wraps our execute_script in
             foreign = [c for c in calls if not (c[0] == "fetch" and c[1].startswith(api_prefix))
@@ -796,44 +820,38 @@ def test_xss_payloads_never_run(margin, blog):
 
 # ---- screenshots ---------------------------------------------------------------------------
 
-def test_screenshots_of_the_demo_page(blog):
+def test_screenshots_of_the_demo_page():
     m = Margin()  # a fresh database, so the demo thread holds only a tidy conversation
     try:
-        b = Blog(m)
+        ada = m.post("/demo/", "Lovely write-up. The part about **incremental parsing** finally made it click for me.",
+                     author="Ada Lovelace", website="https://example.org/ada")
+        kim = m.post("/demo/", "좋은 글 감사합니다! 저도 비슷한 문제를 겪었는데 `WAL` 모드로 바꾸니 해결됐어요.",
+                     author="김민준", parent=ada["id"])
+        m.post("/demo/", "Same here: WAL plus a single writer is hard to beat.", author="Ada Lovelace",
+               website="https://example.org/ada", parent=kim["id"])
+        grace = m.post("/demo/", "Did you benchmark it against PostgreSQL?\n\n> Measure, don't guess.",
+                       author="Grace Hopper")
+        m.post("/demo/", "Not yet, it's next on the list. I'll post numbers.", author="Linus Q.", parent=grace["id"])
+        m.post("/demo/second/", "Nice.")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        d = make_driver()
         try:
-            ada = m.post("/demo/", "Lovely write-up. The part about **incremental parsing** finally made it click for me.",
-                         author="Ada Lovelace", website="https://example.org/ada")
-            kim = m.post("/demo/", "좋은 글 감사합니다! 저도 비슷한 문제를 겪었는데 `WAL` 모드로 바꾸니 해결됐어요.",
-                         author="김민준", parent=ada["id"])
-            m.post("/demo/", "Same here: WAL plus a single writer is hard to beat.", author="Ada Lovelace",
-                   website="https://example.org/ada", parent=kim["id"])
-            grace = m.post("/demo/", "Did you benchmark it against PostgreSQL?\n\n> Measure, don't guess.",
-                           author="Grace Hopper")
-            m.post("/demo/", "Not yet, it's next on the list. I'll post numbers.", author="Linus Q.", parent=grace["id"])
-            m.post("/demo/second/", "Nice.")
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            d = make_driver()
-            try:
-                url = demo_page(m, b)
-                if not url.startswith(m.base + "/"):
-                    pytest.skip("this margin binary has no demo page at /")
-                d.set_window_size(1000, 1500)
-                for scheme, name in (("light", "demo-light.png"), ("dark", "demo-dark.png")):
-                    d.execute_cdp_cmd("Emulation.setEmulatedMedia",
-                                      {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
-                    open_page(d, url)
-                    wait(d, lambda: d.find_element(By.CSS_SELECTOR, '[data-margin-count="/demo/second/"]').text)
-                    height = d.execute_script("return document.documentElement.scrollHeight")
-                    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                      {"width": 1000, "height": min(height, 4000), "deviceScaleFactor": 1, "mobile": False})
-                    path = SHOTS / name
-                    d.save_screenshot(str(path))
-                    d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-                    assert path.stat().st_size > 10_000
-            finally:
-                d.quit()
+            url = demo_page(m)
+            d.set_window_size(1000, 1500)
+            for scheme, name in (("light", "demo-light.png"), ("dark", "demo-dark.png")):
+                d.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                                  {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+                open_page(d, url)
+                wait(d, lambda: d.find_element(By.CSS_SELECTOR, '[data-margin-count="/demo/second/"]').text)
+                height = d.execute_script("return document.documentElement.scrollHeight")
+                d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                  {"width": 1000, "height": min(height, 4000), "deviceScaleFactor": 1, "mobile": False})
+                path = SHOTS / name
+                d.save_screenshot(str(path))
+                d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+                assert path.stat().st_size > 10_000
         finally:
-            b.stop()
+            d.quit()
     finally:
         m.stop()
 

@@ -24,6 +24,8 @@ import Testing
         return (store, path, directory)
     }
 
+    /// Given a file store, the settings stamp moves for blocks and site changes, from this
+    /// connection or another, and never for comments.
     @Test func movesForSettingsNotForComments() async throws {
         let (store, path, directory) = try await fileStore()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -95,6 +97,9 @@ import Testing
             counted.withLock { $0 = (changes, reads) }
         }
         reader.start()
+        // However the test ends (a failed #require throws out of the loop), the reader stops:
+        // else it spins on, and the run never finishes.
+        defer { done.withLock { $0 = true } }
         for index in 0..<150 {
             let beforeStamp = try #require(store.changeStamp())
             let before = try #require(store.changeMark(at: beforeStamp))

@@ -228,8 +228,10 @@ import Testing
     }
 }
 
-/// Depth caps and safe output on hostile input.
-@Suite struct MarkdownPathologicalTests {
+/// Depth caps and safe output on hostile input. Each test (each case of `rendersSafely` too) has
+/// a minute, the least swift-testing can set: the whole suite takes about a second in a debug
+/// build, so a quadratic or exponential renderer fails here instead of hanging the run.
+@Suite(.timeLimit(.minutes(1))) struct MarkdownPathologicalTests {
     private static let cases: [(String, String)] = [
         ("10,000 *", String(repeating: "*", count: 10_000)),
         ("10,000 _", String(repeating: "_", count: 10_000)),
@@ -265,8 +267,8 @@ import Testing
          (0..<3_000).map { String(repeating: "  ", count: $0 % 40) + "- x" }.joined(separator: "\n")),
     ]
 
-    // No timing assertion here: speed lives in bench/. A quadratic or exponential regression
-    // still shows as a hung test, which CI's time limit catches.
+    /// Given each hostile input, rendering ends (within the suite's time limit) with something
+    /// safe. No finer timing here: speed lives in bench/.
     @Test(arguments: cases.indices)
     func rendersSafely(_ index: Int) {
         let (name, input) = Self.cases[index]
@@ -275,6 +277,7 @@ import Testing
         #expect(HTMLSafety.violations(in: html).isEmpty, "\(name): \(HTMLSafety.violations(in: html).prefix(3))")
     }
 
+    /// Nesting deeper than the caps renders the rest as text, at the cap's depth.
     @Test func containerDepthIsCapped() {
         let quotes = Markdown.render(String(repeating: ">", count: 5_000) + " deep")
         #expect(quotes.components(separatedBy: "<blockquote>").count - 1 == Markdown.maxBlockDepth)
