@@ -23,7 +23,7 @@ enum CLI {
 
     /// Runs `margin` with `arguments` to completion (bounded by `timeout`).
     static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws -> Result {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Margin behind the real nginx and Caddy, configured by the examples in `deploy/` (only ports,
@@ -20,7 +21,7 @@ import Testing
 
     /// SIGTERM, then SIGKILL if the proxy is still there after two seconds (nginx without a
     /// master process may not act on SIGTERM at once).
-    static func stop(_ process: Process) {
+    static func stop(_ process: ChildProcess) {
         kill(process.processIdentifier, SIGTERM)
         for _ in 0..<40 where process.isRunning { usleep(50_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
@@ -44,7 +45,7 @@ import Testing
 
     /// Starts margin (trusting 127.0.0.1, one comment a minute per reader) and the proxy made by
     /// `startProxy(marginPort, proxyPort)`; checks what readers see through it.
-    static func checkThroughProxy(_ startProxy: (Int, Int, Scratch) async throws -> Process) async throws {
+    static func checkThroughProxy(_ startProxy: (Int, Int, Scratch) async throws -> ChildProcess) async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
         let marginPort = try ServeCommandTests.freePort()
@@ -102,7 +103,7 @@ import Testing
                 include \(root)/site.conf;
             }
             """.write(toFile: root + "/nginx.conf", atomically: true, encoding: .utf8)
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
             process.arguments = ["-e", root + "/error.log", "-p", root, "-c", root + "/nginx.conf"]
             try process.run()
@@ -123,7 +124,7 @@ import Testing
             let file = root + "/Caddyfile"
             try "{\n\tadmin off\n\tskip_install_trust\n\thttp_port \(httpPort)\n\thttps_port \(proxyPort)\n}\n\n\(site)"
                 .write(toFile: file, atomically: true, encoding: .utf8)
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/caddy")
             process.arguments = ["run", "--config", file, "--adapter", "caddyfile"]
             process.environment = ["HOME": root, "XDG_DATA_HOME": root + "/data", "XDG_CONFIG_HOME": root + "/config", "PATH": "/usr/bin:/bin"]

@@ -37,7 +37,7 @@ import Testing
     /// Starts `margin serve`, waits (bounded) for `/healthz`, runs `body`, then sends SIGTERM and
     /// expects a clean exit.
     static func withServer(arguments: [String], environment: [String: String], port: Int, _ body: () async throws -> Void) async throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = CLI.executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -109,7 +109,7 @@ import Testing
         let scratch = try Scratch()
         defer { scratch.remove() }
         try #require(Self.portIsFree(8080), "port 8080 is busy: this test runs margin serve without flags, which listens there")
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = CLI.executable
         process.arguments = []
         process.currentDirectoryURL = scratch.url

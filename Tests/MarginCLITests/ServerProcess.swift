@@ -8,7 +8,7 @@ import Testing
 /// A `margin serve` process on a database file, to be stopped with a signal of the test's
 /// choosing (the crash, shutdown and failure tests).
 final class ServerProcess: @unchecked Sendable {
-    let process: Process
+    let process: ChildProcess
     let port: Int
     let database: String
     private let log = Output()
@@ -35,7 +35,7 @@ final class ServerProcess: @unchecked Sendable {
     private init(database: String, port: Int, arguments: [String], launcher: [String]) {
         self.database = database
         self.port = port
-        process = Process()
+        process = ChildProcess()
         let command = [CLI.executable.path, "serve", "--host", "127.0.0.1", "--port", String(port), "--db", database] + arguments
         let full = launcher + command
         process.executableURL = URL(fileURLWithPath: full[0])
@@ -141,7 +141,7 @@ enum Tool {
 
     /// Runs `/usr/bin/NAME arguments…` to completion.
     static func run(_ name: String, _ arguments: [String]) async throws -> CLI.Result {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/\(name)")
         process.arguments = arguments
         let out = Pipe(), err = Pipe()

@@ -133,7 +133,7 @@ import Testing
         let url = try await PostgresTestCluster.freshDatabase()
         // A real SMTP server (aiosmtpd) that prints every message it receives.
         let smtpPort = try ServeCommandTests.freePort()
-        let sink = Process()
+        let sink = ChildProcess()
         sink.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["MARGIN_TEST_PYTHON"] ?? "/usr/bin/python3")
         sink.arguments = ["-u", "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Debugging", "-l", "127.0.0.1:\(smtpPort)"]
         let printed = Pipe()

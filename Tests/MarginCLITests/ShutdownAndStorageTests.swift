@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// SIGTERM finishes what is in flight and closes the database; a disk that refuses writes (full,
@@ -325,7 +326,7 @@ final class RawConnection: @unchecked Sendable {
 extension Tool {
     /// Runs `/usr/bin/NAME` and waits; its exit status (-1 when it cannot start).
     static func runNow(_ name: String, _ arguments: [String]) -> Int32 {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/\(name)")
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice

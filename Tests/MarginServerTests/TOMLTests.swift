@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import MarginServer
 import Testing
 
@@ -147,7 +148,7 @@ for doc in json.load(sys.stdin):
     except tomllib.TOMLDecodeError: results.append(None)
 print(json.dumps(results))
 """#
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [ProcessInfo.processInfo.environment["MARGIN_TEST_PYTHON"] ?? "python3", "-c", script]
         let input = Pipe(), output = Pipe()

@@ -56,7 +56,7 @@ public enum PostgresTestCluster {
     }
 
     private static func launch(_ executable: String, _ arguments: [String]) async throws -> String {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let output = Pipe(), errors = Pipe()

@@ -35,7 +35,7 @@ final class ServeProcess {
     /// Runs `margin` with `arguments` to completion (bounded by `timeout`); returns its exit
     /// status and standard output.
     static func run(_ arguments: [String], timeout: Duration = .seconds(60)) async throws -> (status: Int32, stdout: String) {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = executable
         process.arguments = arguments
         let out = Pipe()
@@ -51,7 +51,7 @@ final class ServeProcess {
         return (process.terminationStatus, String(decoding: await stdout, as: UTF8.self))
     }
 
-    let process = Process()
+    let process = ChildProcess()
     let logPath: String
     let port: Int
     let client: HTTPClient

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Moderation
 
 /// A real SMTP server for tests: Python's aiosmtpd on 127.0.0.1, run as a child process that
@@ -76,7 +77,7 @@ final class SMTPSink: @unchecked Sendable {
     let directory: URL
 
     private let lock = NSLock()
-    private var process: Process?
+    private var process: ChildProcess?
     private var boundPort = 0
     private var closed = false
     private let python: String
@@ -144,13 +145,13 @@ final class SMTPSink: @unchecked Sendable {
     /// Starts the server (on a free port the first time, on the same port after `stop()`) and
     /// returns once it listens; waits at most `timeout`.
     func start(timeout: Duration = .seconds(60)) async throws {
-        let process = try lock.withLock { () throws -> Process in
+        let process = try lock.withLock { () throws -> ChildProcess in
             guard !closed else { throw SinkError(description: "the sink was closed") }
             guard self.process?.isRunning != true else { throw SinkError(description: "the sink is running") }
             try? FileManager.default.removeItem(atPath: readyPath)
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = URL(fileURLWithPath: python)
             process.arguments = arguments(port: boundPort)
             process.standardInput = FileHandle.nullDevice
@@ -180,7 +181,7 @@ final class SMTPSink: @unchecked Sendable {
     /// Stops the server: SIGTERM to the process it started, SIGKILL if it lingers. Received
     /// messages stay; `start()` brings it back on the same port.
     func stop() {
-        let process = lock.withLock { () -> Process? in
+        let process = lock.withLock { () -> ChildProcess? in
             defer { self.process = nil }
             return self.process
         }
@@ -282,7 +283,7 @@ final class SMTPSink: @unchecked Sendable {
 
     /// A self-signed P-256 certificate for `localhost` and `127.0.0.1`, valid for two days.
     private static func makeCertificate(certificate: String, key: String, in directory: URL) throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
             "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
