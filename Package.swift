@@ -41,8 +41,14 @@ let package = Package(
                 // The SQLite C API GRDB links: ChangeWatch reads the WAL index through it.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                "CSQLiteHardening",
             ],
             swiftSettings: strict
+        ),
+        // sqlite3_db_config (variadic, so not callable from Swift) for opening uploaded databases defensively.
+        .target(
+            name: "CSQLiteHardening",
+            dependencies: [.product(name: "GRDBSQLite", package: "GRDB.swift")]
         ),
         .target(
             name: "Moderation",

@@ -10,7 +10,7 @@ CREATE TABLE sites (
     require_author INTEGER NOT NULL DEFAULT 0,
     require_email INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL
-, rate_limit TEXT, moderators TEXT NOT NULL DEFAULT '[]', avatars TEXT NOT NULL DEFAULT 'identicon' CHECK (avatars IN ('identicon', 'gravatar')));
+, rate_limit TEXT, moderators TEXT NOT NULL DEFAULT '[]', avatars TEXT NOT NULL DEFAULT 'identicon' CHECK (avatars IN ('identicon', 'gravatar')), vote_rate_limit TEXT);
 
 CREATE TABLE threads (
     id INTEGER PRIMARY KEY,
@@ -45,7 +45,7 @@ CREATE TABLE comments (
     notify INTEGER NOT NULL DEFAULT 0,
     edit_key_hash TEXT,
     origin TEXT
-, trained_as TEXT CHECK (trained_as IN ('spam', 'ham')), body_digest INTEGER);
+, trained_as TEXT CHECK (trained_as IN ('spam', 'ham')), body_digest INTEGER, author_key_hash TEXT);
 
 CREATE INDEX comments_by_thread ON comments (thread_id, created_at, id);
 
@@ -136,25 +136,6 @@ CREATE TABLE spam_totals (
     ham_documents INTEGER NOT NULL DEFAULT 0
 );
 
-CREATE TABLE outbox (
-    id INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL CHECK (kind IN ('moderation', 'reply')),
-    comment_id INTEGER,
-    recipients TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    body TEXT NOT NULL,
-    headers TEXT NOT NULL DEFAULT '[]',
-    message_id TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at INTEGER NOT NULL,
-    sent_at INTEGER,
-    failed_at INTEGER,
-    last_error TEXT
-, claimed_until INTEGER);
-
-CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
-
 CREATE TABLE admin_tokens (
     id TEXT PRIMARY KEY NOT NULL,
     name TEXT NOT NULL,
@@ -169,5 +150,39 @@ CREATE INDEX comments_by_body ON comments (site_id, body_digest, created_at) WHE
 CREATE INDEX comments_by_email ON comments (email COLLATE NOCASE, site_id, status) WHERE email IS NOT NULL;
 
 CREATE INDEX comments_by_author ON comments (site_id, author, ip, status) WHERE author IS NOT NULL;
+
+CREATE TABLE reply_consent (
+    site_id TEXT NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+    address_hash TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('requested', 'confirmed', 'suppressed')),
+    requested_at INTEGER,
+    changed_at INTEGER NOT NULL,
+    PRIMARY KEY (site_id, address_hash)
+);
+
+CREATE TABLE IF NOT EXISTS "outbox" (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('moderation', 'reply', 'confirmation')),
+    comment_id INTEGER,
+    recipients TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    headers TEXT NOT NULL DEFAULT '[]',
+    message_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    failed_at INTEGER,
+    last_error TEXT,
+    claimed_until INTEGER,
+    recipient_hash TEXT
+);
+
+CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
+
+CREATE INDEX outbox_by_recipient ON outbox (recipient_hash, created_at) WHERE recipient_hash IS NOT NULL;
+
+CREATE INDEX comments_by_author_key ON comments (author_key_hash, site_id, status) WHERE author_key_hash IS NOT NULL;
 
 INSERT INTO spam_totals (id) VALUES (1);

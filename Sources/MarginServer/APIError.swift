@@ -51,7 +51,9 @@ extension APIError {
     }
 
     static func from(_ error: CommentsError) -> APIError {
-        let message = error.description
+        // A storage failure's detail (a host name, a database server's message) is logged by
+        // `ErrorMiddleware`, never answered.
+        let message = error.publicDescription
         switch error {
         case .siteNotFound: return APIError(.notFound, code: "site_not_found", message: message)
         case .siteExists: return APIError(.conflict, code: "site_exists", message: message)

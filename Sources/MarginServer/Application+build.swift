@@ -13,6 +13,8 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Path of the SQLite database file.
     public var databasePath: String
+    /// The PostgreSQL password read from `db_password_file`; wins over the URL's and `PGPASSWORD`.
+    public var databasePassword: String?
     /// The address readers and moderators reach this server at (feed and mail links).
     public var publicURL: String?
     /// How long authors may edit or delete their comment, in seconds.
@@ -21,6 +23,10 @@ public struct ServerConfiguration: Sendable {
     public var spam: SpamSettings
     /// Posting limit per client for sites that set none.
     public var rateLimit: RateLimit
+    /// Votes one client network may cast (`vote_rate_limit`); `.off` for no limit.
+    public var voteRateLimit = RateLimit(windows: [.init(count: 30, seconds: 60), .init(count: 300, seconds: 3600)])
+    /// New threads (first comments on a page) one client network may start in an hour; 0 for no limit.
+    public var newThreadsPerHour = 10
     /// SMTP server for mail; nil sends no mail.
     public var smtp: SMTPConfiguration?
     /// From address, default moderators and link lifetime for mail.
@@ -28,6 +34,8 @@ public struct ServerConfiguration: Sendable {
     public var moderators: [String]
     public var notifyAllComments: Bool
     public var linkLifetimeDays: Int
+    /// Most reader mails (reply notifications, confirmations) to one address in any 24 hours.
+    public var maxMailsPerRecipientPerDay = 10
     /// How often the outbox looks for due mail.
     public var outboxPollInterval: Duration
     /// Largest body of a JSON API request in bytes (413 beyond); the admin import has its own.
@@ -77,7 +85,7 @@ public struct ServerConfiguration: Sendable {
     /// The mail settings these options describe.
     var mailSettings: MailSettings {
         MailSettings(from: mailFrom, moderators: moderators, notifyAll: notifyAllComments, publicURL: resolvedPublicURL,
-                     linkLifetimeSeconds: Int64(linkLifetimeDays) * 86_400)
+                     linkLifetimeSeconds: Int64(linkLifetimeDays) * 86_400, maxPerRecipientPerDay: maxMailsPerRecipientPerDay)
     }
 
     /// The public base URL without a trailing slash.
@@ -142,17 +150,20 @@ public func buildApplication(
         book: AnswerReplayBook(), store: store, metrics: metrics, logger: logger, serverDate: HTTPDate())
     CommentsRoutes(
         service: service, cache: ThreadCache(), limiter: RateLimiter(clock: clock, shared: store as? SharedRateLimits), defaultRateLimit: configuration.rateLimit,
-        metrics: metrics
+        metrics: metrics, voteRateLimit: configuration.voteRateLimit,
+        newThreadLimit: configuration.newThreadsPerHour > 0 ? RateLimit(windows: [.init(count: configuration.newThreadsPerHour, seconds: 3600)]) : .off
     ).register(on: router)
     SiteRoutes(service: service, formTimestamp: formTimestamp, publicURL: configuration.resolvedPublicURL)
         .register(on: router)
-    ModerationRoutes(store: store, moderator: Moderator(store: store, clock: clock, notifier: notifier), clock: clock)
+    ModerationRoutes(store: store, moderator: Moderator(store: store, clock: clock, notifier: notifier), clock: clock,
+                     linkLifetimeMillis: Int64(configuration.linkLifetimeDays) * 86_400_000)
         .register(on: router)
     if let tokens = store as? any CommentStore & AdminTokenStore {
-        AdminRoutes(store: tokens, clock: clock, failures: RateLimiter(clock: clock)).register(on: router)
+        AdminRoutes(store: tokens, clock: clock, failures: RateLimiter(clock: clock),
+                    editWindowMillis: Int64(configuration.editWindowSeconds) * 1000).register(on: router)
     }
     HealthRoutes(store: store, clock: clock, startedAt: clock.nowMillis()).register(on: router)
-    MetricsRoutes(metrics: metrics, store: store as? any StatisticsStore).register(on: router)
+    MetricsRoutes(metrics: metrics, store: store as? any StatisticsStore, clock: clock).register(on: router)
     PageRoutes().register(on: router)
 
     var services: [any Service] = []

@@ -33,6 +33,18 @@ final class RateLimiter: Sendable {
         }
     }
 
+    /// The seconds until the client could take a token, or nil when it could now; takes nothing.
+    /// Counted in memory only, even beside a shared store: asking writes nothing anywhere.
+    func wait(site: String, client: String, limit: RateLimit) -> Int? {
+        guard !limit.windows.isEmpty else { return nil }
+        let now = clock.nowMillis()
+        let key = "\(site)|\(limit)|\(client)"
+        return buckets.withLock { buckets in
+            guard let known = buckets[key] else { return nil }
+            return TokenBucket.take(known, limit: limit, now: now).wait
+        }
+    }
+
     /// Forgets clients whose buckets have refilled; they are indistinguishable from new ones.
     private static func prune(_ buckets: inout [String: [TokenBucket.State]], limit: RateLimit, now: Int64) {
         let longest = Int64(limit.windows.map(\.seconds).max() ?? 0) * 1000

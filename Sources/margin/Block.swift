@@ -86,9 +86,9 @@ enum BlockValue {
         case .ip:
             let address = String(trimmed.split(separator: "/").first ?? "")
             guard IPAnonymizer.anonymize(address) != nil else { throw ValidationError("'\(value)' is not an IP address or CIDR range.") }
-            if let bits = trimmed.split(separator: "/").dropFirst().first {
-                guard let count = Int(bits), (0...128).contains(count) else { throw ValidationError("'\(value)' has an invalid prefix length.") }
-            }
+            // As `margin moderate show` prints a network (`203.0.113.0/24`, `2001:db8:1::/48`); a
+            // prefix longer than the address (`10.0.0.0/40`) would never match anything.
+            guard IPNetwork(trimmed) != nil else { throw ValidationError("'\(value)' has an invalid prefix length.") }
             return trimmed.lowercased()
         case .email:
             guard (try? FieldRules.email(trimmed, required: true)) != nil else { throw ValidationError("'\(value)' is not an email address.") }

@@ -52,11 +52,19 @@ struct Import: AsyncParsableCommand {
         if json { printJSON(summary) } else { printSummary(summary) }
     }
 
+    /// The `edit_window` setting as `margin serve` would resolve it (environment, configuration
+    /// file, default): imported edit key hashes are kept only for comments older than this.
+    var editWindowSeconds: Int64 {
+        if let text = ProcessInfo.processInfo.environment["MARGIN_EDIT_WINDOW"], let seconds = Int64(text), seconds >= 0 { return seconds }
+        if let text = (try? database.configFile())??.values["edit_window"]?.text, let seconds = Int64(text) { return seconds }
+        return 900
+    }
+
     /// Imports `url` into `store`; its summary.
     func importInto(_ store: SQLiteStore, file url: URL, rules: RemapRules) async throws -> ImportSummary {
         if format == .margin {
             do {
-                return try await MarginImporter(store: store).run(url: url, dryRun: dryRun)
+                return try await MarginImporter(store: store, editWindowMillis: editWindowSeconds * 1000).run(url: url, dryRun: dryRun)
             } catch let error as ImportError {
                 printError("error: \(file):\(error.line): \(error.message). Nothing was imported.")
                 throw ExitCode.failure

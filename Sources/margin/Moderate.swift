@@ -37,10 +37,11 @@ struct Moderate: AsyncParsableCommand {
                 print("No \(status == "all" ? "" : status + " ")comments.")
             } else {
                 printTable(
-                    ["ID", "STATUS", "SCORE", "SITE", "PAGE", "AUTHOR", "WHEN", "TEXT"],
+                    ["ID", "STATUS", "SCORE", "SITE", "PAGE", "AUTHOR", "NETWORK", "WHEN", "TEXT"],
                     rows.map { thread, comment in
                         [String(comment.id), comment.status.rawValue, String(format: "%.1f", comment.spamScore), thread.siteID,
-                         thread.uri, comment.author ?? "-", formatTime(comment.createdAt), excerpt(comment.body, 50)]
+                         thread.uri, comment.author ?? "-", comment.ip.map(IPAnonymizer.storedNetwork) ?? "-", formatTime(comment.createdAt),
+                         excerpt(comment.body, 50)]
                     })
             }
         }
@@ -70,7 +71,7 @@ struct Moderate: AsyncParsableCommand {
                 print("Status:  \(comment.status.rawValue)")
                 print("Author:  \(comment.author ?? "Anonymous")\(comment.email.map { " <\($0)>" } ?? "")")
                 if let website = comment.website { print("Website: \(website)") }
-                if let ip = comment.ip { print("Network: \(ip)") }
+                if let ip = comment.ip { print("Network: \(IPAnonymizer.storedNetwork(ip))") }
                 print("Posted:  \(formatTime(comment.createdAt))\(comment.editedAt.map { ", edited \(formatTime($0))" } ?? "")")
                 if let parent = comment.parentID { print("Reply to: \(parent)") }
                 print("Score:   \(String(format: "%.1f", comment.spamScore))")
@@ -232,7 +233,8 @@ struct CommentView: Encodable {
         reasons = comment.spamReasons
         created = comment.createdAt
         edited = comment.editedAt
-        ip = comment.ip
+        // The anonymised network with its prefix, as `margin block add ip` takes it.
+        ip = comment.ip.map(IPAnonymizer.storedNetwork)
         self.log = log
     }
 }

@@ -13,12 +13,23 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "Configuration file, margin.toml (env MARGIN_CONFIG; default none).")
     var config: String?
 
+    @Option(name: .customLong("db-password-file"), help: "File holding the PostgreSQL password (env MARGIN_DB_PASSWORD_FILE; or PGPASSWORD).")
+    var dbPasswordFile: String?
+
     /// The configuration file named by `--config` or `MARGIN_CONFIG`, if any.
     var configPath: String? { config ?? ProcessInfo.processInfo.environment["MARGIN_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } }
 
     /// The configuration file, read and checked; nil when none is named.
     func configFile() throws(ConfigurationError) -> ConfigFile? {
         try configPath.map { path throws(ConfigurationError) in try ConfigFile(path: path) }
+    }
+
+    /// The PostgreSQL password file: `--db-password-file`, else `MARGIN_DB_PASSWORD_FILE`, else
+    /// `db_password_file` in the configuration file; nil when none is named.
+    var passwordFile: String? {
+        let named = dbPasswordFile ?? ProcessInfo.processInfo.environment["MARGIN_DB_PASSWORD_FILE"]
+            ?? (try? configFile())?.flatMap { $0.values["db_password_file"]?.text }
+        return named.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     var path: String {
@@ -48,15 +59,26 @@ extension DatabaseOptions {
     /// the PostgreSQL store, anything else the SQLite file (`openSQLite`).
     func openAnyStore() async throws -> any CommentStore {
         _ = try configurationError { () throws(ConfigurationError) in try configFile() }
-        return try await openAnyStore(path: path)
+        var password: String?
+        if PostgresLocation.isURL(path), let file = passwordFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                printError("error: Cannot read the database password file \(file).")
+                throw ExitCode.failure
+            }
+            password = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return try await openAnyStore(path: path, password: password)
     }
 
-    /// Opens the store at `path` (resolved by the caller): PostgreSQL for a `postgres://` URL,
-    /// else the SQLite file; `margin serve` passes its own logger.
-    func openAnyStore(path: String, logger: Logger = Logger(label: "margin.postgres")) async throws -> any CommentStore {
+    /// Opens the store at `path` (resolved by the caller): PostgreSQL for a `postgres://` URL
+    /// (with `password`, from `db_password_file`, over the URL's and `PGPASSWORD`), else the
+    /// SQLite file; `margin serve` passes its own logger.
+    func openAnyStore(path: String, password: String? = nil, logger: Logger = Logger(label: "margin.postgres")) async throws -> any CommentStore {
         guard PostgresLocation.isURL(path) else { return try openSQLite(path: path) }
         do {
-            return try await PostgresStore(location: PostgresLocation(url: path), logger: logger)
+            var location = try PostgresLocation(url: path)
+            if let password { location.password = password }
+            return try await PostgresStore(location: location, logger: logger)
         } catch {
             printError("error: Cannot open database: \(error)")
             throw ExitCode.failure

@@ -32,7 +32,7 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = level
 
         let runLogger = logger
-        let store = try await database.openAnyStore(path: configuration.databasePath, logger: runLogger)
+        let store = try await database.openAnyStore(path: configuration.databasePath, password: configuration.databasePassword, logger: runLogger)
         let databaseName = DatabaseOptions.name(of: configuration.databasePath)
         let app = try await reporting {
             try await buildApplication(
@@ -73,6 +73,12 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("rate-limit"), help: "Default posting limit per client, e.g. 3/min,20/h or off (env MARGIN_RATE_LIMIT).")
     var rateLimit: String?
 
+    @Option(name: .customLong("vote-rate-limit"), help: "Votes per client network, e.g. 30/min,300/h or off (env MARGIN_VOTE_RATE_LIMIT; default 30/min,300/h).")
+    var voteRateLimit: String?
+
+    @Option(name: .customLong("new-threads-per-hour"), help: "New threads one client network may start in an hour; 0 is no limit (env MARGIN_NEW_THREADS_PER_HOUR; default 10).")
+    var newThreadsPerHour: String?
+
     @Option(name: .customLong("spam-hold"), help: "Score at which a comment is held (env MARGIN_SPAM_HOLD; default 4).")
     var spamHold: String?
 
@@ -81,6 +87,9 @@ struct ServeOptions: ParsableArguments {
 
     @Option(name: .customLong("old-thread-days"), help: "Threads older than this score as doubtful; 0 turns it off (env MARGIN_OLD_THREAD_DAYS; default 180).")
     var oldThreadDays: String?
+
+    @Option(name: .customLong("form-max-age-hours"), help: "Hours a form timestamp counts; an older one earns nothing (env MARGIN_FORM_MAX_AGE_HOURS; default 24).")
+    var formMaxAgeHours: String?
 
     @Option(name: .customLong("smtp-host"), help: "SMTP server for mail; no mail is sent without it (env MARGIN_SMTP_HOST).")
     var smtpHost: String?
@@ -111,6 +120,9 @@ struct ServeOptions: ParsableArguments {
 
     @Option(name: .customLong("link-days"), help: "Days a moderation link works (env MARGIN_LINK_DAYS; default 7).")
     var linkDays: String?
+
+    @Option(name: .customLong("mail-max-per-recipient-per-day"), help: "Most reader mails (replies, confirmations) to one address in 24 hours (env MARGIN_MAIL_MAX_PER_RECIPIENT_PER_DAY; default 10).")
+    var mailMaxPerRecipientPerDay: String?
 
     @Option(name: .customLong("shutdown-grace"), help: "Seconds SIGTERM waits for requests in flight before cutting them off (env MARGIN_SHUTDOWN_GRACE; default 30).")
     var shutdownGrace: String?
@@ -153,14 +165,18 @@ struct ServeOptions: ParsableArguments {
             values[name] = SettingValue(text: text, origin: .flag(flag))
         }
         set("db", database.db)
+        set("db_password_file", database.dbPasswordFile)
         set("host", host)
         set("port", port)
         set("public_url", publicURL)
         set("edit_window", editWindow)
         set("rate_limit", rateLimit)
+        set("vote_rate_limit", voteRateLimit)
+        set("new_threads_per_hour", newThreadsPerHour)
         set("spam.hold", spamHold)
         set("spam.threshold", spamThreshold)
         set("spam.old_thread_days", oldThreadDays)
+        set("spam.form_max_age_hours", formMaxAgeHours)
         set("smtp.host", smtpHost)
         set("smtp.port", smtpPort)
         set("smtp.security", smtpSecurity)
@@ -171,6 +187,7 @@ struct ServeOptions: ParsableArguments {
         if !moderators.isEmpty { values["mail.moderators"] = SettingValue(list: moderators, origin: .flag("--moderator")) }
         set("mail.notify_all", notifyAll ? "true" : nil)
         set("mail.link_days", linkDays)
+        set("mail.max_per_recipient_per_day", mailMaxPerRecipientPerDay)
         set("log.level", logLevel)
         set("log.format", logFormat)
         set("shutdown_grace", shutdownGrace)

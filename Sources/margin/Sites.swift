@@ -26,6 +26,8 @@ struct Sites: AsyncParsableCommand {
         var requireEmail = false
         @Option(name: .customLong("rate-limit"), help: "Comments one client may post, e.g. 3/min,20/h, or off (default: the server's, 3/min,20/h).")
         var rateLimit: String?
+        @Option(name: .customLong("vote-rate-limit"), help: "Votes one client network may cast, e.g. 30/min,300/h, or off (default: the server's vote_rate_limit).")
+        var voteRateLimit: String?
         @Option(name: .customLong("moderator"), help: "Email of a moderator of this site; repeat for several (default: the server's --moderator).")
         var moderators: [String] = []
         @Option(help: "Commenters' pictures: identicon (drawn in the browser, the default) or gravatar (loaded from gravatar.com by each reader's browser).")
@@ -35,6 +37,7 @@ struct Sites: AsyncParsableCommand {
         func validate() throws {
             try SiteArguments.validate(id: id, origins: origins)
             _ = try SiteArguments.rateLimit(rateLimit)
+            _ = try SiteArguments.rateLimit(voteRateLimit)
             try SiteArguments.validate(moderators: moderators)
         }
 
@@ -43,7 +46,8 @@ struct Sites: AsyncParsableCommand {
             let site = Site(
                 id: id, name: name ?? id, origins: origins.map(SiteArguments.normalizeOrigin), moderation: moderation,
                 requireAuthor: requireAuthor, requireEmail: requireEmail, createdAt: SystemClock().nowMillis(),
-                rateLimit: try SiteArguments.rateLimit(rateLimit), moderators: moderators, avatars: avatars)
+                rateLimit: try SiteArguments.rateLimit(rateLimit), moderators: moderators, avatars: avatars,
+                voteRateLimit: try SiteArguments.rateLimit(voteRateLimit))
             try await reporting { try await store.addSite(site) }
             print("Added site '\(id)'.")
         }
@@ -92,6 +96,8 @@ struct Sites: AsyncParsableCommand {
         var requireEmail: Bool?
         @Option(name: .customLong("rate-limit"), help: "e.g. 3/min,20/h, off, or default.")
         var rateLimit: String?
+        @Option(name: .customLong("vote-rate-limit"), help: "Votes per client network, e.g. 30/min,300/h, off, or default.")
+        var voteRateLimit: String?
         @Option(name: .customLong("moderator"), help: "Replace the site's moderators (repeat for several; 'none' clears them).")
         var moderators: [String] = []
         @Option(help: "identicon or gravatar.")
@@ -101,6 +107,7 @@ struct Sites: AsyncParsableCommand {
         func validate() throws {
             try SiteArguments.validate(id: id, origins: origins)
             if rateLimit != "default" { _ = try SiteArguments.rateLimit(rateLimit) }
+            if voteRateLimit != "default" { _ = try SiteArguments.rateLimit(voteRateLimit) }
             if moderators != ["none"] { try SiteArguments.validate(moderators: moderators) }
         }
 
@@ -114,6 +121,7 @@ struct Sites: AsyncParsableCommand {
                 if let requireAuthor { site.requireAuthor = requireAuthor }
                 if let requireEmail { site.requireEmail = requireEmail }
                 if let rateLimit { site.rateLimit = rateLimit == "default" ? nil : try SiteArguments.rateLimit(rateLimit) }
+                if let voteRateLimit { site.voteRateLimit = voteRateLimit == "default" ? nil : try SiteArguments.rateLimit(voteRateLimit) }
                 if !moderators.isEmpty { site.moderators = moderators == ["none"] ? [] : moderators }
                 if let avatars { site.avatars = avatars }
                 try await store.updateSite(site)
@@ -148,6 +156,7 @@ struct SiteView: Encodable {
     var requireAuthor: Bool
     var requireEmail: Bool
     var rateLimit: String
+    var voteRateLimit: String
     var moderators: [String]
     var avatars: String
     var comments: Int
@@ -160,6 +169,7 @@ struct SiteView: Encodable {
         requireAuthor = site.requireAuthor
         requireEmail = site.requireEmail
         rateLimit = site.rateLimit?.description ?? "default"
+        voteRateLimit = site.voteRateLimit?.description ?? "default"
         moderators = site.moderators
         avatars = site.avatars.rawValue
         self.comments = comments
@@ -170,6 +180,7 @@ struct SiteView: Encodable {
         case requireAuthor = "require_author"
         case requireEmail = "require_email"
         case rateLimit = "rate_limit"
+        case voteRateLimit = "vote_rate_limit"
     }
 }
 

@@ -19,7 +19,7 @@ struct Export: AsyncParsableCommand {
         let store = try await database.openAnyStore()
         let handle: FileHandle
         if let output {
-            guard FileManager.default.createFile(atPath: output, contents: nil), let file = FileHandle(forWritingAtPath: output) else {
+            guard FileManager.default.createFile(atPath: output, contents: nil, attributes: [.posixPermissions: 0o600]), let file = FileHandle(forWritingAtPath: output) else {
                 printError("error: cannot write \(output)")
                 throw ExitCode.failure
             }

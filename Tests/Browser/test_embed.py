@@ -913,3 +913,33 @@ def test_widget_fits_the_size_budget(margin):
             assert response.status == 200
             served += response.read()
     assert len(gzip.compress(served, compresslevel=9)) <= 12 * 1024
+
+
+# ---- author key ----------------------------------------------------------------------------
+
+def test_widget_sends_the_same_author_key_with_every_post(driver, margin, demo):
+    """The widget makes one random author key per browser, keeps it in localStorage and sends it
+    with each comment; the server stores only its hash, and the second comment is trusted by it."""
+    import sqlite3
+
+    open_page(driver, demo)
+    driver.execute_script(
+        "window.__sent=[];const f=window.fetch;"
+        "window.fetch=(u,o)=>{if(o&&o.body&&String(u).endsWith('/comments'))window.__sent.push(JSON.parse(o.body));return f(u,o)}")
+    texts = [uniq("Keyed comment one"), uniq("Keyed comment two")]
+    for text in texts:
+        f = main_form(driver)
+        type_into(f.find_element(By.CSS_SELECTOR, "textarea"), text)
+        type_into(f.find_element(By.CSS_SELECTOR, "input[name=author]"), "Key Holder")
+        f.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        article(driver, text)
+    sent = driver.execute_script("return window.__sent")
+    stored = json.loads(driver.execute_script("return localStorage.getItem('margin:author-key')"))
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", stored), stored
+    assert [body.get("author_key") for body in sent] == [stored, stored]
+    expected = hashlib.sha256(("author-key|" + stored).encode()).hexdigest()
+    with sqlite3.connect(f"file:{margin.db}?mode=ro", uri=True) as db:
+        rows = [db.execute("SELECT author_key_hash, spam_reasons FROM comments WHERE body = ?", (t,)).fetchone() for t in texts]
+    assert [row[0] for row in rows] == [expected, expected]
+    assert stored not in json.dumps(rows)
+    assert "known-author" not in rows[0][1] and "known-author" in rows[1][1], rows

@@ -125,11 +125,11 @@ import Testing
 
     @Test func remapRulesParseAndApply() throws {
         let rules = try RemapRules(parsing: "/old/ /new/\n/2015/* /archive/2015/*\n~^/p/([0-9]+)$ /posts/$1/\n")
-        #expect(rules.apply("/old/") == "/new/")
-        #expect(rules.apply("/old") == "/old")
-        #expect(rules.apply("/2015/03/x/") == "/archive/2015/03/x/")
-        #expect(rules.apply("/p/42") == "/posts/42/")
-        #expect(rules.apply("/other/") == "/other/")
+        #expect(try rules.apply("/old/") == "/new/")
+        #expect(try rules.apply("/old") == "/old")
+        #expect(try rules.apply("/2015/03/x/") == "/archive/2015/03/x/")
+        #expect(try rules.apply("/p/42") == "/posts/42/")
+        #expect(try rules.apply("/other/") == "/other/")
         #expect(throws: CommentsError.self) { try RemapRules(parsing: "only-one-field") }
         #expect(throws: CommentsError.self) { try RemapRules(parsing: "~([ /x") }
         #expect(throws: CommentsError.self) { try RemapRules(parsing: "/a* /b") }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import GRDB
 import Testing
 @testable import Comments
@@ -64,7 +65,7 @@ import Testing
         _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         let stdout = try FileHandle(forWritingTo: stdoutURL)
         let stderr = try FileHandle(forWritingTo: stderrURL)
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [script.path, database.path]
         process.currentDirectoryURL = repo
@@ -437,7 +438,7 @@ import Testing
         let issoDatabase = directory.appendingPathComponent("isso.db")
         let ini = directory.appendingPathComponent("isso.ini")
         try "[general]\ndbpath = \(issoDatabase.path)\nhost = http://127.0.0.1:1/\n".write(to: ini, atomically: true, encoding: .utf8)
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = Self.repo.appendingPathComponent("tmp/isso-venv/bin/isso")
         process.arguments = ["-c", ini.path, "import", "-t", "disqus", "--empty-id", export.path]
         process.standardOutput = FileHandle.nullDevice
@@ -453,5 +454,78 @@ import Testing
         let theirs = try await DatabaseQueue(path: issoDatabase.path).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM comments") ?? 0 }
         #expect(ours == 31)
         #expect(theirs == ours)
+    }
+}
+
+/// An uploaded Isso database is opened defensively: schema that runs code or computes values
+/// when read is refused by name before anything is read.
+@Suite struct IssoDefensiveOpenTests {
+    /// Isso's schema with `website` replaced by a 900 MB generated value.
+    static let hostileSchema = IssoImportTests.issoSchema.replacingOccurrences(
+        of: "website VARCHAR,", with: "website BLOB GENERATED ALWAYS AS (zeroblob(900000000)) VIRTUAL,")
+
+    /// The process's peak resident memory, in bytes.
+    static func peakMemory() -> Int {
+        var usage = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+        return usage.ru_maxrss * 1024
+    }
+
+    /// Run by `TimingTests` below, in the quiet pass.
+    func aGeneratedColumnIsRefusedQuicklyWithFlatMemory() async throws {
+        // Given an Isso database whose comments' website is a 900 MB generated blob
+        let directory = try IssoImportTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("comments.db").path
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(sql: Self.hostileSchema)
+            try db.execute(sql: "INSERT INTO threads (id, uri) VALUES (1, '/a/')")
+            for id in 1...3 {
+                try db.execute(sql: "INSERT INTO comments (tid, id, created, mode, text, voters) VALUES (1, ?, 1700000000, 1, 'hi', x'')", arguments: [id])
+            }
+        }
+        try queue.close()
+        let store = try SQLiteStore(path: directory.appendingPathComponent("margin.sqlite").path)
+        // When it is imported
+        let before = Self.peakMemory()
+        let clock = ContinuousClock(), started = clock.now
+        let error = await #expect(throws: ImportError.self) { _ = try await IssoImportTests.importIsso(store, path) }
+        // Then it is refused by name, at once, without the blob ever being made
+        #expect(error?.message.contains(#"generated column "comments"."website""#) == true, "\(String(describing: error))")
+        #expect(clock.now - started < .seconds(10), "took \(clock.now - started)")
+        #expect(Self.peakMemory() - before < 100 << 20, "peak memory grew \((Self.peakMemory() - before) >> 20) MiB")
+        #expect(try await store.commentCount(siteID: "default") == 0)
+    }
+
+    @Test func viewsTriggersAndVirtualTablesAreRefusedByName() throws {
+        let directory = try IssoImportTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cases = [
+            ("CREATE VIEW latest AS SELECT * FROM comments", #"view "latest""#),
+            ("CREATE TRIGGER stamp AFTER INSERT ON comments BEGIN UPDATE comments SET likes = 1; END", #"trigger "stamp""#),
+            ("CREATE VIRTUAL TABLE search USING fts5(body)", #"virtual table "search""#),
+        ]
+        for (index, (sql, name)) in cases.enumerated() {
+            // Given an Isso database that also holds a view, a trigger or a virtual table
+            let path = directory.appendingPathComponent("comments-\(index).db").path
+            try IssoImportTests.handMade(at: path, extra: sql)
+            // When it is read, then it is refused, naming the object
+            #expect {
+                _ = try IssoImportTests.events(path)
+            } throws: { error in
+                (error as? ImportError)?.message.contains(name) == true
+            }
+        }
+    }
+}
+
+extension IssoDefensiveOpenTests {
+    /// The checks of time and peak memory, which `scripts/test` runs in its quiet pass: beside the
+    /// parallel suites their clocks and the process's peak memory measure the other tests.
+    @Suite struct TimingTests {
+        @Test func aGeneratedColumnIsRefusedQuicklyWithFlatMemory() async throws {
+            try await IssoDefensiveOpenTests().aGeneratedColumnIsRefusedQuicklyWithFlatMemory()
+        }
     }
 }

@@ -50,8 +50,9 @@ func draft(_ text: String, status: CommentStatus = .approved, parent: Int64? = n
 
 @discardableResult
 func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", status: CommentStatus = .approved,
-            parent: Int64? = nil, at time: Int64 = 1000) async throws -> Comment {
-    try await store.insert(NewComment(siteID: "blog", uri: uri, title: "Post", comment: draft(text, status: status, parent: parent, at: time))).1
+            parent: Int64? = nil, at time: Int64 = 1000, authorKeyHash: String? = nil) async throws -> Comment {
+    try await store.insert(NewComment(siteID: "blog", uri: uri, title: "Post", comment: draft(text, status: status, parent: parent, at: time),
+                                      authorKeyHash: authorKeyHash)).1
 }
 
 /// The contract of `CommentStore`.
@@ -62,10 +63,13 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
             await #expect(throws: CommentsError.siteExists("blog")) {
                 try await store.addSite(Site(id: "blog", name: "Again", origins: []))
             }
-            try await store.addSite(Site(id: "a-site", name: "A", origins: ["http://localhost:*"], moderation: .auto, requireEmail: true, createdAt: 5))
+            try await store.addSite(Site(id: "a-site", name: "A", origins: ["http://localhost:*"], moderation: .auto, requireEmail: true, createdAt: 5,
+                                         voteRateLimit: RateLimit(parsing: "2/min")))
             #expect(try await store.sites().map(\.id) == ["a-site", "blog"])
             var site = try #require(try await store.site(id: "a-site"))
-            #expect(site == Site(id: "a-site", name: "A", origins: ["http://localhost:*"], moderation: .auto, requireEmail: true, createdAt: 5))
+            #expect(site == Site(id: "a-site", name: "A", origins: ["http://localhost:*"], moderation: .auto, requireEmail: true, createdAt: 5,
+                                 voteRateLimit: RateLimit(parsing: "2/min")))
+            site.voteRateLimit = nil
             site.moderation = .all
             site.origins = ["https://a.example", "https://b.example"]
             try await store.updateSite(site)
@@ -250,34 +254,95 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
         }
     }
 
-    /// What the spam rules learn about a comment: history by email (any case) or by name and
-    /// network, the same text within the window, the blocklist and the classifier counts, in one
-    /// read that agrees with the separate blocklist and classifier questions.
+    /// What the spam rules learn about a comment: the approved history of its author key (a typed
+    /// email or name counts for nothing), the same text within the window, the blocklist and the
+    /// classifier counts, in one read that agrees with the separate blocklist and classifier questions.
     @Test(arguments: StoreKind.allCases)
     func screeningFactsAnswerWhatTheSpamRulesAsk(kind: StoreKind) async throws {
         try await withStore(kind) { store in
-            try await insert(store, "same words", at: 1000)
-            try await insert(store, "same words", at: 5000)
-            try await insert(store, "other words", status: .pending, at: 6000)
+            // Given two approved comments of Ada's sent with her key and a held one
+            let first = try await insert(store, "same words", at: 1000, authorKeyHash: "ada-key")
+            try await insert(store, "same words", at: 5000, authorKeyHash: "ada-key")
+            try await insert(store, "other words", status: .pending, at: 6000, authorKeyHash: "ada-key")
             try await store.addBlock(BlockEntry(kind: .word, value: "casino", reason: nil, createdAt: 1))
             try await store.train(features: ["w:casino"], asSpam: true)
+            // When someone asks with her key
+            let byKey = try await store.screeningFacts(
+                siteID: "blog", query: ScreeningQuery(email: "ada@example.org", author: "Ada", ip: "203.0.113.0", body: "same words",
+                since: 2000, excluding: nil, features: ["w:casino", "w:same"], authorKeyHash: "ada-key"))
+            // Then her approved history counts
+            #expect(byKey.stored == StoredFacts(approvedBefore: 2, duplicates: 1))
+            #expect(byKey.blocklist.map(\.value) == ["casino"])
+            #expect(byKey.classifier.spamDocuments == 1)
+            #expect(byKey.classifier.tokens["w:casino"]?.spam == 1)
+            #expect(byKey.blocklist == (try await store.blocklist()))
+            #expect(byKey.classifier == (try await store.classifierCounts(features: ["w:casino", "w:same"])))
+            // When someone types her email (any case), or her name on her network, without the key
             let byEmail = try await store.screeningFacts(
                 siteID: "blog", query: ScreeningQuery(email: "ADA@Example.org", author: "Ada", ip: "203.0.113.0", body: "same words",
-                since: 2000, excluding: nil, features: ["w:casino", "w:same"]))
-            #expect(byEmail.stored == StoredFacts(approvedBefore: 2, duplicates: 1))
-            #expect(byEmail.blocklist.map(\.value) == ["casino"])
-            #expect(byEmail.classifier.spamDocuments == 1)
-            #expect(byEmail.classifier.tokens["w:casino"]?.spam == 1)
-            #expect(byEmail.blocklist == (try await store.blocklist()))
-            #expect(byEmail.classifier == (try await store.classifierCounts(features: ["w:casino", "w:same"])))
+                since: 2000, excluding: nil, features: []))
             let byName = try await store.screeningFacts(
                 siteID: "blog", query: ScreeningQuery(email: nil, author: "Ada", ip: "203.0.113.0", body: "new words",
                 since: 0, excluding: nil, features: []))
-            #expect(byName.stored == StoredFacts(approvedBefore: 2, duplicates: 0))
-            let elsewhere = try await store.screeningFacts(
-                siteID: "blog", query: ScreeningQuery(email: nil, author: "Ada", ip: "198.51.100.0", body: "same words",
-                since: 0, excluding: nil, features: []))
-            #expect(elsewhere.stored == StoredFacts(approvedBefore: 0, duplicates: 2))
+            let otherKey = try await store.screeningFacts(
+                siteID: "blog", query: ScreeningQuery(email: "ada@example.org", author: "Ada", ip: "203.0.113.0", body: "same words",
+                since: 0, excluding: nil, features: [], authorKeyHash: "mallory-key"))
+            // Then nothing vouches for them
+            #expect(byEmail.stored == StoredFacts(approvedBefore: 0, duplicates: 1))
+            #expect(byName.stored == StoredFacts(approvedBefore: 0, duplicates: 0))
+            #expect(otherKey.stored == StoredFacts(approvedBefore: 0, duplicates: 2))
+            // When one of her comments is edited (no key sent with an edit)
+            let edit = try await store.screeningFacts(
+                siteID: "blog", query: ScreeningQuery(email: "ada@example.org", author: "Ada", ip: "203.0.113.0", body: "same words",
+                since: 0, excluding: first.id, features: []))
+            // Then its own stored key counts her other approved comment
+            #expect(edit.stored == StoredFacts(approvedBefore: 1, duplicates: 1))
+        }
+    }
+
+    /// Reply-mail consent per site and address (any case): a confirmation mail's `requested` is
+    /// recorded by the outbox itself, only a reader's answer confirms or suppresses, a
+    /// confirmation never lifts a suppression, and reader mail past the daily cap is dropped.
+    @Test(arguments: StoreKind.allCases)
+    func replyConsentAndTheDailyCap(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.addSite(Site(id: "other", name: "Other", origins: [], createdAt: 1))
+            // Given a builder that asks every notifying comment's address to confirm, capped at 2 a day
+            let seen = Mutex<[ReplyConsent]>([])
+            let confirming: MailBuilder = { context in
+                seen.withLock { $0.append(context.consent(for: "ada@example.org")) }
+                return [OutgoingMail(kind: .confirmation, commentID: context.comment.id, recipients: ["Ada@Example.org"], subject: "confirm",
+                                     body: "b", messageID: "<m\(context.comment.id)@x>", createdAt: context.comment.createdAt, dailyCap: 2)]
+            }
+            #expect(try await store.replyConsent(email: "ada@example.org", siteID: "blog") == .unasked)
+            // When a comment is stored with it
+            _ = try await store.insert(NewComment(siteID: "blog", uri: "/p/", title: nil, comment: draft("one", at: 1000)), mail: confirming)
+            // Then the address awaits confirmation on this site only, and the builder saw it unasked
+            #expect(try await store.replyConsent(email: "ADA@example.org", siteID: "blog") == .requested(at: 1000))
+            #expect(try await store.replyConsent(email: "ada@example.org", siteID: "other") == .unasked)
+            #expect(seen.withLock { $0 } == [.unasked])
+            // When two more are stored the same day
+            _ = try await store.insert(NewComment(siteID: "blog", uri: "/p/", title: nil, comment: draft("two", at: 2000)), mail: confirming)
+            _ = try await store.insert(NewComment(siteID: "blog", uri: "/p/", title: nil, comment: draft("three", at: 3000)), mail: confirming)
+            // Then the builder saw the stored request, and the third mail was dropped by the cap
+            #expect(seen.withLock { $0 } == [.unasked, .requested(at: 1000), .requested(at: 2000)])
+            #expect(try await store.outbox(limit: 10).count == 2)
+            // When a day has passed
+            _ = try await store.insert(NewComment(siteID: "blog", uri: "/p/", title: nil, comment: draft("four", at: 1000 + 86_400_000)), mail: confirming)
+            #expect(try await store.outbox(limit: 10).count == 3)
+            // When the reader confirms, then suppresses
+            #expect(try await store.setReplyConsent(.confirmed, email: "ada@example.org", siteID: "blog", at: 9) == .requested(at: 1000 + 86_400_000))
+            #expect(try await store.replyConsent(email: "ada@example.org", siteID: "blog") == .confirmed)
+            try await store.setReplyConsent(.suppressed, email: "ada@example.org", siteID: "blog", at: 10)
+            // Then a later confirmation mail does not undo the suppression
+            _ = try await store.insert(NewComment(siteID: "blog", uri: "/p/", title: nil, comment: draft("five", at: 2 * 86_400_000)), mail: confirming)
+            #expect(try await store.replyConsent(email: "ada@example.org", siteID: "blog") == .suppressed)
+            #expect(seen.withLock { $0.last } == .suppressed)
+            // When the reader confirms anew, then forgets
+            try await store.setReplyConsent(.confirmed, email: "ada@example.org", siteID: "blog", at: 11)
+            #expect(try await store.replyConsent(email: "ada@example.org", siteID: "blog") == .confirmed)
+            try await store.setReplyConsent(.unasked, email: "ada@example.org", siteID: "blog", at: 12)
+            #expect(try await store.replyConsent(email: "ada@example.org", siteID: "blog") == .unasked)
         }
     }
 

@@ -80,6 +80,9 @@ import Testing
         }
     }
 
+    /// No limits (the load is one client), and votes from many networks behind a trusted proxy.
+    static let serveArguments = ["--rate-limit", "off", "--vote-rate-limit", "off", "--trusted-proxy", "127.0.0.1"]
+
     /// A flag the writers poll.
     final class Stop: Sendable {
         private let flag = Atomic(false)
@@ -101,7 +104,7 @@ import Testing
         }
         let ledger = Ledger()
         var survived = 0
-        var server = try await ServerProcess.start(database: database, arguments: ["--rate-limit", "off"])
+        var server = try await ServerProcess.start(database: database, arguments: Self.serveArguments)
         for round in 1...kills {
             let stop = Stop()
             let port = server.port
@@ -127,7 +130,7 @@ import Testing
             #expect(losses.isEmpty, "round \(round): \(losses.prefix(10).joined(separator: "\n"))")
 
             // The server comes back on the same file and serves reads and writes.
-            server = try await ServerProcess.start(database: database, arguments: ["--rate-limit", "off"])
+            server = try await ServerProcess.start(database: database, arguments: Self.serveArguments)
             let thread = await HTTP.send("GET", port: server.port, path: "/api/v1/comments?site=blog&uri=/crash/0")
             #expect(thread?.status == 200)
             let fresh = await HTTP.send("POST", port: server.port, path: "/api/v1/comments",
@@ -172,7 +175,8 @@ import Testing
         }
     }
 
-    /// Votes on published comments until stopped, each vote from a voter of its own.
+    /// Votes on published comments until stopped, each vote from a voter of its own: a client
+    /// network (an IPv6 /64 of 48 random bits) forwarded by the trusted proxy the test stands for.
     static func vote(port: Int, ledger: Ledger, stop: Stop) async {
         while !stop.isSet {
             guard let id = await ledger.votable() else {
@@ -183,13 +187,20 @@ import Testing
             await ledger.voteTried(id, like: like)
             let answer = await HTTP.send(
                 "POST", port: port, path: "/api/v1/comments/\(id)/vote", json: #"{"value":\#(like ? 1 : -1)}"#,
-                headers: ["User-Agent": "voter-\(UUID().uuidString)"], timeout: 3)
+                headers: ["X-Forwarded-For": Self.randomNetwork()], timeout: 3)
             guard let answer else {
                 try? await Task.sleep(for: .milliseconds(20))
                 continue
             }
             if answer.status == 200 { await ledger.voteAcknowledged(id, like: like) } else { await ledger.note("vote: \(answer.status) \(answer.body)") }
         }
+    }
+
+    /// An address in a random IPv6 /64 (`fd00:1a2b:3c4d:5e6f::1`).
+    static func randomNetwork() -> String {
+        let bytes = withUnsafeBytes(of: UUID().uuid) { Array($0) }
+        let groups = (0..<3).map { String(UInt16(bytes[$0 * 2]) << 8 | UInt16(bytes[$0 * 2 + 1]), radix: 16) }
+        return "fd00:" + groups.joined(separator: ":") + "::1"
     }
 
     /// Approves held comments with `margin moderate approve` on the same file until stopped.

@@ -53,10 +53,11 @@ import Testing
     }
 
     @Test func oneVotePerVoterWhichMayChange() async throws {
-        try await TestServer.with { server in
+        // A voter is a client network: two readers here are two addresses behind a trusted proxy.
+        try await TestServer.with(configure: { $0.trustedProxies = [IPNetwork("127.0.0.1")!] }) { server in
             let comment = try await server.publish("vote on me")
             let path = "/api/v1/comments/\(comment.id)/vote"
-            let reader = [("User-Agent", "Reader/1")]
+            let reader = [("X-Forwarded-For", "198.51.100.1")]
             var response = try await server.client.postJSON(path, ["value": 1], headers: reader)
             #expect(response.status == 200)
             #expect(response.json.int("likes") == 1 && response.json.int("dislikes") == 0)
@@ -64,7 +65,7 @@ import Testing
             #expect(response.json.int("likes") == 1)
             response = try await server.client.postJSON(path, ["value": -1], headers: reader)
             #expect(response.json.int("likes") == 0 && response.json.int("dislikes") == 1)
-            response = try await server.client.postJSON(path, ["value": 1], headers: [("User-Agent", "Another/2")])
+            response = try await server.client.postJSON(path, ["value": 1], headers: [("X-Forwarded-For", "198.51.100.2")])
             #expect(response.json.int("likes") == 1 && response.json.int("dislikes") == 1)
             for bad: Any in [2, 0, "1", -5] {
                 let invalid = try await server.client.postJSON(path, ["value": bad], headers: reader)

@@ -221,6 +221,8 @@ import Testing
             // but the database is gone for anything that opens it (a restart, the CLI).
             let aside = server.databasePath + ".aside"
             try FileManager.default.moveItem(atPath: server.databasePath, toPath: aside)
+            // Past the two seconds /healthz answers from its last check.
+            server.clock.advance(seconds: 2)
             let gone = try await server.client.get("/healthz")
             #expect(gone.status == 503)
             #expect(gone.errorCode == "storage_unavailable")
@@ -228,6 +230,7 @@ import Testing
             #expect(gone.header("Retry-After") == "5")
 
             try FileManager.default.moveItem(atPath: aside, toPath: server.databasePath)
+            server.clock.advance(seconds: 2)
             #expect(try await server.client.get("/healthz").status == 200)
         }
     }

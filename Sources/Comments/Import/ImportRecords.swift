@@ -259,58 +259,80 @@ final class ImportXMLDriver: NSObject, XMLParserDelegate {
         try driver.finish(parser)
     }
 
-    /// How much of the file's head `rejectInternalSubset` looks at.
+    /// How much of the file `rejectInternalSubset` reads at a time; it reads the whole prolog,
+    /// however long, a chunk at a time.
     static let prologScanBytes = 1 << 20
 
-    /// Throws when the prolog holds a DOCTYPE with an internal subset (`<!DOCTYPE x [ … ]>`).
+    /// Encodings an export may declare: those in which every ASCII character is itself (so the
+    /// prolog check reads what the parser reads), plus UTF-16.
+    static let acceptedEncodings: Set<String> = {
+        var names: Set<String> = ["utf-8", "utf8", "utf-16", "utf16", "utf-16le", "utf-16be", "us-ascii", "ascii", "latin1", "latin-1"]
+        for part in 1...16 { names.insert("iso-8859-\(part)"); names.insert("iso8859-\(part)"); names.insert("iso_8859-\(part)") }
+        for page in 1250...1258 { names.insert("windows-\(page)"); names.insert("cp\(page)") }
+        return names
+    }()
+
+    /// Throws when the prolog holds a DOCTYPE with an internal subset (`<!DOCTYPE x [ … ]>`), or
+    /// is in an encoding the check cannot read as the parser would.
     ///
     /// Exports never declare entities. Where they are declared, swift-corelibs-foundation
     /// silently drops the text of internal entity references (and of the rest of the element after
     /// an external one), and libxml2 alone bounds expansion; refusing the DTD keeps both out.
+    /// The whole prolog is read (comments and processing instructions of any length), in UTF-8,
+    /// an ASCII-compatible 8-bit encoding or UTF-16 (by its byte order mark, or without one by
+    /// its first characters); UTF-32, EBCDIC and any other declared encoding are refused.
     static func rejectInternalSubset(url: URL) throws {
         guard let handle = try? FileHandle(forReadingFrom: url) else { return }
         defer { try? handle.close() }
-        guard let head = try? handle.read(upToCount: prologScanBytes) else { return }
-        let bytes = [UInt8](head)
-        var index = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        var units = try PrologUnits(handle: handle)
         var line = 1
         var lineStart = 0
-        func startsHere(_ text: String) -> Bool {
-            bytes[index...].starts(with: text.utf8)
+        /// Moves one unit on, counting lines.
+        func advance() throws {
+            if try units.peek() == 0x0A {
+                line += 1
+                lineStart = units.position + 1
+            }
+            units.advance()
         }
-        /// Moves past the next `terminator`, counting lines; false when the head ends first.
-        func skip(past terminator: String) -> Bool {
-            let pattern = Array(terminator.utf8)
-            while index < bytes.count {
-                if bytes[index...].starts(with: pattern) {
-                    index += pattern.count
+        /// Moves past the next `terminator`; false when the file ends first.
+        func skip(past terminator: String) throws -> Bool {
+            let pattern = Array(terminator.utf16)
+            while try units.peek() != nil {
+                if try units.starts(with: pattern) {
+                    for _ in pattern { try advance() }
                     return true
                 }
-                if bytes[index] == 0x0A {
-                    line += 1
-                    lineStart = index + 1
-                }
-                index += 1
+                try advance()
             }
             return false
         }
-        while index < bytes.count {
-            switch bytes[index] {
-            case 0x0A:
-                line += 1
-                lineStart = index + 1
-                index += 1
-            case 0x20, 0x09, 0x0D:
-                index += 1
-            case 0x3C where startsHere("<?"):
-                guard skip(past: "?>") else { return }
-            case 0x3C where startsHere("<!--"):
-                guard skip(past: "-->") else { return }
-            case 0x3C where startsHere("<!DOCTYPE"):
-                let position = (line: line, column: index - lineStart + 1)
-                var quote: UInt8?
-                while index < bytes.count {
-                    let byte = bytes[index]
+        var first = true
+        while let unit = try units.peek() {
+            switch unit {
+            case 0x0A, 0x20, 0x09, 0x0D:
+                try advance()
+            case 0x3C where try units.starts(with: Array("<?xml".utf16)) && first:
+                let position = (line: line, column: units.position - lineStart + 1)
+                var declaration: [UInt16] = []
+                while let next = try units.peek(), declaration.count < 4096 {
+                    declaration.append(next)
+                    try advance()
+                    if declaration.count >= 2, declaration.suffix(2) == [0x3F, 0x3E] { break }
+                }
+                if let encoding = Self.declaredEncoding(String(decoding: declaration, as: UTF16.self)),
+                   !acceptedEncodings.contains(encoding.lowercased()) {
+                    throw ImportError(message: "the encoding '\(encoding)' is not accepted in an export (use UTF-8 or UTF-16)",
+                                      line: position.line, column: position.column)
+                }
+            case 0x3C where try units.starts(with: Array("<?".utf16)):
+                guard try skip(past: "?>") else { return }
+            case 0x3C where try units.starts(with: Array("<!--".utf16)):
+                guard try skip(past: "-->") else { return }
+            case 0x3C where try units.starts(with: Array("<!DOCTYPE".utf16)):
+                let position = (line: line, column: units.position - lineStart + 1)
+                var quote: UInt16?
+                while let byte = try units.peek() {
                     if let open = quote {
                         if byte == open { quote = nil }
                     } else if byte == 0x22 || byte == 0x27 {
@@ -322,17 +344,102 @@ final class ImportXMLDriver: NSObject, XMLParserDelegate {
                     } else if byte == 0x3E {
                         break
                     }
-                    if byte == 0x0A {
-                        line += 1
-                        lineStart = index + 1
-                    }
-                    index += 1
+                    try advance()
                 }
-                index += 1
+                try advance()
             default:
                 // The root element, or something the parser will report.
                 return
             }
+            first = false
+        }
+    }
+
+    /// The `encoding` of an XML declaration, if it names one.
+    static func declaredEncoding(_ declaration: String) -> String? {
+        guard let range = declaration.range(of: #"encoding\s*=\s*["']([^"']*)["']"#, options: .regularExpression) else { return nil }
+        let match = declaration[range]
+        guard let open = match.firstIndex(where: { $0 == "\"" || $0 == "'" }) else { return nil }
+        return String(match[match.index(after: open)...].dropLast())
+    }
+
+    /// The prolog of a file as UTF-16 code units (8-bit encodings: one unit a byte, which is all
+    /// the ASCII syntax needs), read a chunk at a time so memory stays bounded.
+    struct PrologUnits {
+        /// How the file's bytes make units: one a byte, or UTF-16 in either byte order.
+        enum Form { case bytes, utf16LE, utf16BE }
+        let handle: FileHandle
+        let form: Form
+        private var buffer: [UInt8] = []
+        private var offset = 0
+        private var ended = false
+        /// Units consumed so far.
+        private(set) var position = 0
+
+        init(handle: FileHandle) throws {
+            self.handle = handle
+            let head = [UInt8]((try? handle.read(upToCount: 4)) ?? Data())
+            let starts = { (prefix: [UInt8]) in head.starts(with: prefix) }
+            if starts([0x00, 0x00, 0xFE, 0xFF]) || starts([0xFF, 0xFE, 0x00, 0x00]) || starts([0x00, 0x00, 0x00, 0x3C]) || starts([0x3C, 0x00, 0x00, 0x00]) {
+                throw ImportError(message: "UTF-32 is not accepted in an export (use UTF-8 or UTF-16)", line: 1, column: 1)
+            }
+            if starts([0x4C, 0x6F, 0xA7, 0x94]) {
+                throw ImportError(message: "EBCDIC is not accepted in an export (use UTF-8 or UTF-16)", line: 1, column: 1)
+            }
+            if starts([0xFE, 0xFF]) {
+                form = .utf16BE
+                buffer = Array(head.dropFirst(2))
+            } else if starts([0xFF, 0xFE]) {
+                form = .utf16LE
+                buffer = Array(head.dropFirst(2))
+            } else if starts([0x00, 0x3C, 0x00, 0x3F]) {
+                form = .utf16BE
+                buffer = head
+            } else if starts([0x3C, 0x00, 0x3F, 0x00]) {
+                form = .utf16LE
+                buffer = head
+            } else {
+                form = .bytes
+                buffer = starts([0xEF, 0xBB, 0xBF]) ? Array(head.dropFirst(3)) : head
+            }
+        }
+
+        private var width: Int { form == .bytes ? 1 : 2 }
+
+        /// Reads more of the file until `count` bytes are buffered past the offset, or the file ends.
+        private mutating func fill(_ count: Int) throws {
+            while buffer.count - offset < count, !ended {
+                if offset > 0 {
+                    buffer.removeFirst(offset)
+                    offset = 0
+                }
+                let chunk = try handle.read(upToCount: ImportXMLDriver.prologScanBytes) ?? Data()
+                if chunk.isEmpty { ended = true } else { buffer += chunk }
+            }
+        }
+
+        /// The unit `ahead` units on; nil past the end of the file.
+        mutating func peek(_ ahead: Int = 0) throws -> UInt16? {
+            try fill((ahead + 1) * width)
+            let start = offset + ahead * width
+            guard start + width <= buffer.count else { return nil }
+            switch form {
+            case .bytes: return UInt16(buffer[start])
+            case .utf16LE: return UInt16(buffer[start]) | UInt16(buffer[start + 1]) << 8
+            case .utf16BE: return UInt16(buffer[start]) << 8 | UInt16(buffer[start + 1])
+            }
+        }
+
+        /// Whether the units from here are `pattern`.
+        mutating func starts(with pattern: [UInt16]) throws -> Bool {
+            for (index, unit) in pattern.enumerated() where try peek(index) != unit { return false }
+            return true
+        }
+
+        /// Consumes one unit.
+        mutating func advance() {
+            offset += width
+            position += 1
         }
     }
 

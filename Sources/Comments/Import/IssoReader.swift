@@ -1,11 +1,17 @@
+import CSQLiteHardening
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Reads an Isso SQLite database (Isso 0.12–0.14 schema: tables `threads(id, uri, title)` and
 /// `comments(tid, id, parent, created, modified, mode, remote_addr, text, author, email, website,
 /// likes, dislikes, voters, notification)`).
 ///
 /// The file is opened read-only and read with cursors, so memory stays flat whatever its size.
+/// It is an upload, so it is opened defensively: `SQLITE_DBCONFIG_DEFENSIVE` on,
+/// `trusted_schema=OFF`, values over 16 MiB refused, and a file holding views, triggers, virtual
+/// tables or generated columns (schema that runs code or computes values when read) is refused,
+/// naming them, before anything in it is read.
 /// Every thread comes first (by id), then every comment (by id):
 ///
 /// - A thread's `link` is its Isso `uri` (a path, as the embedding page named it); its
@@ -50,9 +56,19 @@ public struct IssoReader: Sendable {
             var configuration = Configuration()
             configuration.readonly = true
             configuration.label = "IssoReader"
+            configuration.prepareDatabase { db in
+                guard margin_sqlite_enable_defensive(db.sqliteConnection) == 1 else {
+                    throw ImportError(message: "cannot open \(path) defensively (SQLITE_DBCONFIG_DEFENSIVE is not available)", line: 0, column: 0)
+                }
+                try db.execute(sql: "PRAGMA trusted_schema = OFF")
+                sqlite3_limit(db.sqliteConnection, SQLITE_LIMIT_LENGTH, Self.maxValueBytes)
+            }
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             try queue.read { db in
+                // Both read only the schema: the shape first (another program's database is named
+                // as such), then what could run or compute when rows are read.
                 try checkSchema(db)
+                try refuseActiveSchema(db)
                 try readThreads(db, handle)
                 try readComments(db, skipInvalid: skipInvalid, handle)
             }
@@ -87,6 +103,51 @@ public struct IssoReader: Sendable {
             "cannot read \(path): the database is corrupt (\(error.message ?? "SQLITE_CORRUPT"))"
         default:
             "cannot read \(path) as an Isso database: \(error.message ?? "\(error.resultCode)")"
+        }
+    }
+
+    /// The largest text or blob read from an uploaded database: 16 MiB.
+    static let maxValueBytes: Int32 = 16 << 20
+
+    /// The one trigger Isso itself creates (it fires only on a DELETE, which a read-only
+    /// connection never runs), in `normalizedSQL` form; any other trigger is refused.
+    static let issoTrigger = "create trigger remove_stale_threads after delete on comments begin delete from threads where id not in (select tid from comments); end"
+
+    /// `sql` lower-cased, runs of white space made one space, `if not exists` dropped.
+    static func normalizedSQL(_ sql: String) -> String {
+        sql.lowercased().split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+            .replacingOccurrences(of: "create trigger if not exists ", with: "create trigger ")
+    }
+
+    /// Throws `ImportError` naming every view, trigger, virtual table and generated column: an
+    /// Isso database has none (but Isso's own `remove_stale_threads` trigger), and each runs
+    /// code or computes values when the file is read or written.
+    private func refuseActiveSchema(_ db: Database) throws {
+        var found: [String] = []
+        let objects = try Row.fetchAll(db, sql: "SELECT type, name, sql FROM sqlite_schema ORDER BY rowid")
+        var tables: [String] = []
+        for row in objects {
+            let type: String = row["type"] ?? "", name: String = row["name"] ?? "", sql: String = row["sql"] ?? ""
+            switch type {
+            case "view": found.append("view \"\(name)\"")
+            case "trigger" where Self.normalizedSQL(sql) != Self.issoTrigger:
+                found.append("trigger \"\(name)\"")
+            case "table" where sql.range(of: #"^\s*CREATE\s+VIRTUAL\s+TABLE"#, options: [.regularExpression, .caseInsensitive]) != nil:
+                found.append("virtual table \"\(name)\"")
+            case "table": tables.append(name)
+            default: break
+            }
+        }
+        for table in tables {
+            // table_xinfo marks generated columns hidden 2 (virtual) or 3 (stored); reading the
+            // pragma does not compute them.
+            let generated = try String.fetchAll(db, sql: "SELECT name FROM pragma_table_xinfo(?) WHERE hidden IN (2, 3)", arguments: [table])
+            found += generated.map { "generated column \"\(table)\".\"\($0)\"" }
+        }
+        if !found.isEmpty {
+            throw ImportError(message: "not an Isso database: \(path) holds " + found.joined(separator: ", ")
+                              + " (refused: an uploaded database may hold no views, triggers, virtual tables or generated columns)",
+                              line: 0, column: 0)
         }
     }
 

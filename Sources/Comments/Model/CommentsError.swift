@@ -38,3 +38,30 @@ extension CommentsError: CustomStringConvertible {
         }
     }
 }
+
+extension CommentsError {
+    /// The reasons for `storageUnavailable` that are Margin's own fixed words about a local file
+    /// (`SQLiteStore.mapped`): a client may read them. Any other reason may quote a host name,
+    /// a database server's message or a path, and is only logged.
+    public static let publicStorageReasons: Set<String> = [
+        "the database file cannot be read (input/output error)",
+        "the database cannot be written because the disk is full",
+        "the database cannot be written because the file is read-only",
+        "the database cannot be written (input/output error: the disk may be full or the file read-only)",
+        "the database file cannot be opened for writing",
+        "the database is busy",
+    ]
+
+    /// The one sentence a client gets for a storage failure whose reason is not public.
+    public static let storageUnavailableSentence = "The comment store is unavailable; try again shortly."
+
+    /// The sentence for clients (JSON error messages): `description`, except that a storage
+    /// failure with a reason outside `publicStorageReasons` is `storageUnavailableSentence`.
+    public var publicDescription: String {
+        switch self {
+        case .storageUnavailable(let why) where !Self.publicStorageReasons.contains(why): Self.storageUnavailableSentence
+        case .invalidDatabaseURL: Self.storageUnavailableSentence
+        default: description
+        }
+    }
+}

@@ -37,6 +37,8 @@ public struct Site: Sendable, Equatable {
     public var createdAt: Int64
     /// How fast one client may post; nil means the server's default.
     public var rateLimit: RateLimit?
+    /// How fast one client network may vote; nil means the server's default (`vote_rate_limit`).
+    public var voteRateLimit: RateLimit?
     /// Who gets mail about held comments (the server's default moderators when empty).
     public var moderators: [String]
     public var avatars: AvatarSource
@@ -44,10 +46,11 @@ public struct Site: Sendable, Equatable {
     public init(
         id: String, name: String, origins: [String], moderation: ModerationMode = .none,
         requireAuthor: Bool = false, requireEmail: Bool = false, createdAt: Int64 = 0,
-        rateLimit: RateLimit? = nil, moderators: [String] = [], avatars: AvatarSource = .identicon
+        rateLimit: RateLimit? = nil, moderators: [String] = [], avatars: AvatarSource = .identicon, voteRateLimit: RateLimit? = nil
     ) {
         self.avatars = avatars
         self.rateLimit = rateLimit
+        self.voteRateLimit = voteRateLimit
         self.moderators = moderators
         self.id = id
         self.name = name
@@ -175,8 +178,12 @@ public struct NewComment: Sendable {
     public var uri: String
     public var title: String?
     public var comment: Comment
+    /// The SHA-256 hex of the author key the widget sent with the comment (see
+    /// `CommentService.hash(authorKey:)`); the proof that earns trust. Never the key itself.
+    public var authorKeyHash: String?
 
-    public init(siteID: String, uri: String, title: String?, comment: Comment) {
+    public init(siteID: String, uri: String, title: String?, comment: Comment, authorKeyHash: String? = nil) {
+        self.authorKeyHash = authorKeyHash
         self.siteID = siteID
         self.uri = uri
         self.title = title

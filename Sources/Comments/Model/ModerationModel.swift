@@ -1,3 +1,4 @@
+import Crypto
 /// What a moderator (or the spam filter) can do to a comment.
 public enum ModerationAction: String, Sendable, Codable, CaseIterable {
     case approve, reject, spam, delete
@@ -88,7 +89,11 @@ public struct BlockEntry: Sendable, Equatable, Codable {
 /// A mail waiting in (or delivered from) the outbox.
 public struct OutgoingMail: Sendable, Equatable {
     /// Why the mail exists.
-    public enum Kind: String, Sendable { case moderation, reply }
+    public enum Kind: String, Sendable {
+        case moderation, reply
+        /// The one mail that asks an address whether it wants reply notifications.
+        case confirmation
+    }
 
     public var id: Int64
     public var kind: Kind
@@ -104,10 +109,14 @@ public struct OutgoingMail: Sendable, Equatable {
     public var sentAt: Int64?
     public var failedAt: Int64?
     public var lastError: String?
+    /// For reader mail: at most this many mails to its (one) recipient in any 24 hours; the
+    /// store drops the mail instead of queueing one more. Not stored.
+    public var dailyCap: Int?
 
     public init(id: Int64 = 0, kind: Kind, commentID: Int64?, recipients: [String], subject: String, body: String,
                 headers: [[String]] = [], messageID: String, createdAt: Int64, attempts: Int = 0, nextAttemptAt: Int64? = nil,
-                sentAt: Int64? = nil, failedAt: Int64? = nil, lastError: String? = nil) {
+                sentAt: Int64? = nil, failedAt: Int64? = nil, lastError: String? = nil, dailyCap: Int? = nil) {
+        self.dailyCap = dailyCap
         self.id = id
         self.kind = kind
         self.commentID = commentID
@@ -134,13 +143,69 @@ public struct MailContext: Sendable {
     public var parent: Comment?
     /// The comment's status before this change (nil for a new comment).
     public var previousStatus: CommentStatus?
+    /// Reply-mail consent on this site of the comment's and the parent's addresses (those that
+    /// asked to be notified), keyed by `MailAddress.hash`; absent means `unasked`.
+    public var consents: [String: ReplyConsent]
 
-    public init(site: Site, thread: CommentThread, comment: Comment, parent: Comment?, previousStatus: CommentStatus?) {
+    public init(site: Site, thread: CommentThread, comment: Comment, parent: Comment?, previousStatus: CommentStatus?,
+                consents: [String: ReplyConsent] = [:]) {
+        self.consents = consents
         self.site = site
         self.thread = thread
         self.comment = comment
         self.parent = parent
         self.previousStatus = previousStatus
+    }
+}
+
+extension MailContext {
+    /// What `email` agreed to on this site, as the store read it in this transaction.
+    public func consent(for email: String) -> ReplyConsent {
+        consents[MailAddress.hash(email)] ?? .unasked
+    }
+}
+
+/// Whether an address wants reply notifications from one site. Typing an address into the
+/// comment form proves nothing, so mail goes only to an address that confirmed through a
+/// signed link mailed to it.
+public enum ReplyConsent: Sendable, Equatable {
+    /// Never asked: the first request sends one confirmation mail.
+    case unasked
+    /// A confirmation mail was queued at this time (unix ms) and not yet answered.
+    case requested(at: Int64)
+    /// The address confirmed: reply mail may go to it.
+    case confirmed
+    /// The address asked for nothing more from this site: no mail of any kind until it confirms again.
+    case suppressed
+
+    /// The stored `reply_consent.state` (nil for `unasked`, which has no row).
+    public var stateName: String? {
+        switch self {
+        case .unasked: nil
+        case .requested: "requested"
+        case .confirmed: "confirmed"
+        case .suppressed: "suppressed"
+        }
+    }
+
+    /// The consent a stored row describes.
+    public init(state: String, requestedAt: Int64?) {
+        switch state {
+        case "confirmed": self = .confirmed
+        case "suppressed": self = .suppressed
+        default: self = .requested(at: requestedAt ?? 0)
+        }
+    }
+}
+
+/// How addresses are keyed where Margin keeps them apart from comments (consent, the daily
+/// cap): the SHA-256 hex of the trimmed, lowercased address, so the suppression list outlives
+/// `margin gdpr forget` without keeping the address itself.
+public enum MailAddress {
+    /// The key of `email`.
+    public static func hash(_ email: String) -> String {
+        let normalized = email.trimmingASCIIWhitespace().lowercased()
+        return Hex.encode(SHA256.hash(data: Array(normalized.utf8)))
     }
 }
 
@@ -150,7 +215,8 @@ public typealias MailBuilder = @Sendable (MailContext) -> [OutgoingMail]
 
 /// What the store knows about a comment's author and body, for the spam rules.
 public struct StoredFacts: Sendable, Equatable {
-    /// Approved comments earlier by the same email (or, without one, the same name and network).
+    /// Approved comments earlier on the site sent with the same author key (none without a key:
+    /// an email or name anyone can type earns nothing).
     public var approvedBefore: Int
     /// Comments with the same body on the same site in the window asked for.
     public var duplicates: Int

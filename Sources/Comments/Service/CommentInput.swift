@@ -75,7 +75,20 @@ public enum FieldRules {
         return true
     }
 
-    /// A website: an absolute http(s) URL with a host, at most 254 characters.
+    /// A website: an absolute http(s) URL with a host a browser accepts (WHATWG URL parsing), at
+    /// most 254 characters, without backslashes, control or format characters.
+    /// An author key: 16 to 128 characters of the base64url alphabet (the widget sends 43, 32
+    /// random bytes); nil when absent or empty.
+    public static func authorKey(_ value: String?) throws -> String? {
+        guard let value, !value.isEmpty else { return nil }
+        guard (16...128).contains(value.utf8.count),
+              value.utf8.allSatisfy({ byte in
+                  (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x2D || byte == 0x5F
+              })
+        else { throw CommentsError.invalidField(field: "author_key", message: "must be 16 to 128 letters, digits, - or _") }
+        return value
+    }
+
     public static func website(_ value: String?) throws -> String? {
         let trimmed = value?.trimmingWhiteSpace() ?? ""
         if trimmed.isEmpty { return nil }
@@ -86,8 +99,17 @@ public enum FieldRules {
         guard lower.hasPrefix("https://") || lower.hasPrefix("http://") else {
             throw CommentsError.invalidField(field: "website", message: "must start with http:// or https://")
         }
+        // A browser reads `\` as `/` and skips tabs and newlines, so such a URL can visit another
+        // host than it seems to name; invisible characters can disguise one.
+        if trimmed.unicodeScalars.contains(where: {
+            $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F || [.control, .format, .lineSeparator, .paragraphSeparator]
+                .contains($0.properties.generalCategory)
+        }) {
+            throw CommentsError.invalidField(field: "website", message: "must not contain backslashes or control characters")
+        }
+        // The host checked (and blocklisted) is the one a browser visits: see `URLHost.of`.
         guard URLHost.of(trimmed) != nil,
-              !trimmed.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F || "<>\"'`".unicodeScalars.contains($0) })
+              !trimmed.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.properties.generalCategory == .spaceSeparator || "<>\"'`".unicodeScalars.contains($0) })
         else { throw CommentsError.invalidField(field: "website", message: "is not a valid http(s) URL") }
         return trimmed
     }

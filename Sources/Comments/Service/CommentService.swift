@@ -26,10 +26,14 @@ public struct PostInput: Sendable {
     public var notify: Bool?
     public var honeypot: String?
     public var formTimestamp: String?
+    /// The random key the widget keeps for its reader and sends with each comment: the proof
+    /// that earns the known-author trust (a typed email or name earns none). Stored only hashed.
+    public var authorKey: String?
 
     public init(site: String? = nil, uri: String? = nil, title: String? = nil, parent: Int64? = nil,
                 author: String? = nil, email: String? = nil, website: String? = nil, text: String? = nil,
-                notify: Bool? = nil, honeypot: String? = nil, formTimestamp: String? = nil) {
+                notify: Bool? = nil, honeypot: String? = nil, formTimestamp: String? = nil, authorKey: String? = nil) {
+        self.authorKey = authorKey
         self.site = site
         self.uri = uri
         self.title = title
@@ -108,6 +112,7 @@ public struct CommentService: Sendable {
         let email = try FieldRules.email(input.email, required: site.requireEmail)
         let website = try FieldRules.website(input.website)
         let title = try FieldRules.title(input.title)
+        let authorKeyHash = try FieldRules.authorKey(input.authorKey).map(Self.hash(authorKey:))
         if let parent = input.parent, parent <= 0 {
             throw CommentsError.invalidField(field: "parent", message: "must be a comment id")
         }
@@ -121,9 +126,10 @@ public struct CommentService: Sendable {
             notify: (input.notify ?? false) && email != nil, editKeyHash: Self.hash(token: token))
         // The thread is looked up, the draft judged and stored in one transaction.
         let plan = screening.plan(for: Draft(
-            site: site, thread: nil, comment: comment, honeypot: input.honeypot, formTimestamp: input.formTimestamp))
+            site: site, thread: nil, comment: comment, honeypot: input.honeypot, formTimestamp: input.formTimestamp,
+            authorKeyHash: authorKeyHash))
         let (storedThread, stored) = try await store.insert(
-            NewComment(siteID: site.id, uri: uri, title: title, comment: comment), screening: plan, mail: try await mail?())
+            NewComment(siteID: site.id, uri: uri, title: title, comment: comment, authorKeyHash: authorKeyHash), screening: plan, mail: try await mail?())
         return PostedComment(thread: storedThread, comment: stored, editToken: token, editableUntil: now + editWindowMillis)
     }
 
@@ -169,13 +175,15 @@ public struct CommentService: Sendable {
         return try await store.delete(commentID: commentID)
     }
 
-    /// Records a reader's vote; the voter is a keyed hash of address and user agent, never stored raw.
+    /// Records a reader's vote. The voter is the client's network (`IPAnonymizer.clientNetwork`:
+    /// an IPv4 address, an IPv6 /64) keyed with the secret salt, never stored raw; nothing the
+    /// client sends (its user agent, say) makes it another voter.
     public func vote(commentID: Int64, value: Int?, client: ClientInfo) async throws -> VoteTotals {
         guard let value, value == 1 || value == -1 else {
             throw CommentsError.invalidField(field: "value", message: "must be 1 or -1")
         }
         let salt = try await store.secret(named: "voter-salt", make: { [random] in random.bytes(32) }, at: clock.nowMillis())
-        let identity = "\(client.ip ?? "")|\(client.userAgent ?? "")"
+        let identity = "network|" + (client.ip.map { IPAnonymizer.clientNetwork(of: $0) ?? $0 } ?? "")
         let mac = HMAC<SHA256>.authenticationCode(for: Array(identity.utf8), using: SymmetricKey(data: salt))
         return try await store.vote(commentID: commentID, voter: Base64URL.encode(mac), value: value, at: clock.nowMillis())
     }
@@ -188,6 +196,12 @@ public struct CommentService: Sendable {
         var normalized: [String: String] = [:]
         for uri in uris { normalized[uri] = try FieldRules.uri(uri) }
         return normalized
+    }
+
+    /// The stored form of an author key: SHA-256 hex, under a prefix of its own so that it never
+    /// equals the hash of the same text as an edit token.
+    public static func hash(authorKey: String) -> String {
+        Hex.encode(SHA256.hash(data: Array(("author-key|" + authorKey).utf8)))
     }
 
     /// The stored form of an edit token.

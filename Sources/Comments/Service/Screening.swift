@@ -9,9 +9,13 @@ public struct Draft: Sendable {
     public var formTimestamp: String?
     /// True when the draft is an edit of a stored comment.
     public var isEdit: Bool
+    /// The hash of the author key sent with a new comment (nil without one, and for edits,
+    /// whose stored comment carries it).
+    public var authorKeyHash: String?
 
     public init(site: Site, thread: CommentThread?, comment: Comment, honeypot: String? = nil,
-                formTimestamp: String? = nil, isEdit: Bool = false) {
+                formTimestamp: String? = nil, isEdit: Bool = false, authorKeyHash: String? = nil) {
+        self.authorKeyHash = authorKeyHash
         self.site = site
         self.thread = thread
         self.comment = comment
@@ -47,6 +51,9 @@ public protocol Screening: Sendable {
 
 /// What a screening asks the store about a new comment (see `CommentStore.screeningFacts`).
 public struct ScreeningQuery: Sendable {
+    /// The author key's hash: the author's approved history is counted by it alone (a typed
+    /// email or name proves nothing). Nil for an edit means the edited comment's own key.
+    public var authorKeyHash: String?
     public var email: String?
     public var author: String?
     public var ip: String?
@@ -58,7 +65,9 @@ public struct ScreeningQuery: Sendable {
     /// The learned classifier's features of the text.
     public var features: [String]
 
-    public init(email: String?, author: String?, ip: String?, body: String, since: Int64, excluding: Int64?, features: [String]) {
+    public init(email: String?, author: String?, ip: String?, body: String, since: Int64, excluding: Int64?, features: [String],
+                authorKeyHash: String? = nil) {
+        self.authorKeyHash = authorKeyHash
         self.email = email
         self.author = author
         self.ip = ip

@@ -78,12 +78,19 @@ extension SQLiteStore: AdminTokenStore {
 
     public func verifyAdminToken(_ presented: String, at time: Int64) async throws -> AdminToken? {
         guard let (id, secret) = AdminToken.parse(presented) else { return nil }
-        return try await writer.write { db in
+        // Checked in a read: a wrong token never takes the write lock (it once queued behind
+        // every writer, and answered 503 while another process held the file), nor writes.
+        let found = try await read { db -> AdminToken? in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM admin_tokens WHERE id = ? AND revoked_at IS NULL", arguments: [id]),
                   AdminToken.matches(secret, hash: row["secret_hash"])
             else { return nil }
-            try db.execute(sql: "UPDATE admin_tokens SET last_used_at = ? WHERE id = ?", arguments: [time, id])
             return AdminToken(id: id, name: row["name"], createdAt: row["created_at"], lastUsedAt: time, revokedAt: nil)
         }
+        guard let found else { return nil }
+        let stillActive = try await writer.write { db in
+            try db.execute(sql: "UPDATE admin_tokens SET last_used_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [time, id])
+            return db.changesCount > 0
+        }
+        return stillActive ? found : nil
     }
 }

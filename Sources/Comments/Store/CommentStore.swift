@@ -116,6 +116,9 @@ public protocol CommentStore: Sendable {
     /// Adds `key` only when there is no key at all (a first start); false when there was one.
     /// Nodes starting together on one database add one key between them.
     func addSigningKeyIfNoneExist(_ key: SigningKey) async throws -> Bool
+    /// Deletes the key `id` (`margin keys revoke`): the links it signed are refused at once as
+    /// signed by an unknown key. False when there is no such key.
+    func removeSigningKey(id: String) async throws -> Bool
 
     // MARK: Mail outbox
 
@@ -131,6 +134,15 @@ public protocol CommentStore: Sendable {
     func outbox(limit: Int) async throws -> [OutgoingMail]
     /// Turns off reply notifications for `email` in one thread; returns how many comments changed.
     func unsubscribe(email: String, threadID: Int64, at: Int64) async throws -> Int
+    /// What `email` agreed to about reply mail on `siteID` (`unasked` when nothing is stored).
+    /// Mail builders get the same answer in `MailContext.consents`, read in their transaction; the
+    /// outbox queues a confirmation mail's `requested` itself, and drops reader mail (`dailyCap`)
+    /// past its recipient's cap for the last 24 hours.
+    func replyConsent(email: String, siteID: String) async throws -> ReplyConsent
+    /// Records a reader's answer for `email` on `siteID` (`confirmed` from a confirmation link,
+    /// `suppressed` from "nothing from this blog"; `unasked` forgets it). Returns the consent before.
+    @discardableResult
+    func setReplyConsent(_ consent: ReplyConsent, email: String, siteID: String, at: Int64) async throws -> ReplyConsent
 
     // MARK: Secrets
 

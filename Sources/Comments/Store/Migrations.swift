@@ -10,6 +10,8 @@ public enum Migrations {
         ("v5-site-avatars", v5SiteAvatars),
         ("v6-covering-spam-fact-indexes", v6CoveringSpamFactIndexes),
         ("v7-outbox-claims", v7OutboxClaims),
+        ("v8-reply-consent-and-author-keys", v8ReplyConsentAndAuthorKeys),
+        ("v9-site-vote-rate-limit", v9SiteVoteRateLimit),
     ]
 
     static let v1Core = """
@@ -207,5 +209,55 @@ public enum Migrations {
     /// one message; a sender that dies mid-send leaves a claim that runs out.
     static let v7OutboxClaims = """
     ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;
+    """
+
+    /// Reply mail goes only to addresses that confirmed they want it (`reply_consent`, keyed by
+    /// site and the SHA-256 of the lowercased address; `suppressed` is "nothing from this blog"),
+    /// with a daily cap per recipient counted through `outbox.recipient_hash`; the outbox takes a
+    /// third kind of mail, the confirmation (SQLite cannot change a CHECK, so the table is
+    /// rebuilt). Trust is tied to a random author key the widget keeps, stored only hashed.
+    static let v8ReplyConsentAndAuthorKeys = """
+    CREATE TABLE reply_consent (
+        site_id TEXT NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+        address_hash TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('requested', 'confirmed', 'suppressed')),
+        requested_at INTEGER,
+        changed_at INTEGER NOT NULL,
+        PRIMARY KEY (site_id, address_hash)
+    );
+    CREATE TABLE outbox_v8 (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('moderation', 'reply', 'confirmation')),
+        comment_id INTEGER,
+        recipients TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        headers TEXT NOT NULL DEFAULT '[]',
+        message_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        sent_at INTEGER,
+        failed_at INTEGER,
+        last_error TEXT,
+        claimed_until INTEGER,
+        recipient_hash TEXT
+    );
+    INSERT INTO outbox_v8 (id, kind, comment_id, recipients, subject, body, headers, message_id, created_at, attempts,
+        next_attempt_at, sent_at, failed_at, last_error, claimed_until)
+    SELECT id, kind, comment_id, recipients, subject, body, headers, message_id, created_at, attempts,
+        next_attempt_at, sent_at, failed_at, last_error, claimed_until FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v8 RENAME TO outbox;
+    CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
+    CREATE INDEX outbox_by_recipient ON outbox (recipient_hash, created_at) WHERE recipient_hash IS NOT NULL;
+    ALTER TABLE comments ADD COLUMN author_key_hash TEXT;
+    CREATE INDEX comments_by_author_key ON comments (author_key_hash, site_id, status) WHERE author_key_hash IS NOT NULL;
+    """
+
+    /// A site's own limit on votes per client network (`margin sites update --vote-rate-limit`);
+    /// NULL is the server's `vote_rate_limit`.
+    static let v9SiteVoteRateLimit = """
+    ALTER TABLE sites ADD COLUMN vote_rate_limit TEXT;
     """
 }

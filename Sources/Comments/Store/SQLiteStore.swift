@@ -218,12 +218,13 @@ public final class SQLiteStore: CommentStore {
     private static func insertSite(_ site: Site, _ db: Database) throws {
         try db.execute(
             sql: """
-            INSERT INTO sites (id, name, origins, moderation, require_author, require_email, created_at, rate_limit, moderators, avatars)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO sites (id, name, origins, moderation, require_author, require_email, created_at, rate_limit, moderators, avatars,
+                vote_rate_limit)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             arguments: [site.id, site.name, JSONText.encode(site.origins), site.moderation.rawValue,
                         site.requireAuthor, site.requireEmail, site.createdAt, site.rateLimit?.description,
-                        JSONText.encode(site.moderators), site.avatars.rawValue])
+                        JSONText.encode(site.moderators), site.avatars.rawValue, site.voteRateLimit?.description])
     }
 
     public func updateSite(_ site: Site) async throws {
@@ -231,12 +232,12 @@ public final class SQLiteStore: CommentStore {
             try db.execute(
                 sql: """
                 UPDATE sites SET name = ?, origins = ?, moderation = ?, require_author = ?, require_email = ?,
-                    rate_limit = ?, moderators = ?, avatars = ?
+                    rate_limit = ?, moderators = ?, avatars = ?, vote_rate_limit = ?
                 WHERE id = ?
                 """,
                 arguments: [site.name, JSONText.encode(site.origins), site.moderation.rawValue,
                             site.requireAuthor, site.requireEmail, site.rateLimit?.description,
-                            JSONText.encode(site.moderators), site.avatars.rawValue, site.id])
+                            JSONText.encode(site.moderators), site.avatars.rawValue, site.voteRateLimit?.description, site.id])
             if db.changesCount == 0 { throw CommentsError.siteNotFound(site.id) }
         }
     }
@@ -350,7 +351,7 @@ public final class SQLiteStore: CommentStore {
         }
         var comment = new.comment
         comment.threadID = thread.id
-        comment.id = try Self.insertComment(comment, siteID: new.siteID, db)
+        comment.id = try Self.insertComment(comment, siteID: new.siteID, authorKeyHash: new.authorKeyHash, db)
         let version = try Int64.fetchOne(db.cachedStatement(sql: "SELECT version FROM threads WHERE id = ?"), arguments: [thread.id])
         thread.version = version ?? thread.version
         if comment.status == .pending || comment.status == .spam {
@@ -362,19 +363,20 @@ public final class SQLiteStore: CommentStore {
         return (thread, comment)
     }
 
-    /// What `comments.body_digest` holds: 64 bits of the text's SHA-256, to find the same text
-    /// through an index.
+    /// What `comments.body_digest` holds: 64 bits of the SHA-256 of the text folded
+    /// (`TextFold`: NFKC, case, invisible characters), to find the same text through an index
+    /// however its letters are dressed up.
     static func digest(_ body: String) -> Int64 {
-        Int64(bitPattern: Digest(body).value)
+        Int64(bitPattern: Digest(TextFold.fold(body)).value)
     }
 
-    static func insertComment(_ comment: Comment, siteID: String, _ db: Database) throws -> Int64 {
+    static func insertComment(_ comment: Comment, siteID: String, authorKeyHash: String? = nil, _ db: Database) throws -> Int64 {
         try db.cachedStatement(
             sql: """
             INSERT INTO comments (site_id, thread_id, parent_id, status, author, email, website, body, html,
                 created_at, edited_at, ip, user_agent, spam_score, spam_reasons, likes, dislikes, notify,
-                edit_key_hash, origin, body_digest)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                edit_key_hash, origin, body_digest, author_key_hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
         ).execute(
             arguments: [
@@ -382,7 +384,7 @@ public final class SQLiteStore: CommentStore {
                 comment.email, comment.website, comment.body, comment.html, comment.createdAt,
                 comment.editedAt, comment.ip, comment.userAgent, comment.spamScore,
                 JSONText.encode(comment.spamReasons), comment.likes, comment.dislikes, comment.notify,
-                comment.editKeyHash, comment.origin, Self.digest(comment.body),
+                comment.editKeyHash, comment.origin, Self.digest(comment.body), authorKeyHash,
             ])
         return db.lastInsertedRowID
     }
@@ -641,25 +643,24 @@ public final class SQLiteStore: CommentStore {
     }
 
     static func storedFacts(_ db: Database, siteID: String, query: ScreeningQuery) throws -> StoredFacts {
-        let approved: Int
         let excluding = query.excluding ?? 0
-        if let email = query.email {
+        // Trust follows the author key alone; an edit is judged by its own comment's key.
+        var key = query.authorKeyHash
+        if key == nil, let edited = query.excluding {
+            key = try String.fetchOne(db, sql: "SELECT author_key_hash FROM comments WHERE id = ?", arguments: [edited])
+        }
+        var approved = 0
+        if let key {
             approved = try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT COUNT(*) FROM comments WHERE email = ? COLLATE NOCASE AND status = 'approved' AND site_id = ? AND id != ?"),
-                arguments: [email, siteID, excluding]) ?? 0
-        } else if let author = query.author, let ip = query.ip {
-            approved = try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT COUNT(*) FROM comments WHERE site_id = ? AND author = ? AND ip = ? AND status = 'approved' AND id != ?"),
-                arguments: [siteID, author, ip, excluding]) ?? 0
-        } else {
-            approved = 0
+                db.cachedStatement(sql: "SELECT COUNT(*) FROM comments WHERE author_key_hash = ? AND site_id = ? AND status = 'approved' AND id != ?"),
+                arguments: [key, siteID, excluding]) ?? 0
         }
         let duplicates = try Int.fetchOne(
             db.cachedStatement(sql: """
             SELECT COUNT(*) FROM comments
-            WHERE site_id = ? AND body_digest = ? AND created_at >= ? AND body = ? AND id != ?
+            WHERE site_id = ? AND body_digest = ? AND created_at >= ? AND id != ?
             """),
-            arguments: [siteID, Self.digest(query.body), query.since, query.body, excluding]) ?? 0
+            arguments: [siteID, Self.digest(query.body), query.since, excluding]) ?? 0
         return StoredFacts(approvedBefore: approved, duplicates: duplicates)
     }
 
@@ -741,6 +742,13 @@ public final class SQLiteStore: CommentStore {
         }
     }
 
+    public func removeSigningKey(id: String) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM signing_keys WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+
     public func addSigningKey(_ key: SigningKey) async throws {
         try await write { db in
             try db.execute(sql: "UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL", arguments: [key.createdAt])
@@ -752,6 +760,9 @@ public final class SQLiteStore: CommentStore {
 
     // MARK: Mail outbox
 
+    /// Queues the mail `mail` builds for this change, in the caller's transaction: the builder
+    /// sees the consent of the addresses that asked for replies; a confirmation mail records
+    /// `requested`; reader mail past its recipient's daily cap is dropped.
     static func queue(_ db: Database, _ mail: MailBuilder?, thread: CommentThread, comment: Comment, previousStatus: CommentStatus?) throws {
         guard let mail,
               let site = try Row.fetchOne(db, sql: "SELECT * FROM sites WHERE id = ?", arguments: [thread.siteID]).map(Site.init(row:))
@@ -759,15 +770,76 @@ public final class SQLiteStore: CommentStore {
         let parent = try comment.parentID.flatMap { id in
             try Row.fetchOne(db, sql: "SELECT \(Comment.columns) FROM comments WHERE id = ?", arguments: [id]).map(Comment.init(row:))
         }
-        for message in mail(MailContext(site: site, thread: thread, comment: comment, parent: parent, previousStatus: previousStatus)) {
+        // The consent of every address that asked to hear of replies, read in this transaction.
+        var consents: [String: ReplyConsent] = [:]
+        for asking in [comment, parent].compactMap({ $0 }) where asking.notify {
+            guard let email = asking.email else { continue }
+            let key = MailAddress.hash(email)
+            consents[key] = try replyConsent(db, addressHash: key, siteID: site.id)
+        }
+        let context = MailContext(site: site, thread: thread, comment: comment, parent: parent, previousStatus: previousStatus, consents: consents)
+        for message in mail(context) {
+            var recipientHash: String?
+            if message.dailyCap != nil || message.kind == .confirmation, let recipient = message.recipients.first {
+                recipientHash = MailAddress.hash(recipient)
+            }
+            if let cap = message.dailyCap, let recipientHash {
+                let sentToday = try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM outbox WHERE recipient_hash = ? AND created_at > ?",
+                    arguments: [recipientHash, message.createdAt - 86_400_000]) ?? 0
+                if sentToday >= cap { continue }
+            }
+            if message.kind == .confirmation, let recipientHash {
+                // Never over a confirmed or suppressed address: only the reader's own answer changes those.
+                try db.execute(
+                    sql: """
+                    INSERT INTO reply_consent (site_id, address_hash, state, requested_at, changed_at) VALUES (?, ?, 'requested', ?, ?)
+                    ON CONFLICT (site_id, address_hash) DO UPDATE SET requested_at = excluded.requested_at, changed_at = excluded.changed_at
+                    WHERE reply_consent.state = 'requested'
+                    """,
+                    arguments: [site.id, recipientHash, message.createdAt, message.createdAt])
+            }
             try db.execute(
                 sql: """
-                INSERT INTO outbox (kind, comment_id, recipients, subject, body, headers, message_id, created_at, next_attempt_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO outbox (kind, comment_id, recipients, subject, body, headers, message_id, created_at, next_attempt_at, recipient_hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 arguments: [message.kind.rawValue, message.commentID, JSONText.encode(message.recipients), message.subject,
                             message.body, JSONText.encodeRows(message.headers), message.messageID, message.createdAt,
-                            message.nextAttemptAt])
+                            message.nextAttemptAt, recipientHash])
+        }
+    }
+
+    /// The stored consent of one address (by `MailAddress.hash`) on one site, in the caller's transaction.
+    static func replyConsent(_ db: Database, addressHash: String, siteID: String) throws -> ReplyConsent {
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT state, requested_at FROM reply_consent WHERE site_id = ? AND address_hash = ?", arguments: [siteID, addressHash])
+        else { return .unasked }
+        return ReplyConsent(state: row["state"], requestedAt: row["requested_at"])
+    }
+
+    public func replyConsent(email: String, siteID: String) async throws -> ReplyConsent {
+        try await read { db in try Self.replyConsent(db, addressHash: MailAddress.hash(email), siteID: siteID) }
+    }
+
+    public func setReplyConsent(_ consent: ReplyConsent, email: String, siteID: String, at: Int64) async throws -> ReplyConsent {
+        let key = MailAddress.hash(email)
+        return try await write { db in
+            let before = try Self.replyConsent(db, addressHash: key, siteID: siteID)
+            if let state = consent.stateName {
+                var requestedAt: Int64?
+                if case .requested(let when) = consent { requestedAt = when }
+                try db.execute(
+                    sql: """
+                    INSERT INTO reply_consent (site_id, address_hash, state, requested_at, changed_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (site_id, address_hash) DO UPDATE SET state = excluded.state,
+                        requested_at = COALESCE(excluded.requested_at, reply_consent.requested_at), changed_at = excluded.changed_at
+                    """,
+                    arguments: [siteID, key, state, requestedAt, at])
+            } else {
+                try db.execute(sql: "DELETE FROM reply_consent WHERE site_id = ? AND address_hash = ?", arguments: [siteID, key])
+            }
+            return before
         }
     }
 
@@ -931,7 +1003,8 @@ extension Site {
             requireAuthor: row["require_author"], requireEmail: row["require_email"], createdAt: row["created_at"],
             rateLimit: (row["rate_limit"] as String?).flatMap(RateLimit.init(parsing:)),
             moderators: JSONText.decode(row["moderators"]),
-            avatars: AvatarSource(rawValue: row["avatars"]) ?? .identicon)
+            avatars: AvatarSource(rawValue: row["avatars"]) ?? .identicon,
+            voteRateLimit: (row["vote_rate_limit"] as String?).flatMap(RateLimit.init(parsing:)))
     }
 }
 

@@ -60,6 +60,7 @@ public struct Exporter: Sendable {
             json.key("require_author"); json.bool(site.requireAuthor); json.raw(",")
             json.key("require_email"); json.bool(site.requireEmail); json.raw(",")
             json.key("rate_limit"); json.string(site.rateLimit?.description); json.raw(",")
+            json.key("vote_rate_limit"); json.string(site.voteRateLimit?.description); json.raw(",")
             json.key("moderators"); json.strings(site.moderators); json.raw(",")
             json.key("avatars"); json.string(site.avatars.rawValue); json.raw(",")
             json.key("created_at"); json.number(site.createdAt)

@@ -171,7 +171,7 @@ struct ImportSession {
     mutating func handle(_ event: PreparedEvent) throws {
         switch event {
         case .thread(let thread):
-            threadPaths[thread.key] = path(for: thread)
+            threadPaths[thread.key] = try path(for: thread)
             if let title = thread.title, !title.isEmpty { threadTitles[thread.key] = title }
             if let created = thread.createdAt { threadCreated[thread.key] = created }
             threadLocked[thread.key] = thread.isClosed
@@ -186,7 +186,7 @@ struct ImportSession {
 
     /// The thread's page path: from its link, unless that points at disqus.com or is empty,
     /// then from an identifier that looks like a path or URL.
-    func path(for thread: ImportedThread) -> String? {
+    func path(for thread: ImportedThread) throws -> String? {
         var candidates: [String] = []
         if let link = thread.link?.trimmingWhiteSpace(), !link.isEmpty,
            !(URLHost.of(link)?.hasSuffix("disqus.com") ?? false) {
@@ -203,7 +203,7 @@ struct ImportSession {
         if path == "/", let query = first.split(separator: "?", maxSplits: 1).dropFirst().first?.split(separator: "#").first, !query.isEmpty {
             path = "/?" + query
         }
-        return options.rules.apply(path)
+        return try options.rules.apply(path)
     }
 
 

@@ -46,7 +46,7 @@ extension SQLiteStore: MaintenanceStore {
                                                arguments: siteID.map { [$0] } ?? [])
                 for row in threads {
                     let id: Int64 = row["id"], site: String = row["site_id"], uri: String = row["uri"]
-                    let target = rules.apply(uri)
+                    let target = try rules.apply(uri)
                     guard target != uri else { continue }
                     if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM threads WHERE site_id = ? AND uri = ?", arguments: [site, target]) {
                         try db.execute(sql: "UPDATE comments SET thread_id = ? WHERE thread_id = ?", arguments: [existing, id])

@@ -17,7 +17,7 @@ public struct StoreMigration: Sendable {
     /// left out: buckets refill.
     public static let tables = [
         "sites", "threads", "comments", "votes", "moderation_log", "used_links", "blocklist", "signing_keys", "secrets",
-        "spam_tokens", "spam_totals", "outbox", "admin_tokens",
+        "spam_tokens", "spam_totals", "outbox", "admin_tokens", "reply_consent",
     ]
 
     /// Rows of one table on each side after the move.

@@ -16,6 +16,8 @@ public enum ServerSettings {
         SettingKey("db", env: "MARGIN_DB", flag: "--db", .text, default: "margin.sqlite",
                    "SQLite database file, created and migrated if missing",
                    problem: { $0.text.isEmpty ? "must name a file" : nil }),
+        SettingKey("db_password_file", env: "MARGIN_DB_PASSWORD_FILE", flag: "--db-password-file", .text, default: "",
+                   "a file holding the PostgreSQL password; wins over a password in `db` and over `PGPASSWORD`"),
         SettingKey("public_url", env: "MARGIN_PUBLIC_URL", flag: "--public-url", .text, default: "http://HOST:PORT",
                    "public base URL of this server, used in feed and mail links",
                    problem: { value in
@@ -26,8 +28,14 @@ public enum ServerSettings {
                    "seconds an author may edit or delete their own comment",
                    problem: { Int($0.text)! >= 0 ? nil : "cannot be negative" }),
         SettingKey("rate_limit", env: "MARGIN_RATE_LIMIT", flag: "--rate-limit", .text, default: "3/min,20/h",
-                   "comments one client address may post, for sites that set none; `off` for none",
+                   "comments one client network (an IPv4 address, an IPv6 /64) may post, for sites that set none; `off` for none",
                    problem: { RateLimit(parsing: $0.text) == nil ? "is like 3/min,20/h or off, not '\($0.text)'" : nil }),
+        SettingKey("vote_rate_limit", env: "MARGIN_VOTE_RATE_LIMIT", flag: "--vote-rate-limit", .text, default: "30/min,300/h",
+                   "votes one client network (an IPv4 address, an IPv6 /64) may cast, for sites that set none; `off` for none",
+                   problem: { RateLimit(parsing: $0.text) == nil ? "is like 30/min,300/h or off, not '\($0.text)'" : nil }),
+        SettingKey("new_threads_per_hour", env: "MARGIN_NEW_THREADS_PER_HOUR", flag: "--new-threads-per-hour", .integer, default: "10",
+                   "threads (first comments on a page) one client network may start in an hour; `0` for no limit",
+                   problem: { Int($0.text)! >= 0 ? nil : "cannot be negative" }),
         SettingKey("shutdown_grace", env: "MARGIN_SHUTDOWN_GRACE", flag: "--shutdown-grace", .integer, default: "30",
                    "seconds SIGTERM or SIGINT waits for requests in flight before cutting them off",
                    problem: { Int($0.text)! >= 0 ? nil : "cannot be negative" }),
@@ -49,6 +57,9 @@ public enum ServerSettings {
         SettingKey("spam.old_thread_days", env: "MARGIN_OLD_THREAD_DAYS", flag: "--old-thread-days", .integer, default: "180",
                    "comments on threads older than this score as doubtful; `0` turns the rule off",
                    problem: { Int($0.text)! >= 0 ? nil : "cannot be negative" }),
+        SettingKey("spam.form_max_age_hours", env: "MARGIN_FORM_MAX_AGE_HOURS", flag: "--form-max-age-hours", .integer, default: "24",
+                   "hours a form timestamp counts; an older one earns nothing, like none",
+                   problem: { Int($0.text)! >= 1 ? nil : "must be at least 1" }),
         SettingKey("smtp.host", env: "MARGIN_SMTP_HOST", flag: "--smtp-host", .text, default: "",
                    "SMTP server; without it no mail is sent"),
         SettingKey("smtp.port", env: "MARGIN_SMTP_PORT", flag: "--smtp-port", .integer, default: "587 / 465 / 25",
@@ -75,6 +86,10 @@ public enum ServerSettings {
         SettingKey("mail.link_days", env: "MARGIN_LINK_DAYS", flag: "--link-days", .integer, default: "7",
                    "days a moderation link works",
                    problem: { Int($0.text)! > 0 ? nil : "must be at least 1" }),
+        SettingKey("mail.max_per_recipient_per_day", env: "MARGIN_MAIL_MAX_PER_RECIPIENT_PER_DAY", flag: "--mail-max-per-recipient-per-day",
+                   .integer, default: "10",
+                   "most reader mails (reply notifications, confirmations) to one address in any 24 hours; more are dropped",
+                   problem: { Int($0.text)! > 0 ? nil : "must be at least 1" }),
         SettingKey("limits.max_body", env: "MARGIN_MAX_BODY", flag: "--max-body", .integer, default: "65536",
                    "largest JSON API request body in bytes (413 beyond)",
                    problem: { Int($0.text)! >= 1024 ? nil : "must be at least 1024" }),
@@ -94,7 +109,7 @@ public enum ServerSettings {
                    "bytes per second of body that earn an upload one more second",
                    problem: { Int($0.text)! >= 0 ? nil : "must be at least 0" }),
         SettingKey("limits.max_connections_per_ip", env: "MARGIN_MAX_CONNECTIONS_PER_IP", flag: "--max-connections-per-ip", .integer, default: "128",
-                   "most connections open at once from one peer address; 0 for no limit",
+                   "most connections open at once from one peer network (an IPv4 address, an IPv6 /64); 0 for no limit",
                    problem: { Int($0.text)! >= 0 ? nil : "must be at least 0" }),
     ]
 
@@ -110,9 +125,17 @@ public enum ServerSettings {
         configuration.host = settings.text("host") ?? configuration.host
         configuration.port = settings.integer("port") ?? configuration.port
         configuration.databasePath = settings.text("db") ?? configuration.databasePath
+        if let file = settings.value("db_password_file"), !file.text.isEmpty {
+            guard let text = try? String(contentsOfFile: file.text, encoding: .utf8) else {
+                throw ConfigurationError(origin: file.origin, key: "db_password_file", message: "cannot read \(file.text)")
+            }
+            configuration.databasePassword = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
         configuration.publicURL = settings.text("public_url")
         configuration.editWindowSeconds = settings.integer("edit_window") ?? configuration.editWindowSeconds
         if let text = settings.text("rate_limit"), let limit = RateLimit(parsing: text) { configuration.rateLimit = limit }
+        if let text = settings.text("vote_rate_limit"), let limit = RateLimit(parsing: text) { configuration.voteRateLimit = limit }
+        configuration.newThreadsPerHour = settings.integer("new_threads_per_hour") ?? configuration.newThreadsPerHour
         configuration.spam.holdScore = settings.number("spam.hold") ?? configuration.spam.holdScore
         configuration.spam.spamScore = settings.number("spam.threshold") ?? configuration.spam.spamScore
         guard configuration.spam.holdScore < configuration.spam.spamScore else {
@@ -120,6 +143,7 @@ public enum ServerSettings {
                                      key: "spam.hold", message: "must be below spam.threshold (\(configuration.spam.spamScore))")
         }
         configuration.spam.oldThreadDays = settings.integer("spam.old_thread_days") ?? configuration.spam.oldThreadDays
+        configuration.spam.formMaxAgeHours = settings.integer("spam.form_max_age_hours") ?? configuration.spam.formMaxAgeHours
         if let host = settings.text("smtp.host"), !host.isEmpty {
             let security = settings.text("smtp.security").flatMap(SMTPConfiguration.Security.init(rawValue:)) ?? .startTLS
             let defaultPort = switch security {
@@ -142,6 +166,7 @@ public enum ServerSettings {
         configuration.moderators = settings.list("mail.moderators") ?? []
         configuration.notifyAllComments = settings.boolean("mail.notify_all") ?? false
         configuration.linkLifetimeDays = settings.integer("mail.link_days") ?? configuration.linkLifetimeDays
+        configuration.maxMailsPerRecipientPerDay = settings.integer("mail.max_per_recipient_per_day") ?? configuration.maxMailsPerRecipientPerDay
         configuration.logFormat = settings.text("log.format").flatMap(LogFormat.init(rawValue:)) ?? .logfmt
         configuration.shutdownGrace = .seconds(settings.integer("shutdown_grace") ?? 30)
         configuration.trustedProxies = (settings.list("trusted_proxies") ?? []).compactMap(IPNetwork.init)
@@ -176,6 +201,9 @@ public enum ServerSettings {
             let shown: String
             if key.secret {
                 shown = value.text.isEmpty ? "\"\"" : "\"********\""
+            } else if key.name == "db" {
+                // A password written into a postgres:// URL is a secret like any other.
+                shown = tomlString(PostgresLocation.masked(value.text))
             } else {
                 switch key.kind {
                 case .integer, .number, .boolean: shown = value.text

@@ -72,6 +72,17 @@ const store = {
   get(k, d) { try { return JSON.parse(localStorage.getItem("margin:" + k)) || d; } catch (e) { return d; } },
   set(k, v) { try { localStorage.setItem("margin:" + k, JSON.stringify(v)); } catch (e) { /* private mode */ } }
 };
+// This reader's author key: 32 random bytes made once and kept in localStorage, sent with every
+// comment. Trust (the known-author bonus, no first-time hold) follows the key, not a typed email.
+const authorKey = () => {
+  let k = store.get("author-key", "");
+  if (!/^[A-Za-z0-9_-]{43}$/.test(k)) {
+    const b = crypto.getRandomValues(new Uint8Array(32));
+    k = btoa(String.fromCharCode(...b)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    store.set("author-key", k);
+  }
+  return k;
+};
 const api = async (method, path, body, token) => {
   const headers = {};
   if (body) headers["Content-Type"] = "application/json";
@@ -261,7 +272,7 @@ function thread(host) {
       if (!ta.value.trim()) { previewOff(); return fieldErr(fields.text, T.required), ta.focus(); }
       for (const [i, k] of [[au, "author"], [em, "email"]]) if (i.required && !i.value.trim()) return fieldErr(fields[k], T.required), i.focus();
       const v = i => i.value.trim() || undefined;
-      const body = { site: SITE, uri, title, text: ta.value, parent: parent ? parent.id : undefined, author: v(au), email: v(em), website: v(web), notify: !!(nt.checked && v(em)), hp: hp.value, ts: cfg.ts };
+      const body = { site: SITE, uri, title, text: ta.value, parent: parent ? parent.id : undefined, author: v(au), email: v(em), website: v(web), notify: !!(nt.checked && v(em)), hp: hp.value, ts: cfg.ts, author_key: authorKey() };
       store.set("me", { author: au.value.trim(), email: em.value.trim(), website: web.value.trim(), notify: nt.checked });
       sub.disabled = true; sub.textContent = T.posting;
       try {

@@ -5,7 +5,8 @@ import NIOHTTP1
 import NIOHTTPTypes
 import Synchronization
 
-/// Open connections per peer address, shared by all connections of one server.
+/// Open connections per peer network (an IPv4 address, an IPv6 /64: `IPAnonymizer.clientNetwork`),
+/// shared by all connections of one server.
 final class ConnectionCounter: Sendable {
     private let open = Mutex<[String: Int]>([:])
     /// Most connections one address may hold open.
@@ -13,9 +14,17 @@ final class ConnectionCounter: Sendable {
 
     init(limit: Int) { self.limit = limit }
 
-    /// Counts a new connection from `address`; false (and not counted) when it already has `limit`.
+    /// What `address` is counted under: its network, so that the addresses of one IPv6 /64
+    /// share one limit.
+    static func key(_ address: String) -> String {
+        IPAnonymizer.clientNetwork(of: address) ?? address
+    }
+
+    /// Counts a new connection from `address` (by its network, see `key`); false (and not
+    /// counted) when that network already has `limit`.
     func admit(_ address: String) -> Bool {
-        open.withLock { open in
+        let address = Self.key(address)
+        return open.withLock { open in
             let count = open[address, default: 0]
             guard count < limit else { return false }
             open[address] = count + 1
@@ -23,8 +32,9 @@ final class ConnectionCounter: Sendable {
         }
     }
 
-    /// Forgets one connection of `address`.
+    /// Forgets one connection of `address` (of its network).
     func release(_ address: String) {
+        let address = Self.key(address)
         open.withLock { open in
             if let count = open[address], count > 1 { open[address] = count - 1 } else { open[address] = nil }
         }

@@ -13,6 +13,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try page.response(from: request, context: context)
         } catch {
             if let apiError = APIError.from(error) {
+                if let failure = error as? CommentsError, failure.publicDescription != failure.description {
+                    // The answer says only that the store is unavailable; the log says why.
+                    context.logger.error("storage unavailable", metadata: [
+                        "error": "\(Redaction.emailAddresses(in: failure.description))", "route": "\(context.endpointPath ?? "unmatched")",
+                    ])
+                }
                 return try apiError.response(from: request, context: context)
             }
             // Errors can quote what a reader sent; never their email address.

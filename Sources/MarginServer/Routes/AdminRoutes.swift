@@ -9,6 +9,8 @@ struct AdminRoutes: Sendable {
     let store: any CommentStore & AdminTokenStore
     let clock: any MarginClock
     let failures: RateLimiter
+    /// The server's edit window: an imported edit key hash is kept only for comments older than this.
+    var editWindowMillis: Int64 = 15 * 60 * 1000
     /// Largest upload accepted for import.
     static let uploadBytesMax = 1 << 30
     /// Where uploads to import go: the one route whose body may exceed the API's body limit.
@@ -20,17 +22,33 @@ struct AdminRoutes: Sendable {
         admin.post("import", use: importUpload)
     }
 
-    /// Checks the bearer token; 401 without a valid one, 429 after too many failures.
+    /// Ten failed attempts a minute from one client network; counted in memory, per node.
+    static let failureLimit = RateLimit(windows: [.init(count: 10, seconds: 60)])
+
+    /// Checks the bearer token; 401 without a valid one, 429 after too many failures. A request
+    /// with no `Authorization` header guesses nothing: 401, never counted. A client network
+    /// (an IPv4 address, an IPv6 /64) over the failure limit is refused before its token is even
+    /// looked at, so guessing stops there. A failed check writes nothing to the database (the
+    /// failures are counted in memory; only a valid token's last use is stamped).
     func authorize(_ request: Request, context: MarginRequestContext) async throws {
-        let client = context.clientIP ?? "unknown"
+        let unauthorized = APIError(.unauthorized, code: "invalid_admin_token", message: "An admin token is required (margin admin token create).",
+                                    headers: [.wwwAuthenticate: "Bearer"])
+        guard request.headers[.authorization] != nil else { throw unauthorized }
+        let client = context.clientIP.map { IPAnonymizer.clientNetwork(of: $0) ?? $0 } ?? "unknown"
+        if let wait = failures.wait(site: "admin", client: client, limit: Self.failureLimit) {
+            throw Self.tooManyFailures(wait)
+        }
         let presented = CommentsRoutes.bearer(request) ?? ""
         if !presented.isEmpty, try await store.verifyAdminToken(presented, at: clock.nowMillis()) != nil { return }
-        if let wait = await failures.take(site: "admin", client: client, limit: RateLimit(windows: [.init(count: 10, seconds: 60)])) {
-            throw APIError(.tooManyRequests, code: "rate_limited", message: "Too many failed attempts; wait \(wait) s.",
-                           headers: [.retryAfter: String(wait)])
+        if let wait = await failures.take(site: "admin", client: client, limit: Self.failureLimit) {
+            throw Self.tooManyFailures(wait)
         }
-        throw APIError(.unauthorized, code: "invalid_admin_token", message: "An admin token is required (margin admin token create).",
-                       headers: [.wwwAuthenticate: "Bearer"])
+        throw unauthorized
+    }
+
+    static func tooManyFailures(_ wait: Int) -> APIError {
+        APIError(.tooManyRequests, code: "rate_limited", message: "Too many failed attempts; wait \(wait) s.",
+                 headers: [.retryAfter: String(wait)])
     }
 
     /// `GET /api/v1/admin/export?format=margin|disqus|csv[&site=]`, streamed.
@@ -112,13 +130,13 @@ struct AdminRoutes: Sendable {
             try? handle.close()
             throw error
         }
-        let clock = self.clock
+        let clock = self.clock, editWindowMillis = self.editWindowMillis
         let importFile: @Sendable (SQLiteStore) async throws -> ImportSummary = { sqlite in
             if let source = ImportSource(rawValue: format) {
                 if site == "default" { _ = try await sqlite.addSiteIfNoneExist(Site.embeddedDefault(createdAt: clock.nowMillis())) }
                 return try await Importer(store: sqlite, clock: clock).run(Importer.Options(siteID: site, source: source, dryRun: dryRun), file: file)
             }
-            return try await MarginImporter(store: sqlite).run(url: file, dryRun: dryRun)
+            return try await MarginImporter(store: sqlite, editWindowMillis: editWindowMillis, clock: clock).run(url: file, dryRun: dryRun)
         }
         let summary: ImportSummary
         do {

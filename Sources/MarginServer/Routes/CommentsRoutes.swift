@@ -13,10 +13,16 @@ struct CommentsRoutes: Sendable {
     let defaultRateLimit: RateLimit
     /// Counts posts by verdict and thread reads by how the cache answered.
     let metrics: ServerMetrics
+    /// Votes one client network may cast (`vote_rate_limit`), whatever the site.
+    var voteRateLimit: RateLimit = .off
+    /// New threads one client network may start (`new_threads_per_hour`); `.off` for no limit.
+    var newThreadLimit: RateLimit = .off
 
     /// The body of `POST /api/v1/comments`.
     struct PostRequest: JSONRequest {
         var site, uri, title, author, email, website, text, hp, ts: String?
+        /// The widget's random author key (`author_key`), stored only hashed.
+        var authorKey: String?
         var parent: Int64?
         var notify: Bool?
 
@@ -32,6 +38,7 @@ struct CommentsRoutes: Sendable {
             notify = try json.boolean("notify")
             hp = try json.string("hp")
             ts = try json.string("ts")
+            authorKey = try json.string("author_key")
         }
     }
 
@@ -71,10 +78,14 @@ struct CommentsRoutes: Sendable {
         let uri = try FieldRules.uri(query["uri"].map(String.init))
         let limit = try Self.integer(query["limit"].map(String.init), field: "limit", in: 1...ThreadDocument.maxLimit)
         let after = try Self.integer(query["after"].map(String.init), field: "after", in: 1...Int64.max)
-        let asked = ThreadQuery(siteID: siteID, uri: uri, limit: limit, after: after)
-        let key = asked.key
         // Asked before anything is read, so an entry is never stamped newer than what it holds.
         let stamp = service.store.changeStamp()
+        // A limit the thread cannot reach shares the whole thread's entry (judged by that entry
+        // while nothing changed since): varying it makes no new entries.
+        let asked = cache.normalized(ThreadQuery(siteID: siteID, uri: uri, limit: limit, after: after)) { whole in
+            stamp != nil && whole.stamp == stamp
+        }
+        let key = asked.key
 
         let entry: ThreadCache.Entry
         if let fresh = cache.fresh(key, stamp: stamp) {
@@ -117,14 +128,22 @@ struct CommentsRoutes: Sendable {
             let mark = stamp.flatMap { service.store.changeMark(at: $0) }
             let site = try await service.requireSite(query.siteID)
             let (uri, limit, after) = (query.uri, query.limit, query.after)
-            if let thread = try await service.store.thread(siteID: site.id, uri: uri),
-               let cached = cache.lookup(key, version: thread.version, avatars: site.avatars, stamp: stamp, mark: mark) {
-                return cached
-            } else if let (thread, comments) = try await service.store.visibleComments(siteID: site.id, uri: uri) {
+            if let thread = try await service.store.thread(siteID: site.id, uri: uri) {
+                // The whole thread's entry, if it is of this version, tells whether the limit cuts.
+                let current = cache.normalized(query) { $0.version == thread.version && $0.avatars == site.avatars }
+                if let cached = cache.lookup(current.key, version: thread.version, avatars: site.avatars, stamp: stamp, mark: mark) {
+                    return cached
+                }
+            }
+            if let (thread, comments) = try await service.store.visibleComments(siteID: site.id, uri: uri) {
                 let bytes = try ThreadDocument.encode(
                     siteID: site.id, uri: uri, thread: thread, comments: comments, limit: limit, after: after, avatars: site.avatars)
+                // Counted as ThreadDocument pages: a comment whose parent is not shown is top-level.
+                let shown = Set(comments.map(\.id))
+                let topLevel = comments.count { $0.parentID.map { !shown.contains($0) } ?? true }
                 return cache.store(
-                    query, version: thread.version, threadID: thread.id, avatars: site.avatars, bytes: bytes, stamp: stamp, mark: mark)
+                    query.normalized(topLevel: topLevel), version: thread.version, threadID: thread.id, avatars: site.avatars,
+                    bytes: bytes, stamp: stamp, mark: mark, topLevel: topLevel)
             } else {
                 if after != nil { throw CommentsError.invalidField(field: "after", message: "is not a top-level comment of this thread") }
                 let bytes = try ThreadDocument.encode(siteID: site.id, uri: uri, thread: nil, comments: [], limit: limit, after: nil)
@@ -151,10 +170,11 @@ struct CommentsRoutes: Sendable {
         let site = try await service.requireSite(body.site)
         try Self.checkOrigin(request, site: site)
         try await checkClient(context, site: site)
+        try await checkNewThread(body, site: site, context: context)
         let input = PostInput(
             site: body.site, uri: body.uri, title: body.title, parent: body.parent, author: body.author,
             email: body.email, website: body.website, text: body.text, notify: body.notify, honeypot: body.hp,
-            formTimestamp: body.ts)
+            formTimestamp: body.ts, authorKey: body.authorKey)
         let posted = try await service.post(input, site: site, client: Self.client(request, context))
         metrics.recordPosted(posted.comment.status)
         await refreshCachedAnswers(of: posted.thread.id)
@@ -193,21 +213,70 @@ struct CommentsRoutes: Sendable {
         let id = try Self.commentID(context)
         try await checkOrigin(request, commentID: id)
         let body = try await JSONBody.decode(VoteRequest.self, from: request, context: context)
+        if let ip = context.clientIP {
+            try await checkBlocked(ip)
+            // The site's own limit when it has one; an unknown comment is the service's 404.
+            let site = try await siteOfComment(id)
+            if let wait = await limiter.take(site: "votes", client: Self.network(ip), limit: site?.voteRateLimit ?? voteRateLimit) {
+                throw APIError(
+                    .tooManyRequests, code: "rate_limited",
+                    message: "Too many votes from your network; try again in \(wait) second(s).",
+                    headers: [.retryAfter: String(wait)])
+            }
+        }
         let totals = try await service.vote(commentID: id, value: body.value.map { Int(clamping: $0) }, client: Self.client(request, context))
         return try JSONBody.response(encoding: totals)
     }
 
     // MARK: Helpers
 
-    /// Hard limits before anything is judged: a blocklisted address is refused (403), and a
-    /// client over the site's rate limit waits (429 with Retry-After).
-    func checkClient(_ context: MarginRequestContext, site: Site) async throws {
-        guard let ip = context.clientIP else { return }
+    /// What limits count a client under: its network (an IPv4 address, an IPv6 /64).
+    static func network(_ ip: String) -> String {
+        IPAnonymizer.clientNetwork(of: ip) ?? ip
+    }
+
+    /// A blocklisted address is refused (403 `blocked`), for posts and votes alike.
+    func checkBlocked(_ ip: String) async throws {
         let blocked = try await service.sites.blocklist().contains { $0.kind == .ip && IPBlock.matches(rule: $0.value.lowercased(), address: ip) }
         if blocked {
             throw APIError(.forbidden, code: "blocked", message: "Comments from your network are not accepted here.")
         }
-        if let wait = await limiter.take(site: site.id, client: ip, limit: site.rateLimit ?? defaultRateLimit) {
+    }
+
+    /// The site of comment `id`, nil when there is no such comment.
+    func siteOfComment(_ id: Int64) async throws -> Site? {
+        guard let comment = try await service.store.comment(id: id),
+              let thread = try await service.store.thread(id: comment.threadID)
+        else { return nil }
+        return try await service.sites.site(id: thread.siteID)
+    }
+
+    /// A post that would start a thread counts against the client network's new-thread limit
+    /// (429 `too_many_new_threads`); posts to threads that exist are not counted. A site whose
+    /// posting limit is `off` trusts its clients with any number of comments (a closed circle,
+    /// imports, load tests), so it has no new-thread limit either.
+    func checkNewThread(_ body: PostRequest, site: Site, context: MarginRequestContext) async throws {
+        guard !newThreadLimit.windows.isEmpty, !(site.rateLimit ?? defaultRateLimit).windows.isEmpty,
+              let ip = context.clientIP
+        else { return }
+        // Invalid posts are refused by the service as always, and cost nothing here.
+        guard let uri = try? FieldRules.uri(body.uri), (try? FieldRules.text(body.text)) != nil,
+              try await service.store.thread(siteID: site.id, uri: uri) == nil
+        else { return }
+        if let wait = await limiter.take(site: "new-threads", client: Self.network(ip), limit: newThreadLimit) {
+            throw APIError(
+                .tooManyRequests, code: "too_many_new_threads",
+                message: "Too many new pages commented on from your network; comment on a page that has comments, or try again in \(wait) second(s).",
+                headers: [.retryAfter: String(wait)])
+        }
+    }
+
+    /// Hard limits before anything is judged: a blocklisted address is refused (403), and a
+    /// client network over the site's rate limit waits (429 with Retry-After).
+    func checkClient(_ context: MarginRequestContext, site: Site) async throws {
+        guard let ip = context.clientIP else { return }
+        try await checkBlocked(ip)
+        if let wait = await limiter.take(site: site.id, client: Self.network(ip), limit: site.rateLimit ?? defaultRateLimit) {
             throw APIError(
                 .tooManyRequests, code: "rate_limited",
                 message: "Too many comments from your address; try again in \(wait) second(s).",

@@ -1,12 +1,30 @@
 import Comments
 import Hummingbird
 
-/// Liveness for load balancers and systemd: 200 when the database answers, 503 when not.
+/// Liveness for load balancers and systemd: 200 when the database answers, 503 when not. The
+/// database is checked at most once every two seconds however many ask (`RecentReading`).
 struct HealthRoutes: Sendable {
     let store: any CommentStore
     let clock: any MarginClock
     /// When the server started, in the clock's milliseconds (for `uptime_seconds`).
     let startedAt: Int64
+    /// The last check of the database: its file's figures on SQLite, nil on PostgreSQL.
+    let check: RecentReading<DatabaseHealth?>
+
+    init(store: any CommentStore, clock: any MarginClock, startedAt: Int64) {
+        self.store = store
+        self.clock = clock
+        self.startedAt = startedAt
+        check = RecentReading(clock: clock) {
+            if let sqlite = store as? SQLiteStore { return try await sqlite.health() }
+            try await store.ping()
+            return nil
+        }
+        Self.made?(check)
+    }
+
+    /// Tests only: told of the check of every `HealthRoutes` made while bound.
+    @TaskLocal static var made: (@Sendable (RecentReading<DatabaseHealth?>) -> Void)?
 
     func register(on router: Router<MarginRequestContext>) {
         router.get("healthz", use: health)
@@ -18,17 +36,17 @@ struct HealthRoutes: Sendable {
         var json = JSONWriter(capacity: 128)
         json.raw("{\"status\":\"ok\",\"database\":\"ok\"")
         do {
-            if let sqlite = store as? SQLiteStore {
-                let health = try await sqlite.health()
+            if let health = try await check.value() {
                 json.raw(",\"database_bytes\":"); json.number(health.databaseBytes)
                 json.raw(",\"migrations\":"); json.number(health.migrations)
-            } else {
-                try await store.ping()
             }
         } catch {
+            // Why goes to the log only: it may name the database host or quote its server.
             let why = (error as? CommentsError).map { "\($0)" } ?? "\(type(of: error))"
-            throw APIError(.serviceUnavailable, code: "storage_unavailable", message: "The database does not answer: \(why)",
-                           headers: [.retryAfter: "5"])
+            context.logger.error("health check failed", metadata: ["error": "\(why)"])
+            let message = (error as? CommentsError).map { "The database does not answer: \($0.publicDescription)" }
+                ?? "The database does not answer."
+            throw APIError(.serviceUnavailable, code: "storage_unavailable", message: message, headers: [.retryAfter: "5"])
         }
         json.raw(",\"uptime_seconds\":"); json.number(max(0, clock.nowMillis() - startedAt) / 1000)
         json.raw("}")

@@ -7,18 +7,32 @@ struct MetricsRoutes: Sendable {
     let metrics: ServerMetrics
     /// The database the gauges describe; nil for stores without a file.
     let store: (any StatisticsStore)?
+    /// The last reading of the gauges: the database is read at most once every two seconds
+    /// however many scrape.
+    let statistics: RecentReading<StoreStatistics>?
+
+    init(metrics: ServerMetrics, store: (any StatisticsStore)?, clock: any MarginClock = SystemClock()) {
+        self.metrics = metrics
+        self.store = store
+        statistics = store.map { store in RecentReading(clock: clock) { try await store.statistics() } }
+        if let statistics { Self.made?(statistics) }
+    }
+
+    /// Tests only: told of the reading of every `MetricsRoutes` made while bound.
+    @TaskLocal static var made: (@Sendable (RecentReading<StoreStatistics>) -> Void)?
 
     func register(on router: Router<MarginRequestContext>) {
         router.get("metrics", use: scrape)
     }
 
-    /// The database gauges are read here, per scrape, so requests never pay for them. When the
+    /// The database gauges are read here, at most once per two seconds of scrapes, so requests
+    /// never pay for them. When the
     /// database does not answer, the request counters are still served (a monitor that cannot
     /// scrape sees nothing at all), without the stale gauges being refreshed.
     @Sendable func scrape(_ request: Request, context: MarginRequestContext) async throws -> Response {
-        if let store {
+        if let statistics {
             do {
-                metrics.recordStore(try await store.statistics())
+                metrics.recordStore(try await statistics.value())
             } catch {
                 context.logger.warning("metrics could not read the database", metadata: ["error": "\((error as? CommentsError).map { "\($0)" } ?? "\(type(of: error))")"])
             }

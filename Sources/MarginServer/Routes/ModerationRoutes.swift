@@ -10,12 +10,16 @@ struct ModerationRoutes: Sendable {
     let store: any CommentStore
     let moderator: Moderator
     let clock: any MarginClock
+    /// How long a link lives (`mail.link_days`): a retired key verifies for that long after its retirement.
+    var linkLifetimeMillis: Int64? = nil
 
     func register(on router: Router<MarginRequestContext>) {
         router.get("moderate/:id/:action", use: confirmModeration)
         router.post("moderate/:id/:action", use: moderate)
         router.get("unsubscribe/:id", use: confirmUnsubscribe)
         router.post("unsubscribe/:id", use: unsubscribe)
+        router.get("confirm/:id", use: confirmPage)
+        router.post("confirm/:id", use: confirm)
     }
 
     /// A verified link and the comment it names (nil when the comment is gone).
@@ -33,7 +37,7 @@ struct ModerationRoutes: Sendable {
               let sig = query["sig"].map(String.init)
         else { throw Page.error(.forbidden, "This link is incomplete or has been altered.") }
         let link = SignedLink(site: site, commentID: id, action: action, expiresAt: exp, nonce: nonce, keyID: kid, signature: sig)
-        switch LinkSigner(keys: try await store.signingKeys()).verify(link, now: clock.nowMillis()) {
+        switch LinkSigner(keys: try await store.signingKeys(), linkLifetimeMillis: linkLifetimeMillis).verify(link, now: clock.nowMillis()) {
         case .failure(.invalid): throw Page.error(.forbidden, "This link is not valid: it has been altered or its key is unknown.")
         case .failure(.expired): throw Page.error(.gone, "This link has expired. Moderate from the CLI or ask for a new link.")
         case .success: break
@@ -85,25 +89,92 @@ struct ModerationRoutes: Sendable {
         }
     }
 
-    /// `GET /unsubscribe/{id}`: confirm stopping reply mails for this thread.
+    /// `GET /unsubscribe/{id}`: choose between stopping reply mails for this thread and stopping
+    /// everything from this blog (the suppression list); a suppressed address may resume instead.
     @Sendable func confirmUnsubscribe(_ request: Request, context: MarginRequestContext) async throws -> Response {
         let verified = try await verify(request, context: context, action: "unsubscribe")
-        guard verified.comment != nil else { throw Page.error(.notFound, "This comment no longer exists.") }
-        let body = """
-        <h1>Stop reply notifications?</h1>
-        <p>You will get no more mail about replies in this thread.</p>
-        <form method="post" action="\(escapeHTML(request.uri.description))"><button type="submit">Unsubscribe</button></form>
-        """
+        guard let comment = verified.comment else { throw Page.error(.notFound, "This comment no longer exists.") }
+        let action = escapeHTML(request.uri.description)
+        func button(_ scope: UnsubscribeScope, _ label: String) -> String {
+            "<form method=\"post\" action=\"\(action)\"><input type=\"hidden\" name=\"scope\" value=\"\(scope.rawValue)\">"
+                + "<button type=\"submit\">\(label)</button></form>\n"
+        }
+        if let email = comment.email, try await store.replyConsent(email: email, siteID: verified.link.site) == .suppressed {
+            let body = "<h1>No mail from this blog</h1>\n<p>This address gets no mail from this blog.</p>\n"
+                + button(.resume, "Send me reply notifications again")
+            return Page.response(.ok, title: "Unsubscribed", body: body)
+        }
+        let body = "<h1>Stop reply notifications?</h1>\n"
+            + button(.thread, "Stop mail about this thread")
+            + button(.site, "Stop all mail from this blog")
+            + "<p class=\"note\">Nothing has changed yet. After \"all mail\", no later comment can turn mail back on; only you can, from a link we mailed you.</p>"
         return Page.response(.ok, title: "Unsubscribe", body: body)
     }
 
-    /// `POST /unsubscribe/{id}`: from the page's button or a mail client's one-click (RFC 8058).
+    /// What a `POST /unsubscribe/{id}` asks for, in its form field `scope`.
+    enum UnsubscribeScope: String {
+        /// Reply mail of this thread (also RFC 8058 one-click, which sends no scope).
+        case thread
+        /// Everything from this blog: the address goes on the suppression list.
+        case site
+        /// Off the suppression list again: the address's owner confirms anew.
+        case resume
+    }
+
+    /// `POST /unsubscribe/{id}`: from the page's buttons (`scope=thread|site|resume`) or a mail
+    /// client's one-click (RFC 8058), which means this thread.
     @Sendable func unsubscribe(_ request: Request, context: MarginRequestContext) async throws -> Response {
         let verified = try await verify(request, context: context, action: "unsubscribe")
-        if let comment = verified.comment, let email = comment.email {
-            _ = try await store.unsubscribe(email: email, threadID: comment.threadID, at: clock.nowMillis())
+        var request = request
+        // A form of one field; anything larger or unreadable means the default, this thread.
+        let form = (try? await request.collectBody(upTo: 4096)).map { String(buffer: $0) } ?? ""
+        let scope = form.split(separator: "&").compactMap { pair -> UnsubscribeScope? in
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            return parts.count == 2 && parts[0] == "scope" ? UnsubscribeScope(rawValue: parts[1]) : nil
+        }.first ?? .thread
+        let now = clock.nowMillis()
+        guard let comment = verified.comment, let email = comment.email else {
+            return Page.response(.ok, title: "Unsubscribed", body: "<h1>Unsubscribed</h1>\n<p>You will get no more mail about replies in this thread.</p>")
         }
-        return Page.response(.ok, title: "Unsubscribed", body: "<h1>Unsubscribed</h1>\n<p>You will get no more mail about replies in this thread.</p>")
+        switch scope {
+        case .thread:
+            _ = try await store.unsubscribe(email: email, threadID: comment.threadID, at: now)
+            return Page.response(.ok, title: "Unsubscribed", body: "<h1>Unsubscribed</h1>\n<p>You will get no more mail about replies in this thread.</p>")
+        case .site:
+            _ = try await store.unsubscribe(email: email, threadID: comment.threadID, at: now)
+            try await store.setReplyConsent(.suppressed, email: email, siteID: verified.link.site, at: now)
+            return Page.response(.ok, title: "Unsubscribed", body: """
+                <h1>Unsubscribed from everything</h1>
+                <p>This address gets no more mail from this blog, whatever anyone types into a comment form.</p>
+                <form method="post" action="\(escapeHTML(request.uri.description))"><input type="hidden" name="scope" value="resume"><button type="submit">Undo</button></form>
+                """)
+        case .resume:
+            try await store.setReplyConsent(.confirmed, email: email, siteID: verified.link.site, at: now)
+            return Page.response(.ok, title: "Notifications on", body: "<h1>Reply notifications are on again</h1>\n<p>You will get mail about replies to comments where you ask for it.</p>")
+        }
+    }
+
+    /// `GET /confirm/{id}`: the page behind the link of a confirmation mail; one button.
+    @Sendable func confirmPage(_ request: Request, context: MarginRequestContext) async throws -> Response {
+        let verified = try await verify(request, context: context, action: "confirm")
+        guard let comment = verified.comment, comment.email != nil else { throw Page.error(.notFound, "This comment no longer exists.") }
+        let thread = try await store.thread(id: comment.threadID)
+        let body = """
+            <h1>Get mail about replies?</h1>
+            <p>A comment on \(escapeHTML(thread?.title ?? thread?.uri ?? "this blog")) asked for mail about replies to this address.</p>
+            <form method="post" action="\(escapeHTML(request.uri.description))"><button type="submit">Yes, mail me about replies</button></form>
+            <p class="note">Nothing has changed yet. Every such mail has a link to stop them.</p>
+            """
+        return Page.response(.ok, title: "Confirm reply notifications", body: body)
+    }
+
+    /// `POST /confirm/{id}`: the address's owner confirms; reply mail may go to it from now on,
+    /// also after an earlier "stop all mail".
+    @Sendable func confirm(_ request: Request, context: MarginRequestContext) async throws -> Response {
+        let verified = try await verify(request, context: context, action: "confirm")
+        guard let comment = verified.comment, let email = comment.email else { throw Page.error(.notFound, "This comment no longer exists.") }
+        try await store.setReplyConsent(.confirmed, email: email, siteID: verified.link.site, at: clock.nowMillis())
+        return Page.response(.ok, title: "Confirmed", body: "<h1>Confirmed</h1>\n<p>You will get mail about replies to your comments here. Every such mail has a link to stop them.</p>")
     }
 }
 

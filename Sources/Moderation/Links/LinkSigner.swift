@@ -28,7 +28,8 @@ public struct SignedLink: Sendable, Equatable {
 
     /// The path and query this link is served at: `/moderate/{id}/{action}?site=…&exp=…&nonce=…&kid=…&sig=…`.
     public var pathAndQuery: String {
-        let base = action == "unsubscribe" ? "/unsubscribe/\(commentID)" : "/moderate/\(commentID)/\(action)"
+        // Reader links (unsubscribe, confirm reply mail) have pages of their own.
+        let base = ["unsubscribe", "confirm"].contains(action) ? "/\(action)/\(commentID)" : "/moderate/\(commentID)/\(action)"
         return base + "?site=\(Self.escape(site))&exp=\(expiresAt)&nonce=\(nonce)&kid=\(Self.escape(keyID))&sig=\(signature)"
     }
 
@@ -51,13 +52,18 @@ public enum LinkRejection: Error, Equatable, Sendable {
 }
 
 /// HMAC-SHA256 signing of moderation links with rotating keys: the newest key signs, every
-/// stored key verifies, so links signed before a rotation work until they expire.
+/// stored key verifies, so links signed before a rotation work until they expire. A retired key
+/// verifies only while a link it signed can still be current: for `linkLifetimeMillis` after
+/// its retirement (then it verifies nothing, whatever expiry a link claims).
 public struct LinkSigner: Sendable {
     public let keys: [SigningKey]
+    /// How long a link lives (`mail.link_days`); nil: retired keys verify for ever.
+    public let linkLifetimeMillis: Int64?
 
     /// A signer over the keys the store holds (oldest first).
-    public init(keys: [SigningKey]) {
+    public init(keys: [SigningKey], linkLifetimeMillis: Int64? = nil) {
         self.keys = keys
+        self.linkLifetimeMillis = linkLifetimeMillis
     }
 
     /// The key that signs new links.
@@ -73,7 +79,14 @@ public struct LinkSigner: Sendable {
         return link
     }
 
-    /// Checks a link's signature (in constant time) and then its expiry.
+    /// Whether `key` may still verify at `now`: it is current, or retired less than a link
+    /// lifetime ago.
+    public func isLive(_ key: SigningKey, now: Int64) -> Bool {
+        guard let retiredAt = key.retiredAt, let linkLifetimeMillis else { return true }
+        return now <= retiredAt + linkLifetimeMillis
+    }
+
+    /// Checks a link's signature (in constant time), then its expiry, then that its key is still live.
     public func verify(_ link: SignedLink, now: Int64) -> Result<Void, LinkRejection> {
         guard let key = keys.first(where: { $0.id == link.keyID }),
               let signature = Base64URL.decode(link.signature), signature.count == 32, link.nonce.count >= 16
@@ -81,7 +94,10 @@ public struct LinkSigner: Sendable {
         guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: link.message, using: SymmetricKey(data: key.secret)) else {
             return .failure(.invalid)
         }
-        return now > link.expiresAt ? .failure(.expired) : .success(())
+        if now > link.expiresAt { return .failure(.expired) }
+        // A link still unexpired from a key retired more than a link lifetime ago cannot be one
+        // it signed while current: made with a leaked old key, or printed for longer than links live.
+        return isLive(key, now: now) ? .success(()) : .failure(.invalid)
     }
 
     /// A new random key with a short public id.

@@ -11,11 +11,15 @@ public struct MailSettings: Sendable, Equatable {
     public var notifyAll: Bool
     /// The public base URL of this server (links in mail), without a trailing slash.
     public var publicURL: String
-    /// How long moderation links work, in seconds.
+    /// How long moderation links work, in seconds; also confirmation links, and how long a
+    /// confirmation mail waits for an answer before another comment may send a new one.
     public var linkLifetimeSeconds: Int64
+    /// Most reader mails (replies, confirmations) to one address in any 24 hours; more are dropped.
+    public var maxPerRecipientPerDay: Int
 
     public init(from: String, moderators: [String] = [], notifyAll: Bool = false, publicURL: String,
-                linkLifetimeSeconds: Int64 = 7 * 86_400) {
+                linkLifetimeSeconds: Int64 = 7 * 86_400, maxPerRecipientPerDay: Int = 10) {
+        self.maxPerRecipientPerDay = maxPerRecipientPerDay
         self.from = from
         self.moderators = moderators
         self.notifyAll = notifyAll
@@ -63,11 +67,51 @@ public struct Notifier: Sendable {
             mails.append(moderatorMail(context, to: moderators, signer: signer, settings: settings, now: now, random: random))
         }
         let justPublished = comment.status == .approved && context.previousStatus != .approved && context.previousStatus != .deleted
+        // A published comment that asks for replies: its address confirms first, once (again only
+        // after the last confirmation link expired unanswered). Held and spam comments ask nothing.
+        if justPublished, comment.notify, let email = comment.email {
+            let askAgainAfter = settings.linkLifetimeSeconds * 1000
+            let ask: Bool = switch context.consent(for: email) {
+            case .unasked: true
+            case .requested(let at): now - at >= askAgainAfter
+            case .confirmed, .suppressed: false
+            }
+            if ask {
+                mails.append(confirmationMail(context, to: email, signer: signer, settings: settings, now: now, random: random))
+            }
+        }
         if justPublished, let parent = context.parent, parent.notify, let email = parent.email,
-           email.lowercased() != comment.email?.lowercased(), parent.status == .approved {
+           email.lowercased() != comment.email?.lowercased(), parent.status == .approved,
+           context.consent(for: email) == .confirmed {
             mails.append(replyMail(context, parent: parent, to: email, signer: signer, settings: settings, now: now, random: random))
         }
         return mails
+    }
+
+    /// Asks `email` whether it wants reply mail from this site: one signed link to a page whose
+    /// button confirms. Nothing else is ever mailed to an address that has not confirmed.
+    static func confirmationMail(_ context: MailContext, to email: String, signer: LinkSigner, settings: MailSettings, now: Int64, random: any RandomSource) -> OutgoingMail {
+        let comment = context.comment
+        let title = context.thread.title ?? context.thread.uri
+        var body = "Someone (we hope you) commented on \"\(title)\" at \(context.site.name) with this address and asked to be told of replies:\n\n"
+        body += "  \(pageURL(context, settings: settings))#margin-comment-\(comment.id)\n\n"
+        if let link = signer.sign(site: context.site.id, commentID: comment.id, action: "confirm",
+                                  expiresAt: now + settings.linkLifetimeSeconds * 1000, nonce: LinkSigner.makeNonce(random: random)) {
+            body += "To get mail about replies, open this link and press the button (it works for \(settings.linkLifetimeSeconds / 86_400) day(s)):\n\n"
+            body += "  \(settings.publicURL)\(link.pathAndQuery)\n\n"
+        }
+        body += "If it was not you, ignore this mail: without your confirmation you get no mail from us about it.\n"
+        var headers: [[String]] = []
+        if let link = signer.sign(site: context.site.id, commentID: comment.id, action: "unsubscribe",
+                                  expiresAt: now + unsubscribeLifetimeMillis, nonce: LinkSigner.makeNonce(random: random)) {
+            let url = settings.publicURL + link.pathAndQuery
+            body += "To make sure this blog never mails this address again: \(url)\n"
+            headers.append(["List-Unsubscribe", "<\(url)>"])
+        }
+        return OutgoingMail(
+            kind: .confirmation, commentID: comment.id, recipients: [email],
+            subject: "[\(context.site.name)] Confirm reply notifications", body: body, headers: headers,
+            messageID: messageID(random: random, settings: settings), createdAt: now, dailyCap: settings.maxPerRecipientPerDay)
     }
 
     static func pageURL(_ context: MailContext, settings: MailSettings) -> String {
@@ -96,7 +140,8 @@ public struct Notifier: Sendable {
         body += "Author:  \(comment.author ?? "Anonymous")\n"
         if let email = comment.email { body += "Email:   \(email)\n" }
         if let website = comment.website { body += "Website: \(website)\n" }
-        if let ip = comment.ip { body += "Network: \(ip)\n" }
+        // The network with its prefix: what `margin block add ip` takes to block it.
+        if let ip = comment.ip { body += "Network: \(IPAnonymizer.storedNetwork(ip))\n" }
         body += "Score:   \(String(format: "%.1f", comment.spamScore))\n"
         if !comment.spamReasons.isEmpty {
             body += "Reasons:\n" + comment.spamReasons.map { "  \($0)" }.joined(separator: "\n") + "\n"
@@ -122,13 +167,13 @@ public struct Notifier: Sendable {
         if let link = signer.sign(site: context.site.id, commentID: parent.id, action: "unsubscribe",
                                   expiresAt: now + unsubscribeLifetimeMillis, nonce: LinkSigner.makeNonce(random: random)) {
             let url = settings.publicURL + link.pathAndQuery
-            body += "\nYou get this mail because you asked to be told of replies. Stop these mails: \(url)\n"
+            body += "\nYou get this mail because you asked to be told of replies. Stop them (for this thread or everything from this blog): \(url)\n"
             headers.append(["List-Unsubscribe", "<\(url)>"])
             headers.append(["List-Unsubscribe-Post", "List-Unsubscribe=One-Click"])
         }
         return OutgoingMail(
             kind: .reply, commentID: comment.id, recipients: [email],
             subject: "[\(context.site.name)] New reply on \(title)", body: body, headers: headers,
-            messageID: messageID(random: random, settings: settings), createdAt: now)
+            messageID: messageID(random: random, settings: settings), createdAt: now, dailyCap: settings.maxPerRecipientPerDay)
     }
 }

@@ -22,7 +22,7 @@ public struct SpamFacts: Sendable {
     public var duplicates: Int
     /// When the thread was created (nil for a new thread).
     public var threadCreatedAt: Int64?
-    /// Earlier approved comments by this author.
+    /// Earlier approved comments on the site sent with this comment's author key (0 without one).
     public var approvedBefore: Int
     /// The learned classifier's P(spam), nil when it has not been trained.
     public var spamProbability: Double?
@@ -64,9 +64,13 @@ public struct SpamSettings: Sendable, Equatable {
     public var minimumSecondsToSubmit: Int
     /// Comments on threads older than this many days score as doubtful (0 turns the rule off).
     public var oldThreadDays: Int
+    /// A form timestamp older than this many hours earns nothing: it counts as none (a bot
+    /// cannot keep posting with one harvested form).
+    public var formMaxAgeHours: Int
 
     public init(holdScore: Double = 4, spamScore: Double = 9, doubtfulScore: Double = 2,
-                minimumSecondsToSubmit: Int = 3, oldThreadDays: Int = 180) {
+                minimumSecondsToSubmit: Int = 3, oldThreadDays: Int = 180, formMaxAgeHours: Int = 24) {
+        self.formMaxAgeHours = formMaxAgeHours
         self.holdScore = holdScore
         self.spamScore = spamScore
         self.doubtfulScore = doubtfulScore

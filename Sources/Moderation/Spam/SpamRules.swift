@@ -17,7 +17,8 @@ public enum SpamRules {
         return RuleHit(rule: "honeypot", points: 15, reason: "the hidden field was filled in")
     }
 
-    /// Posting within seconds of the form appearing, or without a (valid) signed form time.
+    /// Posting within seconds of the form appearing, or without a (valid) signed form time; a
+    /// form time older than `formMaxAgeHours` counts as none.
     public static let formTiming: SpamRule = { facts, settings in
         guard !facts.isEdit else { return nil }
         guard facts.formTimestampSent else {
@@ -27,6 +28,10 @@ public enum SpamRules {
             return RuleHit(rule: "forged-form-time", points: 4, reason: "the form timestamp is forged")
         }
         let seconds = Double(facts.now - rendered) / 1000
+        if seconds > Double(settings.formMaxAgeHours) * 3600 {
+            return RuleHit(rule: "stale-form-time", points: 1.5,
+                           reason: "the form timestamp is older than \(settings.formMaxAgeHours) h")
+        }
         if seconds < Double(settings.minimumSecondsToSubmit) {
             return RuleHit(rule: "too-fast", points: 4, reason: String(format: "submitted %.1f s after the form appeared", max(0, seconds)))
         }
@@ -80,7 +85,8 @@ public enum SpamRules {
         return RuleHit(rule: "old-thread", points: 2, reason: "the thread is \(days) days old")
     }
 
-    /// Authors whose comments were approved before are trusted a little.
+    /// Authors whose comments were approved before are trusted a little: counted by the author
+    /// key they hold (`SpamFacts.approvedBefore`), never by a typed email or name.
     public static let knownAuthor: SpamRule = { facts, _ in
         guard facts.approvedBefore > 0 else { return nil }
         let points = facts.approvedBefore >= 3 ? -4.0 : -2.5
@@ -149,15 +155,17 @@ public enum SpamFactFinder {
     }
 
 
-    /// The blocklist entries a comment (and its sender's address) match.
+    /// The blocklist entries a comment (and its sender's address) match. Both sides are folded
+    /// first (`TextFold`: NFKC, case, invisible characters), so `ＶＩＡＧＲＡ` and `vi\u{200B}agra`
+    /// hit a `viagra` word.
     public static func matches(_ blocklist: [BlockEntry], text: String, author: String?, email: String?, hosts: [String], ip: String?) -> [BlockEntry] {
         guard !blocklist.isEmpty else { return [] }
-        let lowerText = text.lowercased()
-        let lowerAuthor = author?.lowercased()
-        let lowerEmail = email?.lowercased()
+        let lowerText = TextFold.fold(text)
+        let lowerAuthor = author.map(TextFold.fold)
+        let lowerEmail = email.map(TextFold.fold)
         let emailDomain = lowerEmail.flatMap { $0.split(separator: "@").last.map(String.init) }
         return blocklist.filter { entry in
-            let value = entry.value.lowercased()
+            let value = entry.kind == .ip ? entry.value.lowercased() : TextFold.fold(entry.value)
             switch entry.kind {
             case .ip: return ip.map { IPBlock.matches(rule: value, address: $0) } ?? false
             case .email: return lowerEmail == value

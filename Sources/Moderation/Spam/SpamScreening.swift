@@ -49,7 +49,8 @@ public struct SpamScreening: Screening {
         let features = SpamClassifier.features(comment.body)
         let query = ScreeningQuery(
             email: comment.email, author: comment.author, ip: comment.ip, body: comment.body,
-            since: now - 86_400_000, excluding: draft.isEdit ? comment.id : nil, features: features)
+            since: now - 86_400_000, excluding: draft.isEdit ? comment.id : nil, features: features,
+            authorKeyHash: draft.authorKeyHash)
         let formRenderedAt = formTimestamp.verify(draft.formTimestamp, site: draft.site.id)
         let honeypot = draft.honeypot, formTimestampSent = draft.formTimestamp.map { !$0.isEmpty } ?? false
         let isEdit = draft.isEdit

@@ -9,6 +9,8 @@ enum PostgresMigrations {
     static let all: [(id: String, sql: String)] = [
         ("v1-schema", v1),
         ("v2-bulk-writes-bump-once", v2),
+        ("v3-reply-consent-and-author-keys", v3),
+        ("v4-site-vote-rate-limit", v4),
     ]
 
     /// The lock every node takes while it migrates (any constant of our own).
@@ -269,5 +271,32 @@ CREATE TRIGGER comments_bump_thread AFTER INSERT OR UPDATE OR DELETE ON comments
     EXECUTE FUNCTION bump_thread_version();
 
 ALTER TABLE comments ALTER CONSTRAINT comments_parent_id_fkey DEFERRABLE INITIALLY IMMEDIATE;
+"""#
+
+    /// Reply mail only to addresses that confirmed (`reply_consent`, per site and SHA-256 of the
+    /// lowercased address; `suppressed` is "nothing from this blog"), a daily cap per recipient
+    /// counted through `outbox.recipient_hash`, confirmation mail in the outbox, and the hashed
+    /// author key that trust is tied to (SQLite migration v8 does the same).
+    static let v3 = #"""
+CREATE TABLE reply_consent (
+    site_id TEXT NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+    address_hash TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('requested', 'confirmed', 'suppressed')),
+    requested_at BIGINT,
+    changed_at BIGINT NOT NULL,
+    PRIMARY KEY (site_id, address_hash)
+);
+ALTER TABLE outbox DROP CONSTRAINT outbox_kind_check;
+ALTER TABLE outbox ADD CONSTRAINT outbox_kind_check CHECK (kind IN ('moderation', 'reply', 'confirmation'));
+ALTER TABLE outbox ADD COLUMN recipient_hash TEXT;
+CREATE INDEX outbox_by_recipient ON outbox (recipient_hash, created_at) WHERE recipient_hash IS NOT NULL;
+ALTER TABLE comments ADD COLUMN author_key_hash TEXT;
+CREATE INDEX comments_by_author_key ON comments (author_key_hash, site_id, status) WHERE author_key_hash IS NOT NULL;
+"""#
+
+    /// A site's own limit on votes per client network; NULL is the server's `vote_rate_limit`
+    /// (SQLite migration v9 does the same).
+    static let v4 = #"""
+ALTER TABLE sites ADD COLUMN vote_rate_limit TEXT;
 """#
 }

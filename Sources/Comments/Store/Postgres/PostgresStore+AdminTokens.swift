@@ -39,6 +39,7 @@ extension PostgresStore: AdminTokenStore {
                 "SELECT name, created_at, secret_hash FROM admin_tokens WHERE id = \(id) AND revoked_at IS NULL", logger: logger)
             var found: (name: String, createdAt: Int64, hash: String)?
             for try await (name, createdAt, hash) in rows.decode((String, Int64, String).self) { found = (name, createdAt, hash) }
+            // A wrong token writes nothing: only a valid one's last use is stamped.
             guard let found, AdminToken.matches(secret, hash: found.hash) else { return nil }
             try await connection.query("UPDATE admin_tokens SET last_used_at = \(time) WHERE id = \(id)", logger: logger)
             return AdminToken(id: id, name: found.name, createdAt: found.createdAt, lastUsedAt: time, revokedAt: nil)

@@ -185,11 +185,12 @@ extension PostgresStore {
         comment.id = try await values(connection.query("""
             INSERT INTO comments (site_id, thread_id, parent_id, status, author, email, website, body, html,
                 created_at, edited_at, ip, user_agent, spam_score, spam_reasons, likes, dislikes, notify,
-                edit_key_hash, origin, body_digest)
+                edit_key_hash, origin, body_digest, author_key_hash)
             VALUES (\(new.siteID), \(comment.threadID), \(comment.parentID), \(comment.status.rawValue), \(comment.author),
                 \(comment.email), \(comment.website), \(comment.body), \(comment.html), \(comment.createdAt),
                 \(comment.editedAt), \(comment.ip), \(comment.userAgent), \(comment.spamScore), \(reasons),
-                \(Int64(comment.likes)), \(Int64(comment.dislikes)), \(comment.notify), \(comment.editKeyHash), \(comment.origin), \(digest))
+                \(Int64(comment.likes)), \(Int64(comment.dislikes)), \(comment.notify), \(comment.editKeyHash), \(comment.origin), \(digest),
+                \(new.authorKeyHash))
             RETURNING id
             """, logger: logger), as: Int64.self).first ?? 0
         thread.version = try await values(
@@ -273,14 +274,60 @@ extension PostgresStore {
             parent = try await comments(connection.query(
                 "SELECT \(unescaped: Comment.columns) FROM comments WHERE id = \(parentID)", logger: logger)).first
         }
-        for message in mail(MailContext(site: site, thread: thread, comment: comment, parent: parent, previousStatus: previousStatus)) {
+        // The consent of every address that asked to hear of replies. The advisory lock per
+        // address makes nodes queueing mail for one address take turns, so each sees the
+        // other's confirmation mail and count.
+        var consents: [String: ReplyConsent] = [:]
+        for asking in [comment, parent].compactMap({ $0 }) where asking.notify {
+            guard let email = asking.email else { continue }
+            let key = MailAddress.hash(email)
+            try await lockAddress(connection, logger, key)
+            consents[key] = try await replyConsent(connection, logger, addressHash: key, siteID: site.id)
+        }
+        let context = MailContext(site: site, thread: thread, comment: comment, parent: parent, previousStatus: previousStatus, consents: consents)
+        for message in mail(context) {
+            var recipientHash: String?
+            if message.dailyCap != nil || message.kind == .confirmation, let recipient = message.recipients.first {
+                recipientHash = MailAddress.hash(recipient)
+            }
+            if let cap = message.dailyCap, let recipientHash {
+                try await lockAddress(connection, logger, recipientHash)
+                let sentToday = try await values(connection.query(
+                    "SELECT COUNT(*) FROM outbox WHERE recipient_hash = \(recipientHash) AND created_at > \(message.createdAt - 86_400_000)",
+                    logger: logger), as: Int64.self).first ?? 0
+                if sentToday >= cap { continue }
+            }
+            if message.kind == .confirmation, let recipientHash {
+                // Never over a confirmed or suppressed address: only the reader's own answer changes those.
+                try await connection.query("""
+                    INSERT INTO reply_consent (site_id, address_hash, state, requested_at, changed_at)
+                    VALUES (\(site.id), \(recipientHash), 'requested', \(message.createdAt), \(message.createdAt))
+                    ON CONFLICT (site_id, address_hash) DO UPDATE SET requested_at = excluded.requested_at, changed_at = excluded.changed_at
+                    WHERE reply_consent.state = 'requested'
+                    """, logger: logger)
+            }
             try await connection.query("""
-                INSERT INTO outbox (kind, comment_id, recipients, subject, body, headers, message_id, created_at, next_attempt_at)
+                INSERT INTO outbox (kind, comment_id, recipients, subject, body, headers, message_id, created_at, next_attempt_at, recipient_hash)
                 VALUES (\(message.kind.rawValue), \(message.commentID), \(JSONText.encode(message.recipients)), \(message.subject),
                         \(message.body), \(JSONText.encodeRows(message.headers)), \(message.messageID), \(message.createdAt),
-                        \(message.nextAttemptAt))
+                        \(message.nextAttemptAt), \(recipientHash))
                 """, logger: logger)
         }
+    }
+
+    /// Holds the transaction-scoped advisory lock of one address (by its hash) until COMMIT.
+    static func lockAddress(_ connection: PostgresConnection, _ logger: Logger, _ addressHash: String) async throws {
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(addressHash), 0))", logger: logger)
+    }
+
+    /// The stored consent of one address (by `MailAddress.hash`) on one site, in the caller's transaction.
+    static func replyConsent(_ connection: PostgresConnection, _ logger: Logger, addressHash: String, siteID: String) async throws -> ReplyConsent {
+        for try await (state, requestedAt) in try await connection.query(
+            "SELECT state, requested_at FROM reply_consent WHERE site_id = \(siteID) AND address_hash = \(addressHash)", logger: logger
+        ).decode((String, Int64?).self) {
+            return ReplyConsent(state: state, requestedAt: requestedAt)
+        }
+        return .unasked
     }
 
     // MARK: Decoding

@@ -13,7 +13,7 @@ extension PostgresStore: MaintenanceStore {
             var threads: [(Int64, String, String)] = []
             for try await row in try await connection.query(query, logger: logger).decode((Int64, String, String).self) { threads.append(row) }
             for (id, site, uri) in threads {
-                let target = rules.apply(uri)
+                let target = try rules.apply(uri)
                 guard target != uri else { continue }
                 let existing = try await Self.values(connection.query(
                     "SELECT id FROM threads WHERE site_id = \(site) AND uri = \(target)", logger: logger), as: Int64.self).first

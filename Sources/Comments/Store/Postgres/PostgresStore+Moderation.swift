@@ -142,6 +142,12 @@ extension PostgresStore {
         }
     }
 
+    public func removeSigningKey(id: String) async throws -> Bool {
+        try await transaction { connection, logger in
+            !(try await Self.values(connection.query("DELETE FROM signing_keys WHERE id = \(id) RETURNING id", logger: logger), as: String.self)).isEmpty
+        }
+    }
+
     public func addSigningKey(_ key: SigningKey) async throws {
         try await transaction { connection, logger in
             try await connection.query("UPDATE signing_keys SET retired_at = \(key.createdAt) WHERE retired_at IS NULL", logger: logger)
@@ -215,6 +221,34 @@ extension PostgresStore {
         }
     }
 
+    public func replyConsent(email: String, siteID: String) async throws -> ReplyConsent {
+        try await read { connection, logger in
+            try await Self.replyConsent(connection, logger, addressHash: MailAddress.hash(email), siteID: siteID)
+        }
+    }
+
+    public func setReplyConsent(_ consent: ReplyConsent, email: String, siteID: String, at: Int64) async throws -> ReplyConsent {
+        let key = MailAddress.hash(email)
+        return try await transaction { connection, logger in
+            try await Self.lockAddress(connection, logger, key)
+            let before = try await Self.replyConsent(connection, logger, addressHash: key, siteID: siteID)
+            if let state = consent.stateName {
+                var requestedAt: Int64?
+                if case .requested(let when) = consent { requestedAt = when }
+                try await connection.query("""
+                    INSERT INTO reply_consent (site_id, address_hash, state, requested_at, changed_at)
+                    VALUES (\(siteID), \(key), \(state), \(requestedAt), \(at))
+                    ON CONFLICT (site_id, address_hash) DO UPDATE SET state = excluded.state,
+                        requested_at = COALESCE(excluded.requested_at, reply_consent.requested_at), changed_at = excluded.changed_at
+                    """, logger: logger)
+            } else {
+                try await connection.query(
+                    "DELETE FROM reply_consent WHERE site_id = \(siteID) AND address_hash = \(key)", logger: logger)
+            }
+            return before
+        }
+    }
+
     // MARK: Secrets
 
     public func secret(named name: String, make: @Sendable () -> [UInt8], at: Int64) async throws -> [UInt8] {
@@ -231,20 +265,22 @@ extension PostgresStore {
 
     static func screeningFacts(_ connection: PostgresConnection, _ logger: Logger, siteID: String, query: ScreeningQuery) async throws -> ScreeningFacts {
         let excluding = query.excluding ?? 0
+        // Trust follows the author key alone; an edit is judged by its own comment's key.
+        var key = query.authorKeyHash
+        if key == nil, let edited = query.excluding {
+            key = try await values(connection.query(
+                "SELECT author_key_hash FROM comments WHERE id = \(edited)", logger: logger), as: String?.self).first ?? nil
+        }
         var approved: Int64 = 0
-        if let email = query.email {
+        if let key {
             approved = try await values(connection.query("""
-                SELECT COUNT(*) FROM comments WHERE lower(email) = lower(\(email)) AND status = 'approved' AND site_id = \(siteID) AND id != \(excluding)
-                """, logger: logger), as: Int64.self).first ?? 0
-        } else if let author = query.author, let ip = query.ip {
-            approved = try await values(connection.query("""
-                SELECT COUNT(*) FROM comments WHERE site_id = \(siteID) AND author = \(author) AND ip = \(ip) AND status = 'approved' AND id != \(excluding)
+                SELECT COUNT(*) FROM comments WHERE author_key_hash = \(key) AND site_id = \(siteID) AND status = 'approved' AND id != \(excluding)
                 """, logger: logger), as: Int64.self).first ?? 0
         }
         let duplicates = try await values(connection.query("""
             SELECT COUNT(*) FROM comments
             WHERE site_id = \(siteID) AND body_digest = \(SQLiteStore.digest(query.body)) AND created_at >= \(query.since)
-                AND body = \(query.body) AND id != \(excluding)
+                AND id != \(excluding)
             """, logger: logger), as: Int64.self).first ?? 0
         return ScreeningFacts(
             stored: StoredFacts(approvedBefore: Int(approved), duplicates: Int(duplicates)),

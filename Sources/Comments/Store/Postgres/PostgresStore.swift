@@ -150,7 +150,8 @@ public final class PostgresStore: CommentStore {
                 UPDATE sites SET name = \(site.name), origins = \(JSONText.encode(site.origins)),
                     moderation = \(site.moderation.rawValue), require_author = \(site.requireAuthor),
                     require_email = \(site.requireEmail), rate_limit = \(site.rateLimit?.description),
-                    moderators = \(JSONText.encode(site.moderators)), avatars = \(site.avatars.rawValue)
+                    moderators = \(JSONText.encode(site.moderators)), avatars = \(site.avatars.rawValue),
+                    vote_rate_limit = \(site.voteRateLimit?.description)
                 WHERE id = \(site.id) RETURNING id
                 """), logger: logger), as: String.self)
             return !rows.isEmpty
@@ -173,14 +174,15 @@ public final class PostgresStore: CommentStore {
     }
 
     static let siteColumns =
-        "id, name, origins, moderation, require_author, require_email, created_at, rate_limit, moderators, avatars"
+        "id, name, origins, moderation, require_author, require_email, created_at, rate_limit, moderators, avatars, vote_rate_limit"
 
     private static func insertSite(_ site: Site) -> PostgresQuery {
         """
-        INSERT INTO sites (id, name, origins, moderation, require_author, require_email, created_at, rate_limit, moderators, avatars)
+        INSERT INTO sites (id, name, origins, moderation, require_author, require_email, created_at, rate_limit, moderators, avatars,
+            vote_rate_limit)
         VALUES (\(site.id), \(site.name), \(JSONText.encode(site.origins)), \(site.moderation.rawValue), \(site.requireAuthor),
                 \(site.requireEmail), \(site.createdAt), \(site.rateLimit?.description), \(JSONText.encode(site.moderators)),
-                \(site.avatars.rawValue))
+                \(site.avatars.rawValue), \(site.voteRateLimit?.description))
         """
     }
 
@@ -190,13 +192,13 @@ public final class PostgresStore: CommentStore {
 
     static func sites(_ rows: PostgresRowSequence) async throws -> [Site] {
         var sites: [Site] = []
-        for try await (id, name, origins, moderation, requireAuthor, requireEmail, createdAt, rateLimit, moderators, avatars)
-            in rows.decode((String, String, String, String, Bool, Bool, Int64, String?, String, String).self) {
+        for try await (id, name, origins, moderation, requireAuthor, requireEmail, createdAt, rateLimit, moderators, avatars, voteRateLimit)
+            in rows.decode((String, String, String, String, Bool, Bool, Int64, String?, String, String, String?).self) {
             sites.append(Site(
                 id: id, name: name, origins: JSONText.decode(origins), moderation: ModerationMode(rawValue: moderation) ?? .none,
                 requireAuthor: requireAuthor, requireEmail: requireEmail, createdAt: createdAt,
                 rateLimit: rateLimit.flatMap(RateLimit.init(parsing:)), moderators: JSONText.decode(moderators),
-                avatars: AvatarSource(rawValue: avatars) ?? .identicon))
+                avatars: AvatarSource(rawValue: avatars) ?? .identicon, voteRateLimit: voteRateLimit.flatMap(RateLimit.init(parsing:))))
         }
         return sites
     }
