@@ -1,6 +1,9 @@
 import Comments
 import Foundation
+import TestSupport
+import Synchronization
 import Testing
+@testable import MarginServer
 
 /// Reading and writing threads through the real HTTP server on a real SQLite file.
 @Suite struct ThreadAPITests {
@@ -126,7 +129,7 @@ import Testing
 
     /// `bytes` decompressed by the system's `gzip`.
     static func gunzip(_ bytes: [UInt8]) throws -> [UInt8] {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/bin/gzip")
         process.arguments = ["-dc"]
         let input = Pipe(), output = Pipe()
@@ -191,29 +194,40 @@ import Testing
     /// Clients that ask for a thread nobody has read yet, all at once, share one load and get
     /// the same answer; a write then shows at once.
     @Test func manyClientsAtOnceOnAColdThread() async throws {
-        try await TestServer.with { server in
-            for index in 0..<30 { _ = try await server.publish("comment \(index)", uri: "/cold/") }
-            let path = "/api/v1/comments?site=default&uri=/cold/"
-            let answers = try await withThrowingTaskGroup(of: HTTPResult.self) { group in
-                for _ in 0..<24 { group.addTask { try await server.client.get(path) } }
-                var all: [HTTPResult] = []
-                for try await answer in group { all.append(answer) }
-                return all
+        // Given a cold thread and the server's thread cache in hand (a cache reports itself when made) …
+        let caches = Mutex<[ThreadCache]>([])
+        try await ThreadCache.$made.withValue({ cache in caches.withLock { $0.append(cache) } }) {
+            try await TestServer.with { server in
+                let made = caches.withLock { $0 }
+                try #require(made.count == 1, "the server made \(made.count) thread caches")
+                let cache = made[0]
+                for index in 0..<30 { _ = try await server.publish("comment \(index)", uri: "/cold/") }
+                #expect(cache.misses == 0, "posting loads nothing into a cold cache")
+                let path = "/api/v1/comments?site=default&uri=/cold/"
+                // … when 24 clients ask for it at once …
+                let answers = try await withThrowingTaskGroup(of: HTTPResult.self) { group in
+                    for _ in 0..<24 { group.addTask { try await server.client.get(path) } }
+                    var all: [HTTPResult] = []
+                    for try await answer in group { all.append(answer) }
+                    return all
+                }
+                // … then it was loaded once, and every client got that one answer.
+                #expect(cache.misses == 1, "\(cache.misses) loads of one cold thread")
+                #expect(answers.allSatisfy { $0.status == 200 })
+                #expect(Set(answers.map { $0.header("ETag") ?? "" }).count == 1)
+                #expect(Set(answers.map(\.body)).count == 1)
+                #expect(answers.first?.json.comments.count == 30)
+                _ = try await server.publish("one more", uri: "/cold/")
+                #expect(try await server.client.get(path).json.comments.count == 31)
+                // A missing site is an error for every waiting client alike.
+                let missing = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<8 { group.addTask { try await server.client.get("/api/v1/comments?site=nope&uri=/cold/").status } }
+                    var all: [Int] = []
+                    for try await status in group { all.append(status) }
+                    return all
+                }
+                #expect(missing == Array(repeating: 404, count: 8))
             }
-            #expect(answers.allSatisfy { $0.status == 200 })
-            #expect(Set(answers.map { $0.header("ETag") ?? "" }).count == 1)
-            #expect(Set(answers.map(\.body)).count == 1)
-            #expect(answers.first?.json.comments.count == 30)
-            _ = try await server.publish("one more", uri: "/cold/")
-            #expect(try await server.client.get(path).json.comments.count == 31)
-            // A missing site is an error for every waiting client alike.
-            let missing = try await withThrowingTaskGroup(of: Int.self) { group in
-                for _ in 0..<8 { group.addTask { try await server.client.get("/api/v1/comments?site=nope&uri=/cold/").status } }
-                var all: [Int] = []
-                for try await status in group { all.append(status) }
-                return all
-            }
-            #expect(missing == Array(repeating: 404, count: 8))
         }
     }
 
