@@ -41,6 +41,21 @@ extension ModerationFlowTests {
         return confirm
     }
 
+    @Test func theConfirmationMailCarriesNoTextAStrangerWrote() async throws {
+        try await withMailingServer { server, _ in
+            // Given a stranger who starts a page with a title of their own and Ada's address
+            let posted = try await server.post([
+                "site": "default", "uri": "/phish/", "title": "Your account is locked: verify at https://evil.example/now",
+                "text": "Nice post", "email": Self.ada, "notify": true, "ts": try await formTimestamp(server)])
+            #expect(posted.status == 201, "\(posted.text)")
+            // Then the one mail Ada gets unasked names the blog and its page, never that title
+            let confirmation = try #require(try await queued(server, .confirmation).first)
+            #expect(confirmation.recipients == [Self.ada])
+            #expect(!confirmation.body.contains("evil.example") && !confirmation.subject.contains("evil.example"), "\(confirmation.body)")
+            #expect(!confirmation.body.contains("Nice post"))
+        }
+    }
+
     @Test func anAddressGetsOneConfirmationMailAndNoReplyMailUntilItConfirms() async throws {
         try await withMailingServer { server, sink in
             // Given Ada asks for reply mail on three comments, and Bob answers each

@@ -37,7 +37,7 @@ public struct Notifier: Sendable {
     public let random: any RandomSource
 
     /// How long unsubscribe links work.
-    static let unsubscribeLifetimeMillis: Int64 = 2 * 365 * 86_400_000
+    static let unsubscribeLifetimeMillis = LinkSigner.unsubscribeLifetimeMillis
 
     public init(store: any CommentStore, settings: MailSettings, clock: any MarginClock, random: any RandomSource) {
         self.store = store
@@ -92,8 +92,9 @@ public struct Notifier: Sendable {
     /// button confirms. Nothing else is ever mailed to an address that has not confirmed.
     static func confirmationMail(_ context: MailContext, to email: String, signer: LinkSigner, settings: MailSettings, now: Int64, random: any RandomSource) -> OutgoingMail {
         let comment = context.comment
-        let title = context.thread.title ?? context.thread.uri
-        var body = "Someone (we hope you) commented on \"\(title)\" at \(context.site.name) with this address and asked to be told of replies:\n\n"
+        // No thread title: the first commenter of a page chooses it, and this is the one mail that
+        // goes to an address nobody has confirmed, so it carries no text a stranger wrote.
+        var body = "Someone (we hope you) commented at \(context.site.name) with this address and asked to be told of replies:\n\n"
         body += "  \(pageURL(context, settings: settings))#margin-comment-\(comment.id)\n\n"
         if let link = signer.sign(site: context.site.id, commentID: comment.id, action: "confirm",
                                   expiresAt: now + settings.linkLifetimeSeconds * 1000, nonce: LinkSigner.makeNonce(random: random)) {
