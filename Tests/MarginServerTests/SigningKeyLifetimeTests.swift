@@ -39,6 +39,21 @@ import Testing
         }
     }
 
+    /// Given an unsubscribe link (they live two years, so old mail can always stop mail) signed by
+    /// a key that was then rotated out, when far more than a moderation link's lifetime has
+    /// passed, then the link still works: a rotation does not strand readers.
+    @Test func unsubscribeLinksOutliveTheKeysRotation() async throws {
+        try await TestServer.with(configure: { $0.linkLifetimeDays = 3 }) { server in
+            let comment = try await server.publish("tell me of replies", uri: "/unsubscribe-later/")
+            let unsubscribe = try await Self.link(server, comment.id, "unsubscribe", days: 730)
+            let moderation = try await Self.link(server, comment.id, "reject", days: 90)
+            try await server.store.addSigningKey(LinkSigner.makeKey(random: SystemRandom(), at: server.clock.nowMillis()))
+            server.clock.advance(seconds: 60 * 86_400)
+            #expect(try await server.client.get(unsubscribe).status == 200)
+            #expect(try await server.client.get(moderation).status == 403, "other links of the old key are dead")
+        }
+    }
+
     /// Given a key revoked by deleting its row (what `margin keys revoke` does), then its links
     /// answer 403 at once, on the next request, with no restart.
     @Test func aRevokedKeyIsRefusedAtOnce() async throws {

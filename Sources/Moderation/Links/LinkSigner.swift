@@ -79,11 +79,15 @@ public struct LinkSigner: Sendable {
         return link
     }
 
-    /// Whether `key` may still verify at `now`: it is current, or retired less than a link
-    /// lifetime ago.
-    public func isLive(_ key: SigningKey, now: Int64) -> Bool {
+    /// How long unsubscribe links work: a reader must be able to stop mail from any old mail.
+    public static let unsubscribeLifetimeMillis: Int64 = 2 * 365 * 86_400_000
+
+    /// Whether `key` may still verify a link for `action` at `now`: it is current, or retired less
+    /// than the longest lifetime of such a link ago (unsubscribe links live longer than the rest).
+    public func isLive(_ key: SigningKey, action: String = "", now: Int64) -> Bool {
         guard let retiredAt = key.retiredAt, let linkLifetimeMillis else { return true }
-        return now <= retiredAt + linkLifetimeMillis
+        let lifetime = action == "unsubscribe" ? max(linkLifetimeMillis, Self.unsubscribeLifetimeMillis) : linkLifetimeMillis
+        return now <= retiredAt + lifetime
     }
 
     /// Checks a link's signature (in constant time), then its expiry, then that its key is still live.
@@ -97,7 +101,7 @@ public struct LinkSigner: Sendable {
         if now > link.expiresAt { return .failure(.expired) }
         // A link still unexpired from a key retired more than a link lifetime ago cannot be one
         // it signed while current: made with a leaked old key, or printed for longer than links live.
-        return isLive(key, now: now) ? .success(()) : .failure(.invalid)
+        return isLive(key, action: link.action, now: now) ? .success(()) : .failure(.invalid)
     }
 
     /// A new random key with a short public id.
