@@ -505,6 +505,13 @@ import Testing
             ("CREATE VIEW latest AS SELECT * FROM comments", #"view "latest""#),
             ("CREATE TRIGGER stamp AFTER INSERT ON comments BEGIN UPDATE comments SET likes = 1; END", #"trigger "stamp""#),
             ("CREATE VIRTUAL TABLE search USING fts5(body)", #"virtual table "search""#),
+            // A virtual table whose schema text was rewritten by hand to slip past a pattern.
+            ("""
+             CREATE VIRTUAL TABLE hidden USING fts5(body);
+             PRAGMA writable_schema = ON;
+             UPDATE sqlite_schema SET sql = 'create /**/virtual table hidden using fts5(body)' WHERE name = 'hidden';
+             PRAGMA writable_schema = OFF;
+             """, #"table "hidden" with a hand-written definition"#),
         ]
         for (index, (sql, name)) in cases.enumerated() {
             // Given an Isso database that also holds a view, a trigger or a virtual table

@@ -61,6 +61,9 @@ import Testing
             (Data((#"<?xml version="1.0" encoding="UTF-7"?>"# + "\n" + Self.subset + Self.body).utf8), "the encoding 'UTF-7' is not accepted"),
             (Data([0x00, 0x00, 0xFE, 0xFF, 0x00, 0x00, 0x00, 0x3C]), "UTF-32 is not accepted"),
             (Data([0x4C, 0x6F, 0xA7, 0x94, 0x40]), "EBCDIC is not accepted"),
+            // A declaration padded past what the guard reads, to hide its encoding
+            (Data((#"<?xml version="1.0""# + String(repeating: " ", count: 5000) + #"encoding="IBM037"?>"# + "\n"
+                   + Self.subset + Self.body).utf8), "the XML declaration does not end within 4096 characters"),
         ]
         for (bytes, message) in cases {
             // When read, then refused by name

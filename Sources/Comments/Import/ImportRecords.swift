@@ -320,6 +320,11 @@ final class ImportXMLDriver: NSObject, XMLParserDelegate {
                     try advance()
                     if declaration.count >= 2, declaration.suffix(2) == [0x3F, 0x3E] { break }
                 }
+                // A declaration padded past what is read would hide its encoding from the check.
+                guard declaration.suffix(2) == [0x3F, 0x3E] else {
+                    throw ImportError(message: "the XML declaration does not end within 4096 characters",
+                                      line: position.line, column: position.column)
+                }
                 if let encoding = Self.declaredEncoding(String(decoding: declaration, as: UTF16.self)),
                    !acceptedEncodings.contains(encoding.lowercased()) {
                     throw ImportError(message: "the encoding '\(encoding)' is not accepted in an export (use UTF-8 or UTF-16)",
