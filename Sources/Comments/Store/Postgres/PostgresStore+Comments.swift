@@ -276,11 +276,11 @@ extension PostgresStore {
         }
         // The consent of every address that asked to hear of replies. The advisory lock per
         // address makes nodes queueing mail for one address take turns, so each sees the
-        // other's confirmation mail and count.
+        // other's confirmation mail and count. Locks are taken in one order (sorted), so two
+        // replies to each other's authors at once cannot deadlock.
         var consents: [String: ReplyConsent] = [:]
-        for asking in [comment, parent].compactMap({ $0 }) where asking.notify {
-            guard let email = asking.email else { continue }
-            let key = MailAddress.hash(email)
+        let keys = Set([comment, parent].compactMap { $0 }.filter(\.notify).compactMap { $0.email.map(MailAddress.hash) }).sorted()
+        for key in keys {
             try await lockAddress(connection, logger, key)
             consents[key] = try await replyConsent(connection, logger, addressHash: key, siteID: site.id)
         }
