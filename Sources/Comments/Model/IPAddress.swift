@@ -26,6 +26,12 @@ public enum IPAnonymizer {
         return text(ofIPv6: bytes) + "/64"
     }
 
+    /// What limits and votes count `address` under: its `clientNetwork`, or the text itself when
+    /// it is not an IP address (so that it still counts as someone).
+    public static func clientKey(of address: String) -> String {
+        clientNetwork(of: address) ?? address
+    }
+
     /// A stored (anonymised) address as moderators are shown it: the network it stands for,
     /// with its prefix (`203.0.113.0/24`, `2001:db8:1::/48`), text that `margin block add ip`
     /// takes as it is. Anything that is not an address is returned unchanged.

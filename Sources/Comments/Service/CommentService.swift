@@ -183,7 +183,7 @@ public struct CommentService: Sendable {
             throw CommentsError.invalidField(field: "value", message: "must be 1 or -1")
         }
         let salt = try await store.secret(named: "voter-salt", make: { [random] in random.bytes(32) }, at: clock.nowMillis())
-        let identity = "network|" + (client.ip.map { IPAnonymizer.clientNetwork(of: $0) ?? $0 } ?? "")
+        let identity = "network|" + (client.ip.map(IPAnonymizer.clientKey(of:)) ?? "")
         let mac = HMAC<SHA256>.authenticationCode(for: Array(identity.utf8), using: SymmetricKey(data: salt))
         return try await store.vote(commentID: commentID, voter: Base64URL.encode(mac), value: value, at: clock.nowMillis())
     }

@@ -14,16 +14,11 @@ final class ConnectionCounter: Sendable {
 
     init(limit: Int) { self.limit = limit }
 
-    /// What `address` is counted under: its network, so that the addresses of one IPv6 /64
-    /// share one limit.
-    static func key(_ address: String) -> String {
-        IPAnonymizer.clientNetwork(of: address) ?? address
-    }
-
-    /// Counts a new connection from `address` (by its network, see `key`); false (and not
-    /// counted) when that network already has `limit`.
+    /// Counts a new connection from `address` (by its network, `IPAnonymizer.clientKey`, so that
+    /// the addresses of one IPv6 /64 share one limit); false (and not counted) when that network
+    /// already has `limit`.
     func admit(_ address: String) -> Bool {
-        let address = Self.key(address)
+        let address = IPAnonymizer.clientKey(of: address)
         return open.withLock { open in
             let count = open[address, default: 0]
             guard count < limit else { return false }
@@ -34,7 +29,7 @@ final class ConnectionCounter: Sendable {
 
     /// Forgets one connection of `address` (of its network).
     func release(_ address: String) {
-        let address = Self.key(address)
+        let address = IPAnonymizer.clientKey(of: address)
         open.withLock { open in
             if let count = open[address], count > 1 { open[address] = count - 1 } else { open[address] = nil }
         }

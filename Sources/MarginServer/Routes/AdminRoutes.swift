@@ -34,7 +34,7 @@ struct AdminRoutes: Sendable {
         let unauthorized = APIError(.unauthorized, code: "invalid_admin_token", message: "An admin token is required (margin admin token create).",
                                     headers: [.wwwAuthenticate: "Bearer"])
         guard request.headers[.authorization] != nil else { throw unauthorized }
-        let client = context.clientIP.map { IPAnonymizer.clientNetwork(of: $0) ?? $0 } ?? "unknown"
+        let client = context.clientIP.map(IPAnonymizer.clientKey(of:)) ?? "unknown"
         if let wait = failures.wait(site: "admin", client: client, limit: Self.failureLimit) {
             throw Self.tooManyFailures(wait)
         }

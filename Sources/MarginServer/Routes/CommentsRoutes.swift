@@ -211,13 +211,14 @@ struct CommentsRoutes: Sendable {
     /// `POST /api/v1/comments/{id}/vote` with `{"value": 1 | -1}`.
     @Sendable func vote(_ request: Request, context: MarginRequestContext) async throws -> Response {
         let id = try Self.commentID(context)
-        try await checkOrigin(request, commentID: id)
+        // Looked up once: for the Origin check and for the site's own vote limit.
+        let site = try await siteOfComment(id)
+        try checkOrigin(request, site: site, commentID: id)
         let body = try await JSONBody.decode(VoteRequest.self, from: request, context: context)
         if let ip = context.clientIP {
             try await checkBlocked(ip)
             // The site's own limit when it has one; an unknown comment is the service's 404.
-            let site = try await siteOfComment(id)
-            if let wait = await limiter.take(site: "votes", client: Self.network(ip), limit: site?.voteRateLimit ?? voteRateLimit) {
+            if let wait = await limiter.take(site: "votes", client: IPAnonymizer.clientKey(of: ip), limit: site?.voteRateLimit ?? voteRateLimit) {
                 throw APIError(
                     .tooManyRequests, code: "rate_limited",
                     message: "Too many votes from your network; try again in \(wait) second(s).",
@@ -229,11 +230,6 @@ struct CommentsRoutes: Sendable {
     }
 
     // MARK: Helpers
-
-    /// What limits count a client under: its network (an IPv4 address, an IPv6 /64).
-    static func network(_ ip: String) -> String {
-        IPAnonymizer.clientNetwork(of: ip) ?? ip
-    }
 
     /// A blocklisted address is refused (403 `blocked`), for posts and votes alike.
     func checkBlocked(_ ip: String) async throws {
@@ -263,7 +259,7 @@ struct CommentsRoutes: Sendable {
         guard let uri = try? FieldRules.uri(body.uri), (try? FieldRules.text(body.text)) != nil,
               try await service.store.thread(siteID: site.id, uri: uri) == nil
         else { return }
-        if let wait = await limiter.take(site: "new-threads", client: Self.network(ip), limit: newThreadLimit) {
+        if let wait = await limiter.take(site: "new-threads", client: IPAnonymizer.clientKey(of: ip), limit: newThreadLimit) {
             throw APIError(
                 .tooManyRequests, code: "too_many_new_threads",
                 message: "Too many new pages commented on from your network; comment on a page that has comments, or try again in \(wait) second(s).",
@@ -276,7 +272,7 @@ struct CommentsRoutes: Sendable {
     func checkClient(_ context: MarginRequestContext, site: Site) async throws {
         guard let ip = context.clientIP else { return }
         try await checkBlocked(ip)
-        if let wait = await limiter.take(site: site.id, client: Self.network(ip), limit: site.rateLimit ?? defaultRateLimit) {
+        if let wait = await limiter.take(site: site.id, client: IPAnonymizer.clientKey(of: ip), limit: site.rateLimit ?? defaultRateLimit) {
             throw APIError(
                 .tooManyRequests, code: "rate_limited",
                 message: "Too many comments from your address; try again in \(wait) second(s).",
@@ -348,12 +344,18 @@ struct CommentsRoutes: Sendable {
         guard site.allows(origin: origin) else { throw CommentsError.originNotAllowed(origin) }
     }
 
+    /// The CSRF check for a request about comment `commentID`, whose site is looked up only when
+    /// the request carries an `Origin`.
     func checkOrigin(_ request: Request, commentID: Int64) async throws {
         guard request.headers[.origin] != nil else { return }
-        guard let comment = try await service.store.comment(id: commentID),
-              let thread = try await service.store.thread(id: comment.threadID),
-              let site = try await service.sites.site(id: thread.siteID)
-        else { throw CommentsError.commentNotFound(commentID) }
+        try checkOrigin(request, site: try await siteOfComment(commentID), commentID: commentID)
+    }
+
+    /// The CSRF check with the comment's site already at hand (nil: there is no such comment,
+    /// which a request with an `Origin` is told).
+    func checkOrigin(_ request: Request, site: Site?, commentID: Int64) throws {
+        guard request.headers[.origin] != nil else { return }
+        guard let site else { throw CommentsError.commentNotFound(commentID) }
         try Self.checkOrigin(request, site: site)
     }
 }
