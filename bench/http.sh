@@ -11,7 +11,7 @@
 # Installs what is missing: wrk and nginx (Debian), python3-dev and gcc (misaka, an Isso
 # dependency, is compiled), and a throw-away virtualenv tmp/bench-venv (git-ignored) with
 # isso==0.14.0, gunicorn and matplotlib from PyPI. Builds `margin` and bench/floor's two
-# hello-world servers (the idle-RSS floor of the stack) in release mode unless BENCH_SKIP_BUILD=1. Writes bench/results/http-YYYYMMDD-HHMM/ and prints the table.
+# hello-world servers (the idle-RSS floor of the stack) in release mode unless BENCH_SKIP_BUILD=1. Writes results.md, results.json and chart.png to bench/results/http-YYYYMMDD-HHMM/, the raw outputs to the git-ignored tmp/bench-raw/, and prints the table.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"

@@ -28,9 +28,10 @@ What it does
      times `margin serve` from start to the first 200 of /healthz, reads Margin's idle RSS
      after seeding and after each start, and the idle RSS of bench/floor's two hello-world
      servers (the floor of the stack) the same way.
-  4. Repeats the set RUNS times and reports medians: results.md (Markdown table), results.json,
-     chart.png (req/s per scenario and server, log scale) and the raw wrk outputs under
-     bench/results/http-YYYYMMDD-HHMM/. Prints the table at the end.
+  4. Repeats the set RUNS times and reports medians: results.md (Markdown table), results.json
+     and chart.png (req/s per scenario and server, log scale) in bench/results/http-YYYYMMDD-HHMM/,
+     the part kept in the repository; the raw outputs (wrk scripts and logs, the document nginx
+     serves) in the git-ignored tmp/bench-raw/http-YYYYMMDD-HHMM/. Prints the table at the end.
 
 Environment
   RUNS=3                 repeats of the whole set (medians are reported)
@@ -57,6 +58,7 @@ Environment
                          a Hummingbird 2 hello-world and the same reading SQLite through GRDB,
                          whose idle RSS is the floor Margin's stack sets (skipped if not built)
   BENCH_OUT              the results folder (default bench/results/http-YYYYMMDD-HHMM)
+  BENCH_RAW              the raw outputs' folder (default tmp/bench-raw/ and the results folder's name)
 
 Every process it starts leads its own process group and is stopped by its PID (SIGTERM, then
 SIGKILL of that group) when the scenario ends, and on exit, error or Ctrl-C.
@@ -858,7 +860,7 @@ def margin_cli(*args):
     return done.stdout
 
 
-def prepare(work, out):
+def prepare(work, raw_out):
     """Seeded databases for every server, Margin's /big/ document, and the one-off figures."""
     facts, golden = {}, {}
     if "margin" in ONLY or "nginx" in ONLY:
@@ -877,7 +879,7 @@ def prepare(work, out):
         facts["big_document_bytes"] = len(document)
         facts["big_document_total"] = json.loads(document).get("total")
         (work / "big.json").write_bytes(document)
-        (out / "margin-big.json").write_bytes(document)
+        (raw_out / "margin-big.json").write_bytes(document)
         m.stop()
         golden["margin"] = db
         facts["margin_sites"] = margin_cli("sites", "list", "--db", str(db)).strip()
@@ -1179,19 +1181,22 @@ def main():
         sys.exit(f"no gunicorn in {VENV}: run bench/http.sh, which builds the virtualenv")
     out = Path(ENV.get("BENCH_OUT") or REPO / "bench" / "results" / f"http-{datetime.now():%Y%m%d-%H%M}")
     out.mkdir(parents=True, exist_ok=True)
+    # Raw outputs run to hundreds of files a run: kept out of the repository.
+    raw_out = Path(ENV.get("BENCH_RAW") or REPO / "tmp" / "bench-raw" / out.name)
+    raw_out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="margin-bench-"))
     atexit.register(shutil.rmtree, work, True)
     atexit.register(stop_all)  # runs first
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda s, f: sys.exit(128 + s))
-    log(f"results in {out}; work folder {work}; RUNS={RUNS} DURATION={DURATION}s WARMUP={WARMUP}s "
+    log(f"results in {out}; raw outputs in {raw_out}; work folder {work}; RUNS={RUNS} DURATION={DURATION}s WARMUP={WARMUP}s "
         f"servers={','.join(ONLY)} scenarios={','.join(SCENARIOS)} BIG={int(BIG)}")
 
     load_before = os.getloadavg()[0]
-    facts, golden = prepare(work, out)
+    facts, golden = prepare(work, raw_out)
     results = {}
     for run in range(1, RUNS + 1):
-        run_once(run, work, out, golden, facts, results)
+        run_once(run, work, raw_out, golden, facts, results)
     table = summarize(results)
     rows, extra = markdown(table, facts)
     facts.pop("big_uris", None)
@@ -1213,7 +1218,7 @@ def main():
     }, indent=2, default=str))
     chart(table, out / "chart.png")
     print(text)
-    print(f"written: {out}/results.md, chart.png, results.json, run*/ (raw wrk output)")
+    print(f"written: {out}/results.md, chart.png, results.json; raw wrk output: {raw_out}/run*/")
 
 
 if __name__ == "__main__":
