@@ -42,9 +42,13 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 "CSQLiteHardening",
+                "SafeHTML",
             ],
             swiftSettings: strict
         ),
+        // The only writer of stored HTML: the markdown renderer and the import sanitiser. Its
+        // `internal` access is the safety wall: outside it, only their entry points are visible.
+        .target(name: "SafeHTML", swiftSettings: strict),
         // sqlite3_db_config (variadic, so not callable from Swift) for opening uploaded databases defensively.
         .target(
             name: "CSQLiteHardening",
@@ -68,6 +72,7 @@ let package = Package(
                 "CZlib",
                 "Comments",
                 "Moderation",
+                "SafeHTML",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -100,21 +105,26 @@ let package = Package(
         ),
         .testTarget(
             name: "CommentsTests",
-            dependencies: ["Comments", "TestSupport"],
+            dependencies: ["Comments", "SafeHTML", "TestSupport"],
             resources: [],
             swiftSettings: strict
         ),
+        .testTarget(name: "SafeHTMLTests", dependencies: ["SafeHTML", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "ModerationTests",
-            dependencies: ["Moderation", "Comments", "TestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["Moderation", "Comments", "TestSupport", "ModerationTestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
-        // What several test targets need alike (running child processes off the test pool).
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        // What several test targets need alike: child processes run off the test pool, `margin`
+        // and `margin serve`, free ports, PostgreSQL clusters, the SMTP sink (Python beside it).
+        .target(name: "TestSupport", path: "Tests/TestSupport", resources: [.copy("smtp_sink.py")], swiftSettings: strict),
+        // Test helpers that need Moderation (the SMTP sink's SMTPConfiguration), apart from
+        // TestSupport, which links none of the server's modules.
+        .target(name: "ModerationTestSupport", dependencies: ["Moderation", "TestSupport"], path: "Tests/ModerationTestSupport", swiftSettings: strict),
         .testTarget(
             name: "MarginServerTests",
             dependencies: [
-                "MarginServer", "Comments", "Moderation", "TestSupport",
+                "MarginServer", "Comments", "Moderation", "TestSupport", "ModerationTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

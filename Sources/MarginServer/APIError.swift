@@ -72,7 +72,7 @@ extension APIError {
         case .invalidDatabaseURL:
             return APIError(.serviceUnavailable, code: "storage_unavailable", message: message, headers: [.retryAfter: "5"])
         // Only from `margin migrate`, never from a request.
-        case .migrationRefused: return APIError(.conflict, code: "migration_refused", message: message)
+        case .copyRefused: return APIError(.conflict, code: "migration_refused", message: message)
         }
     }
 

@@ -7,95 +7,6 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 
-/// Everything `margin serve` can be told; flags and `MARGIN_*` variables fill it in.
-public struct ServerConfiguration: Sendable {
-    public var host: String
-    public var port: Int
-    /// Path of the SQLite database file.
-    public var databasePath: String
-    /// The PostgreSQL password read from `db_password_file`; wins over the URL's and `PGPASSWORD`.
-    public var databasePassword: String?
-    /// The address readers and moderators reach this server at (feed and mail links).
-    public var publicURL: String?
-    /// How long authors may edit or delete their comment, in seconds.
-    public var editWindowSeconds: Int
-    /// The spam filter's thresholds.
-    public var spam: SpamSettings
-    /// Posting limit per client for sites that set none.
-    public var rateLimit: RateLimit
-    /// Votes one client network may cast (`vote_rate_limit`); `.off` for no limit.
-    public var voteRateLimit = RateLimit(windows: [.init(count: 30, seconds: 60), .init(count: 300, seconds: 3600)])
-    /// New threads (first comments on a page) one client network may start in an hour; 0 for no limit.
-    public var newThreadsPerHour = 10
-    /// SMTP server for mail; nil sends no mail.
-    public var smtp: SMTPConfiguration?
-    /// From address, default moderators and link lifetime for mail.
-    public var mailFrom: String
-    public var moderators: [String]
-    public var notifyAllComments: Bool
-    public var linkLifetimeDays: Int
-    /// Most reader mails (reply notifications, confirmations) to one address in any 24 hours.
-    public var maxMailsPerRecipientPerDay = 10
-    /// How often the outbox looks for due mail.
-    public var outboxPollInterval: Duration
-    /// Largest body of a JSON API request in bytes (413 beyond); the admin import has its own.
-    public var maxBodyBytes = Limits.bodyBytesMax
-    /// Longest request target (path and query) in bytes (414 beyond).
-    public var maxURLBytes = 8 * 1024
-    /// Largest request head, request line and header fields together, in bytes (431 beyond).
-    public var maxHeaderBytes = 32 * 1024
-    /// Most header fields in one request (431 beyond).
-    public var maxHeaderCount = 100
-    /// Seconds a client has to send a request head, counted from when the connection opens or
-    /// its previous answer ends (so also how long an idle kept-alive connection stays open), and
-    /// again to send a body, plus a second per `minBodyRate` bytes of it. Then the connection is closed.
-    public var requestTimeoutSeconds = 10
-    /// The body rate (bytes per second) that earns a slow upload more time; 0 gives none.
-    public var minBodyRate = 500
-    /// Most connections open at once from one peer address; 0 is no limit. Browsers open about
-    /// six per host, an office behind one address several times that, and the HTTP benchmark 64.
-    public var maxConnectionsPerIP = 128
-    /// Proxies whose `X-Forwarded-For` is believed; from anyone else the header is ignored.
-    public var trustedProxies: [IPNetwork] = []
-    /// How long a graceful shutdown waits for requests in flight before cancelling them.
-    public var shutdownGrace: Duration = .seconds(30)
-    /// How log lines are written (`--log-format`); `margin serve` bootstraps logging with it.
-    public var logFormat: LogFormat = .logfmt
-
-    public init(host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "margin.sqlite",
-                publicURL: String? = nil, editWindowSeconds: Int = 15 * 60, spam: SpamSettings = SpamSettings(),
-                rateLimit: RateLimit = .standard, smtp: SMTPConfiguration? = nil, mailFrom: String = "margin@localhost",
-                moderators: [String] = [], notifyAllComments: Bool = false, linkLifetimeDays: Int = 7,
-                outboxPollInterval: Duration = .seconds(2)) {
-        self.host = host
-        self.port = port
-        self.databasePath = databasePath
-        self.publicURL = publicURL
-        self.editWindowSeconds = editWindowSeconds
-        self.spam = spam
-        self.rateLimit = rateLimit
-        self.smtp = smtp
-        self.mailFrom = mailFrom
-        self.moderators = moderators
-        self.notifyAllComments = notifyAllComments
-        self.linkLifetimeDays = linkLifetimeDays
-        self.outboxPollInterval = outboxPollInterval
-    }
-
-    /// The mail settings these options describe.
-    var mailSettings: MailSettings {
-        MailSettings(from: mailFrom, moderators: moderators, notifyAll: notifyAllComments, publicURL: resolvedPublicURL,
-                     linkLifetimeSeconds: Int64(linkLifetimeDays) * 86_400, maxPerRecipientPerDay: maxMailsPerRecipientPerDay)
-    }
-
-    /// The public base URL without a trailing slash.
-    var resolvedPublicURL: String {
-        let url = publicURL ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
-        return url.hasSuffix("/") ? String(url.dropLast()) : url
-    }
-}
-
-
 extension ServerConfiguration {
     /// The HTTP/1 server with the configured decoder limits, and per connection a
     /// `ConnectionGuard` and an `AnswerReplayHandler` (replaying from `replay.book`).
@@ -149,7 +60,7 @@ public func buildApplication(
     let replay = AnswerReplayHandler.Shared(
         book: AnswerReplayBook(), store: store, metrics: metrics, logger: logger, serverDate: HTTPDate())
     CommentsRoutes(
-        service: service, cache: ThreadCache(), limiter: RateLimiter(clock: clock, shared: store as? SharedRateLimits), defaultRateLimit: configuration.rateLimit,
+        service: service, cache: ThreadCache(), limiter: RateLimiter(clock: clock, shared: store.sharedRateLimits), defaultRateLimit: configuration.rateLimit,
         metrics: metrics, voteRateLimit: configuration.voteRateLimit,
         newThreadLimit: configuration.newThreadsPerHour > 0 ? RateLimit(windows: [.init(count: configuration.newThreadsPerHour, seconds: 3600)]) : .off
     ).register(on: router)
@@ -158,17 +69,15 @@ public func buildApplication(
     ModerationRoutes(store: store, moderator: Moderator(store: store, clock: clock, notifier: notifier), clock: clock,
                      linkLifetimeMillis: Int64(configuration.linkLifetimeDays) * 86_400_000)
         .register(on: router)
-    if let tokens = store as? any CommentStore & AdminTokenStore {
-        AdminRoutes(store: tokens, clock: clock, failures: RateLimiter(clock: clock),
-                    editWindowMillis: Int64(configuration.editWindowSeconds) * 1000).register(on: router)
-    }
+    AdminRoutes(store: store, clock: clock, failures: RateLimiter(clock: clock),
+                editWindowMillis: Int64(configuration.editWindowSeconds) * 1000).register(on: router)
     HealthRoutes(store: store, clock: clock, startedAt: clock.nowMillis()).register(on: router)
-    MetricsRoutes(metrics: metrics, store: store as? any StatisticsStore, clock: clock).register(on: router)
+    MetricsRoutes(metrics: metrics, store: store, clock: clock).register(on: router)
     PageRoutes().register(on: router)
 
     var services: [any Service] = []
-    if let sqlite = store as? SQLiteStore {
-        services.append(CheckpointService(store: sqlite, logger: logger))
+    if let checkpointing = store.checkpointing {
+        services.append(CheckpointService(store: checkpointing, logger: logger))
     }
     if let transport {
         let sender = OutboxSender(
@@ -218,10 +127,11 @@ struct OutboxService: Service, CustomStringConvertible {
     }
 }
 
-/// Checkpoints the SQLite WAL every half second beside the server, so that no request's commit
-/// has to (see `SQLiteStore.checkpoint()`); one last time at shutdown.
+/// Checkpoints the store's write-ahead log every half second beside the server, so that no
+/// request's commit has to (see `Checkpointing`, `SQLiteStore.checkpoint()`); one last time at
+/// shutdown.
 struct CheckpointService: Service, CustomStringConvertible {
-    let store: SQLiteStore
+    let store: any Checkpointing
     let logger: Logger
 
     /// How ServiceLifecycle names it in the log.

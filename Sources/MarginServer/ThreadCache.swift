@@ -165,7 +165,7 @@ final class ThreadCache: Sendable {
     func unchanged(_ key: String, stamp: Int64?, store: any CommentStore) -> Entry? {
         guard let stamp, let candidate = held.withLock({ $0.entries[key] }),
               let threadID = candidate.threadID, let mark = candidate.mark,
-              let now = store.markIfUnchanged(threadID: threadID, since: mark, at: stamp)
+              let now = store.changeTracking?.markIfUnchanged(threadID: threadID, since: mark, at: stamp)
         else { return nil }
         return held.withLock { held in
             // Kept only if nobody replaced it meanwhile.

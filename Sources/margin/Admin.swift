@@ -20,7 +20,7 @@ struct Admin: AsyncParsableCommand {
             @OptionGroup var database: DatabaseOptions
 
             func run() async throws {
-                let (token, secret) = try await database.openAnyStore(as: (any AdminTokenStore).self).createAdminToken(name: name, random: SystemRandom(), at: SystemClock().nowMillis())
+                let (token, secret) = try await database.openAnyStore().createAdminToken(name: name, random: SystemRandom(), at: SystemClock().nowMillis())
                 printError("Created admin token '\(token.id)' (\(name)). Keep it secret; it cannot be shown again.")
                 print(secret)
             }
@@ -34,7 +34,7 @@ struct Admin: AsyncParsableCommand {
             @OptionGroup var database: DatabaseOptions
 
             func run() async throws {
-                let tokens = try await database.openAnyStore(as: (any AdminTokenStore).self).adminTokens()
+                let tokens = try await database.openAnyStore().adminTokens()
                 if json {
                     printJSON(tokens)
                 } else if tokens.isEmpty {
@@ -56,7 +56,7 @@ struct Admin: AsyncParsableCommand {
             @OptionGroup var database: DatabaseOptions
 
             func run() async throws {
-                guard try await database.openAnyStore(as: (any AdminTokenStore).self).revokeAdminToken(id: id, at: SystemClock().nowMillis()) else {
+                guard try await database.openAnyStore().revokeAdminToken(id: id, at: SystemClock().nowMillis()) else {
                     printError("error: no active admin token '\(id)'.")
                     throw ExitCode.failure
                 }

@@ -26,9 +26,9 @@ struct Migrate: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let summary: StoreMigration.Summary
+        let summary: StoreCopy.Summary
         do {
-            summary = try await StoreMigration(from: from, to: to).run()
+            summary = try await StoreCopy(from: from, to: to).run()
         } catch let error as CommentsError {
             printError("error: \(error)")
             throw ExitCode.failure

@@ -7,14 +7,12 @@ import MarginServer
 /// The database every command works on: `--db`, else `MARGIN_DB`, else `db` in the
 /// configuration file (`--config` or `MARGIN_CONFIG`), else `./margin.sqlite`.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "SQLite database file, or a postgres:// URL (env MARGIN_DB; default ./margin.sqlite).")
-    var db: String?
+    @Option(ServerSettings.db) var db: String?
 
     @Option(name: .long, help: "Configuration file, margin.toml (env MARGIN_CONFIG; default none).")
     var config: String?
 
-    @Option(name: .customLong("db-password-file"), help: "File holding the PostgreSQL password (env MARGIN_DB_PASSWORD_FILE; or PGPASSWORD).")
-    var dbPasswordFile: String?
+    @Option(ServerSettings.dbPasswordFile) var dbPasswordFile: String?
 
     /// The configuration file named by `--config` or `MARGIN_CONFIG`, if any.
     var configPath: String? { config ?? ProcessInfo.processInfo.environment["MARGIN_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } }
@@ -27,15 +25,19 @@ struct DatabaseOptions: ParsableArguments {
     /// The PostgreSQL password file: `--db-password-file`, else `MARGIN_DB_PASSWORD_FILE`, else
     /// `db_password_file` in the configuration file; nil when none is named.
     var passwordFile: String? {
-        let named = dbPasswordFile ?? ProcessInfo.processInfo.environment["MARGIN_DB_PASSWORD_FILE"]
-            ?? (try? configFile())?.flatMap { $0.values["db_password_file"]?.text }
+        let setting = ServerSettings.dbPasswordFile.key
+        let named = dbPasswordFile ?? ProcessInfo.processInfo.environment[setting.environment]
+            ?? (try? configFile())?.flatMap { $0.values[setting.name]?.text }
         return named.flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    /// The database: `--db`, else `MARGIN_DB`, else `db` in the configuration file, else the
+    /// default; as given, unchecked (`margin serve` checks it with the other settings).
     var path: String {
-        db ?? ProcessInfo.processInfo.environment["MARGIN_DB"]
-            ?? (try? configFile())?.flatMap { $0.values["db"]?.text }
-            ?? "margin.sqlite"
+        let setting = ServerSettings.db
+        return db ?? ProcessInfo.processInfo.environment[setting.key.environment]
+            ?? (try? configFile())?.flatMap { $0.values[setting.name]?.text }
+            ?? setting.defaultValue
     }
 
     /// Opens the SQLite file at `path` (the caller has resolved it and checked the
@@ -87,13 +89,6 @@ extension DatabaseOptions {
 }
 
 extension DatabaseOptions {
-    /// The store `--db` names, as the part of the store a command needs (admin tokens,
-    /// maintenance: both stores do them).
-    func openAnyStore<Part>(as part: Part.Type) async throws -> Part {
-        guard let store = try await openAnyStore() as? Part else { throw ExitCode.failure }
-        return store
-    }
-
     /// How messages name the database: the path, or the URL without its password.
     var location: String { Self.name(of: path) }
 
@@ -101,34 +96,5 @@ extension DatabaseOptions {
     /// password.
     static func name(of path: String) -> String {
         PostgresLocation.isURL(path) ? ((try? PostgresLocation(url: path))?.description ?? "the database") : path
-    }
-}
-
-/// Prints to standard error.
-func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
-}
-
-/// Prints a table with aligned columns.
-func printTable(_ header: [String], _ rows: [[String]]) {
-    let widths = header.indices.map { column in
-        ([header[column]] + rows.map { $0[column] }).map(\.count).max() ?? 0
-    }
-    func line(_ cells: [String]) -> String {
-        cells.enumerated().map { index, cell in
-            index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-        }.joined(separator: "  ")
-    }
-    print(line(header))
-    for row in rows { print(line(row)) }
-}
-
-/// Turns errors of the libraries into a message and exit code 1.
-func reporting<T>(_ body: () async throws -> T) async throws -> T {
-    do {
-        return try await body()
-    } catch let error as CommentsError {
-        printError("error: \(error)")
-        throw ExitCode.failure
     }
 }

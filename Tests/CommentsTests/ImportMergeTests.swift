@@ -18,7 +18,7 @@ import Testing
     /// Everything a reader or moderator could tell apart, with ids replaced by what they point at
     /// (the two stores hand out different ids to what arrives in a different order).
     func contents(_ store: any CommentStore) async throws -> [String] {
-        try await StoreMigration.reading(store) { sqlite in
+        try await store.withSQLiteSnapshot { sqlite in
             try await sqlite.writer.read { db in
                 let comment = "(SELECT x.created_at || ' ' || x.body FROM comments x WHERE x.id = %@)"
                 func about(_ column: String) -> String { comment.replacingOccurrences(of: "%@", with: column) }
@@ -52,7 +52,7 @@ import Testing
     }
 
     /// The thread of `file` with the most comments, found by importing it into a scratch file.
-    func busiestThread(of file: String, source: ImportSource, in directory: URL) async throws -> String {
+    func busiestThread(of file: String, source: ImportFormat, in directory: URL) async throws -> String {
         let store = try SQLiteStore(path: directory.appendingPathComponent("scratch.sqlite").path)
         try await store.addSite(Site(id: "blog", name: "Blog", origins: [], createdAt: 1))
         _ = try await Importer(store: store).run(
@@ -64,10 +64,10 @@ import Testing
         }
     }
 
-    @Test(arguments: [("disqus/isso-disqus.xml", ImportSource.disqus), ("wordpress/wpimporter-a11y-unit-test-data.xml", .wordpress),
+    @Test(arguments: [("disqus/isso-disqus.xml", ImportFormat.disqus), ("wordpress/wpimporter-a11y-unit-test-data.xml", .wordpress),
                       ("wordpress/isso-wordpress.xml", .wordpress)])
-    func anImportWhileOtherNodesPostAddsWhatItAddsToSQLite(file: String, source: ImportSource) async throws {
-        let directory = try StoreMigrationTests().folder()
+    func anImportWhileOtherNodesPostAddsWhatItAddsToSQLite(file: String, source: ImportFormat) async throws {
+        let directory = try StoreCopyTests().folder()
         defer { try? FileManager.default.removeItem(at: directory) }
         let busiest = try await busiestThread(of: file, source: source, in: directory)
         let options = Importer.Options(siteID: "blog", source: source, skipInvalid: true)
@@ -89,7 +89,7 @@ import Testing
         let here = try await insert(store, "already here")
         try await insert(store, "a reply already here", parent: here.id, at: 1500)
         let meanwhile = Mutex<(comment: Comment, threadVersion: Int64)?>(nil)
-        let summary = try await StoreMigration.importing(into: store, keep: { _ in true }) { copy in
+        let summary = try await store.importStaged(keep: { _ in true }) { copy in
             let posted = try await insert(store, "posted meanwhile", uri: busiest, at: 2000)
             let version = try await store.thread(siteID: "blog", uri: busiest)?.version
             meanwhile.withLock { $0 = (posted, version ?? -1) }
@@ -110,7 +110,7 @@ import Testing
 
         // Again: everything is there already, nothing is added.
         let before = try await contents(store)
-        let again = try await StoreMigration.importing(into: store, keep: { _ in true }) { copy in
+        let again = try await store.importStaged(keep: { _ in true }) { copy in
             try await Importer(store: copy, clock: ImportTime()).run(options, file: url)
         }
         #expect(again.comments == 0)
@@ -118,7 +118,7 @@ import Testing
 
         // A node posting afterwards gets a fresh id past everything merged.
         let after = try await insert(store, "after the import", uri: busiest, at: 3000)
-        let highest = try await StoreMigration.reading(store) { copy in
+        let highest = try await store.withSQLiteSnapshot { copy in
             try await copy.writer.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM comments") ?? 0 }
         }
         #expect(after.id == highest)
@@ -145,7 +145,7 @@ import Testing
     }
 
     @Test func aLargeImportHangsEveryReplyFromItsParentAcrossStatements() async throws {
-        let directory = try StoreMigrationTests().folder()
+        let directory = try StoreCopyTests().folder()
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = try generatedExport(posts: 1_600, in: directory)
         let options = Importer.Options(siteID: "blog", source: .disqus)
@@ -158,7 +158,7 @@ import Testing
         defer { store.close() }
         try await store.addSite(Site(id: "blog", name: "Blog", origins: [], createdAt: 1))
         try await insert(store, "already here")
-        let summary = try await StoreMigration.importing(into: store, keep: { _ in true }) { copy in
+        let summary = try await store.importStaged(keep: { _ in true }) { copy in
             try await Importer(store: copy, clock: ImportTime()).run(options, file: url)
         }
         #expect(summary.comments == 1_600 && summary.replies == expected.replies && expected.replies == 1_597)
@@ -174,9 +174,9 @@ import Testing
         }
         #expect(older == 9)
         let there = try await PostgresTestCluster.freshDatabase()
-        _ = try await StoreMigration(from: directory.appendingPathComponent("reference.sqlite").path, to: there).run()
+        _ = try await StoreCopy(from: directory.appendingPathComponent("reference.sqlite").path, to: there).run()
         let back = directory.appendingPathComponent("back.sqlite").path
-        _ = try await StoreMigration(from: there, to: back).run()
+        _ = try await StoreCopy(from: there, to: back).run()
         #expect(try await contents(SQLiteStore(path: back)) == expectedContents)
     }
 
@@ -185,7 +185,7 @@ import Testing
         defer { store.close() }
         try await store.addSite(Site(id: "blog", name: "Blog", origins: [], createdAt: 1))
         let file = Self.data.appendingPathComponent("disqus/isso-disqus.xml")
-        let summary = try await StoreMigration.importing(into: store, keep: { _ in true }) { copy in
+        let summary = try await store.importStaged(keep: { _ in true }) { copy in
             try await insert(store, "the first comment, posted meanwhile")
             return try await Importer(store: copy).run(Importer.Options(siteID: "blog", source: .disqus), file: file)
         }
@@ -196,10 +196,10 @@ import Testing
     }
 
     @Test func aMarginExportMergesWithItsVotesLogAndBlocklist() async throws {
-        let directory = try StoreMigrationTests().folder()
+        let directory = try StoreCopyTests().folder()
         defer { try? FileManager.default.removeItem(at: directory) }
         let source = directory.appendingPathComponent("source.sqlite").path
-        try await StoreMigrationTests().populatedSQLite(at: source)
+        try await StoreCopyTests().populatedSQLite(at: source)
         let export = directory.appendingPathComponent("export.jsonl")
         let bytes = Collected()
         try await Exporter(store: try SQLiteStore(path: source)).export(format: .margin, siteID: nil) { bytes.append($0) }
@@ -214,7 +214,7 @@ import Testing
         defer { store.close() }
         try await store.addSite(Site(id: "blog", name: "Blog", origins: [], createdAt: 1))
         try await insert(store, "already here")
-        let summary = try await StoreMigration.importing(into: store, keep: { _ in true }) { copy in
+        let summary = try await store.importStaged(keep: { _ in true }) { copy in
             try await MarginImporter(store: copy).run(url: export, dryRun: false)
         }
         #expect(summary.comments == expected.comments)
@@ -228,7 +228,7 @@ import Testing
 
         // A dry run writes nothing.
         let before = try await contents(store)
-        let dry = try await StoreMigration.importing(into: store, keep: { !$0.dryRun }) { copy in
+        let dry = try await store.importStaged(keep: { !$0.dryRun }) { copy in
             try await Importer(store: copy).run(
                 Importer.Options(siteID: "blog", source: .disqus, dryRun: true), file: Self.data.appendingPathComponent("disqus/isso-disqus.xml"))
         }
@@ -244,7 +244,7 @@ import Testing
         let moderated = try await insert(store, "moderated meanwhile", status: .pending)
         let moved = try await insert(store, "moved by the import", uri: "/old/?p=1")
 
-        _ = try await StoreMigration.importing(into: store, keep: { _ in true }) { copy in
+        _ = try await store.importStaged(keep: { _ in true }) { copy in
             // Another node rejects a comment while the import runs ...
             _ = try await store.moderate(commentID: moderated.id, action: .reject, actor: .cli, reason: nil, at: 5000,
                                          linkNonce: nil, features: [], mail: nil)

@@ -17,7 +17,7 @@ import Testing
         return (store, directory)
     }
 
-    func importFile(_ store: SQLiteStore, _ url: URL, source: ImportSource, rules: RemapRules = RemapRules(),
+    func importFile(_ store: SQLiteStore, _ url: URL, source: ImportFormat, rules: RemapRules = RemapRules(),
                     dryRun: Bool = false, skipInvalid: Bool = false) async throws -> ImportSummary {
         _ = try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: 1))
         return try await Importer(store: store).run(

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import GRDB
+import SafeHTML
 import Testing
 @testable import Comments
 

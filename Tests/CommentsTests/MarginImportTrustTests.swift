@@ -1,5 +1,6 @@
 import Comments
 import Foundation
+import SafeHTML
 import Testing
 
 /// A Margin import does not trust its file: markup goes through the sanitiser (what Margin itself

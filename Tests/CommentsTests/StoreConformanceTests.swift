@@ -455,7 +455,7 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
         try await withStore(kind) { store in
             // Given a real WordPress export with a page closed for comments, imported into the store
             let export = ImporterTests.data.appendingPathComponent("wordpress/wpimporter-a11y-unit-test-data.xml")
-            _ = try await StoreMigration.importing(into: store, keep: { _ in true }) { sqlite in
+            _ = try await store.importStaged(keep: { _ in true }) { sqlite in
                 try await Importer(store: sqlite).run(Importer.Options(siteID: "blog", source: .wordpress), file: export)
             }
             let closed = "/2012/01/04/template-password-protected/"

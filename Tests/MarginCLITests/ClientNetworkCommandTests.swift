@@ -16,7 +16,7 @@ import Testing
         defer { scratch.remove() }
         let db = ["--db", scratch.database]
         // Given a server behind a trusted proxy, and comments from an IPv4 and an IPv6 client
-        let server = try await ServerProcess.start(database: scratch.database, arguments: ["--trusted-proxy", "127.0.0.1", "--rate-limit", "off"])
+        let server = try await ServeProcess.start(database: scratch.database, arguments: ["--trusted-proxy", "127.0.0.1", "--rate-limit", "off"])
         defer { server.signal(SIGKILL) }
         let v4 = await Self.post(server.port, uri: "/blocked/", text: "From a v4 reader.", from: "203.0.113.77")
         let v6 = await Self.post(server.port, uri: "/blocked/", text: "From a v6 reader.", from: "2001:db8:1:2::1")
@@ -63,7 +63,7 @@ import Testing
         let sites = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
         #expect(sites.first { $0["id"] as? String == "strict" }?["vote_rate_limit"] as? String == "2/min")
         #expect(sites.first { $0["id"] as? String == "relaxed" }?["vote_rate_limit"] as? String == "default")
-        let server = try await ServerProcess.start(database: scratch.database, arguments: ["--rate-limit", "off", "--vote-rate-limit", "50/min"])
+        let server = try await ServeProcess.start(database: scratch.database, arguments: ["--rate-limit", "off", "--vote-rate-limit", "50/min"])
         defer { server.signal(SIGKILL) }
         /// Posts one comment to `site` and returns its id.
         func comment(_ site: String) async throws -> Int {
@@ -95,7 +95,7 @@ import Testing
         let scratch = try Scratch()
         defer { scratch.remove() }
         // Given `--vote-rate-limit 2/min` and `--new-threads-per-hour 1`, with a posting limit
-        let server = try await ServerProcess.start(database: scratch.database, arguments: [
+        let server = try await ServeProcess.start(database: scratch.database, arguments: [
             "--trusted-proxy", "127.0.0.1", "--rate-limit", "50/min", "--vote-rate-limit", "2/min", "--new-threads-per-hour", "1",
         ])
         defer { server.signal(SIGKILL) }
@@ -124,8 +124,8 @@ import Testing
     @Test func voteAndNewThreadLimitsHoldAcrossNodes() async throws {
         let url = try await PostgresTestCluster.freshDatabase()
         let arguments = ["--trusted-proxy", "127.0.0.1", "--rate-limit", "50/min", "--vote-rate-limit", "2/min", "--new-threads-per-hour", "1"]
-        async let first = ServerProcess.start(database: url, arguments: arguments)
-        async let second = ServerProcess.start(database: url, arguments: arguments)
+        async let first = ServeProcess.start(database: url, arguments: arguments)
+        async let second = ServeProcess.start(database: url, arguments: arguments)
         let (a, b) = try await (first, second)
         defer { a.signal(SIGTERM); b.signal(SIGTERM) }
         // When one /64 starts a thread on A, then another on B

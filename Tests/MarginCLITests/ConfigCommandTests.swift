@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `margin.toml`, `MARGIN_*` variables and flags, and `margin config check|show`.
@@ -40,11 +41,11 @@ import Testing
     @Test func serveRunsWithTheFileSettings() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let port = try ServeCommandTests.freePort()
+        let port = try freePort()
         let file = scratch.url.appendingPathComponent("margin.toml").path
         try "port = \(port)\ndb = \"\(scratch.database)\"\nrate_limit = \"off\"\n".write(toFile: file, atomically: true, encoding: .utf8)
         try await ServeCommandTests.withServer(arguments: ["serve", "--config", file], environment: [:], port: port) {
-            let config = await ServeCommandTests.get(port: port, path: "/api/v1/config?site=default")
+            let config = await HTTP.send("GET", port: port, path: "/api/v1/config?site=default")
             #expect(config?.status == 200)
         }
         #expect(FileManager.default.fileExists(atPath: scratch.database), "the database named by the file was created")

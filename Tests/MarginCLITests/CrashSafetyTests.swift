@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 /// SIGKILL in the middle of concurrent writes loses nothing the server (or the CLI) acknowledged,
@@ -104,7 +105,7 @@ import Testing
         }
         let ledger = Ledger()
         var survived = 0
-        var server = try await ServerProcess.start(database: database, arguments: Self.serveArguments)
+        var server = try await ServeProcess.start(database: database, arguments: Self.serveArguments)
         for round in 1...kills {
             let stop = Stop()
             let port = server.port
@@ -130,7 +131,7 @@ import Testing
             #expect(losses.isEmpty, "round \(round): \(losses.prefix(10).joined(separator: "\n"))")
 
             // The server comes back on the same file and serves reads and writes.
-            server = try await ServerProcess.start(database: database, arguments: Self.serveArguments)
+            server = try await ServeProcess.start(database: database, arguments: Self.serveArguments)
             let thread = await HTTP.send("GET", port: server.port, path: "/api/v1/comments?site=blog&uri=/crash/0")
             #expect(thread?.status == 200)
             let fresh = await HTTP.send("POST", port: server.port, path: "/api/v1/comments",

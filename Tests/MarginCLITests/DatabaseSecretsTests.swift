@@ -65,11 +65,11 @@ import Testing
         #expect(wrong.status == 1)
         #expect(!wrong.stderr.contains("not-it"))
         // Only in the file: the server serves, and the CLI reads.
-        let node = try await ServerProcess.start(database: url, arguments: ["--db-password-file", passwordFile])
+        let node = try await ServeProcess.start(database: url, arguments: ["--db-password-file", passwordFile])
         defer { node.signal(SIGTERM) }
         let posted = await HTTP.send("POST", port: node.port, path: "/api/v1/comments", json: #"{"site":"default","uri":"/pw/","text":"over a password"}"#)
         #expect(posted?.status == 201)
-        #expect(!node.output.contains(password), "the log shows the password")
+        #expect(!node.log.contains(password), "the log shows the password")
         let listed = try await CLI.run(["sites", "list", "--db", url], environment: ["MARGIN_DB_PASSWORD_FILE": passwordFile])
         #expect(listed.status == 0 && listed.stdout.contains("default"), "\(listed.stderr)")
         // Only in PGPASSWORD, as libpq takes it.
@@ -95,7 +95,7 @@ import Testing
         let old = umask(0o022)
         defer { umask(old) }
         let database = scratch.database
-        let node = try await ServerProcess.start(database: database)
+        let node = try await ServeProcess.start(database: database)
         let posted = await HTTP.send("POST", port: node.port, path: "/api/v1/comments", json: #"{"site":"default","uri":"/mode/","text":"private"}"#)
         #expect(posted?.status == 201)
         // While it serves, the write-ahead log and the shared-memory index exist.
@@ -126,15 +126,13 @@ import Testing
     /// message; the node's log has the detail.
     @Test func a503NamesNoHost() async throws {
         // A cluster of its own: the shared one must not go down under other tests.
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("margin-pg-\(UUID().uuidString)").path
-        let started = try await Tool.run("sh", ["-c", "'\(PostgresTestCluster.script())' start '\(folder)'"])
-        try #require(started.status == 0, "\(started.stderr)")
-        defer { _ = system("'\(PostgresTestCluster.script())' stop '\(folder)' >/dev/null 2>&1; rm -rf '\(folder)'") }
-        let url = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines) + "?sslmode=disable"
+        let cluster = try await PrivatePostgresCluster()
+        defer { cluster.remove() }
+        let url = cluster.url
         let port = try #require(URLComponents(string: url)?.port)
-        let node = try await ServerProcess.start(database: url, arguments: ["--rate-limit", "off"])
+        let node = try await ServeProcess.start(database: url, arguments: ["--rate-limit", "off"])
         defer { node.signal(SIGTERM) }
-        #expect(try await Tool.run("sh", ["-c", "'\(PostgresTestCluster.script())' stop '\(folder)'"]).status == 0)
+        #expect(try await cluster.run("stop").status == 0)
         let posted = await HTTP.send("POST", port: node.port, path: "/api/v1/comments",
                                      json: #"{"site":"default","uri":"/down/","text":"while down"}"#, timeout: 30)
         // Past the two seconds /healthz answers from its last check.
@@ -150,7 +148,7 @@ import Testing
             }
         }
         #expect((posted?.json?["error"] as? [String: Any])?["message"] as? String == "The comment store is unavailable; try again shortly.")
-        let logged = node.output.split(separator: "\n").filter { $0.contains("storage unavailable") || $0.contains("health check failed") }
-        #expect(logged.contains { $0.contains("127.0.0.1:\(port)") }, "the log says why: \(node.output.suffix(2000))")
+        let logged = node.log.split(separator: "\n").filter { $0.contains("storage unavailable") || $0.contains("health check failed") }
+        #expect(logged.contains { $0.contains("127.0.0.1:\(port)") }, "the log says why: \(node.log.suffix(2000))")
     }
 }

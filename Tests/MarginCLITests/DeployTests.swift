@@ -1,9 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `deploy/margin.service` as systemd itself judges it.
 @Suite struct DeployTests {
-    static let unit = CLI.root.appendingPathComponent("deploy/margin.service")
+    static let unit = TestEnvironment.repositoryRoot.appendingPathComponent("deploy/margin.service")
 
     @Test func theUnitIsValidAndHardened() async throws {
         // verify checks every directive and that ExecStart runs something: point it at the built binary.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `margin keys revoke`: a leaked signing key ends at once, against the real server.
@@ -10,7 +11,7 @@ import Testing
         let scratch = try Scratch()
         defer { scratch.remove() }
         let db = ["--db", scratch.database]
-        let node = try await ServerProcess.start(database: scratch.database)
+        let node = try await ServeProcess.start(database: scratch.database)
         defer { node.signal(SIGTERM) }
         let posted = await HTTP.send("POST", port: node.port, path: "/api/v1/comments", json: #"{"site":"default","uri":"/k/","text":"a comment"}"#)
         let id = try #require(posted?.json?["id"] as? Int)

@@ -25,7 +25,7 @@ import Testing
         let database = store == "sqlite" ? scratch.database : try await PostgresTestCluster.freshDatabase()
         let imported = try await CLI.run(["import", "wordpress", Self.export, "--db", database])
         try #require(imported.status == 0, "\(imported.stderr)")
-        let server = try await ServerProcess.start(database: database, arguments: ["--rate-limit", "off"])
+        let server = try await ServeProcess.start(database: database, arguments: ["--rate-limit", "off"])
         defer { server.signal(SIGKILL) }
         let thread = try #require(await HTTP.send("GET", port: server.port, path: "/api/v1/comments?site=default&uri=\(Self.closed)")?.json)
         #expect(thread["locked"] as? Bool == true)

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import TestSupport
 import Testing
 
 /// `margin moderate`, `block`, `keys` and `spam` against a temporary database.
@@ -11,7 +12,7 @@ import Testing
         let db = ["--db", scratch.database]
         _ = try await CLI.run(["sites", "add", "blog", "--origin", "https://blog.example.org", "--moderation", "all"] + db)
         // Comments enter through the real server, as in production.
-        let port = try ServeCommandTests.freePort()
+        let port = try freePort()
         var ids: [Int] = []
         try await ServeCommandTests.withServer(
             arguments: ["serve", "--port", String(port), "--rate-limit", "off"] + db, environment: [:], port: port
@@ -88,7 +89,7 @@ import Testing
         defer { scratch.remove() }
         let db = ["--db", scratch.database]
         let ids = try await seeded(scratch)
-        let port = try ServeCommandTests.freePort()
+        let port = try freePort()
         let made = try await CLI.run(["moderate", "link", String(ids[0]), "approve", "--public-url", "http://127.0.0.1:\(port)/"] + db)
         #expect(made.status == 0)
         let url = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -151,7 +152,7 @@ import Testing
         let scratch = try Scratch()
         defer { scratch.remove() }
         let db = ["--db", scratch.database]
-        let data = CLI.root.deletingLastPathComponent().appendingPathComponent("shared/data/spam")
+        let data = TestEnvironment.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/data/spam")
         let files = ["Youtube01-Psy.csv", "Youtube03-LMFAO.csv"].map { data.appendingPathComponent($0).path }
         let spam = "Check out my channel and subscribe, I upload new music videos every day!"
         /// `spam check --json` of `text`: its score and the learned filter's reason, if any.
@@ -186,7 +187,7 @@ import Testing
     }
 
     @Test func spamEvalMeasuresOnHeldOutVideos() async throws {
-        let data = CLI.root.deletingLastPathComponent().appendingPathComponent("shared/data/spam")
+        let data = TestEnvironment.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/data/spam")
         let files = ["Youtube01-Psy.csv", "Youtube03-LMFAO.csv", "Youtube04-Eminem.csv"].map { data.appendingPathComponent($0).path }
         let result = try await CLI.run(["spam", "eval", "--train", files[0], files[1], "--test", files[2], "--json"])
         #expect(result.status == 0, "\(result.stderr)")

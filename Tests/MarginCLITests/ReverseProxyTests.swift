@@ -48,10 +48,10 @@ import Testing
     static func checkThroughProxy(_ startProxy: (Int, Int, Scratch) async throws -> ChildProcess) async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let marginPort = try ServeCommandTests.freePort()
+        let marginPort = try freePort()
         let arguments = ["serve", "--port", String(marginPort), "--db", scratch.database, "--trusted-proxy", "127.0.0.1", "--rate-limit", "1/min"]
         try await ServeCommandTests.withServer(arguments: arguments, environment: [:], port: marginPort) {
-            let proxyPort = try ServeCommandTests.freePort()
+            let proxyPort = try freePort()
             let proxy = try await startProxy(marginPort, proxyPort, scratch)
             defer { stop(proxy) }
             var ready = false
@@ -78,7 +78,7 @@ import Testing
     @Test func behindNginx() async throws {
         try await Self.checkThroughProxy { marginPort, proxyPort, scratch in
             let (certificate, key) = try await Self.certificate(in: scratch.url)
-            let example = try String(contentsOf: CLI.root.appendingPathComponent("deploy/nginx.conf"), encoding: .utf8)
+            let example = try String(contentsOf: TestEnvironment.repositoryRoot.appendingPathComponent("deploy/nginx.conf"), encoding: .utf8)
             let site = example
                 .replacingOccurrences(of: "server 127.0.0.1:8080;", with: "server 127.0.0.1:\(marginPort);")
                 .replacingOccurrences(of: "listen 443 ssl http2;", with: "listen 127.0.0.1:\(proxyPort) ssl http2;")
@@ -113,8 +113,8 @@ import Testing
 
     @Test func behindCaddy() async throws {
         try await Self.checkThroughProxy { marginPort, proxyPort, scratch in
-            let example = try String(contentsOf: CLI.root.appendingPathComponent("deploy/Caddyfile"), encoding: .utf8)
-            let httpPort = try ServeCommandTests.freePort()
+            let example = try String(contentsOf: TestEnvironment.repositoryRoot.appendingPathComponent("deploy/Caddyfile"), encoding: .utf8)
+            let httpPort = try freePort()
             // No ACME offline: Caddy's own CA signs the certificate; nothing is installed system-wide.
             let site = example
                 .replacingOccurrences(of: "comments.example.org {", with: "comments.example.org:\(proxyPort) {\n\ttls internal")

@@ -9,8 +9,8 @@ import Testing
     /// Given two nodes, an admin token made by the CLI imports, exports and is revoked on both.
     @Test func anAdminTokenMadeByTheCLIWorksOnEveryNode() async throws {
         let url = try await PostgresTestCluster.freshDatabase()
-        async let first = ServerProcess.start(database: url)
-        async let second = ServerProcess.start(database: url)
+        async let first = ServeProcess.start(database: url)
+        async let second = ServeProcess.start(database: url)
         let (a, b) = try await (first, second)
         defer { a.signal(SIGTERM); b.signal(SIGTERM) }
         let created = try await CLI.run(["admin", "token", "create", "backup-job", "--db", url])
@@ -69,8 +69,8 @@ import Testing
     @Test func aCommentPostedOnOneNodeIsReadOnAnother() async throws {
         let url = try await PostgresTestCluster.freshDatabase()
         // Both start at once on the empty database: one default site, one schema.
-        async let first = ServerProcess.start(database: url)
-        async let second = ServerProcess.start(database: url)
+        async let first = ServeProcess.start(database: url)
+        async let second = ServeProcess.start(database: url)
         let (a, b) = try await (first, second)
         defer { a.signal(SIGTERM); b.signal(SIGTERM) }
         let posted = try #require(await HTTP.send(
@@ -91,8 +91,8 @@ import Testing
     /// Given two nodes, a client's posting limit counts its posts on both.
     @Test func theRateLimitHoldsAcrossNodes() async throws {
         let url = try await PostgresTestCluster.freshDatabase()
-        async let first = ServerProcess.start(database: url, arguments: ["--rate-limit", "3/min"])
-        async let second = ServerProcess.start(database: url, arguments: ["--rate-limit", "3/min"])
+        async let first = ServeProcess.start(database: url, arguments: ["--rate-limit", "3/min"])
+        async let second = ServeProcess.start(database: url, arguments: ["--rate-limit", "3/min"])
         let (a, b) = try await (first, second)
         defer { a.signal(SIGTERM); b.signal(SIGTERM) }
         var statuses: [Int] = []
@@ -108,8 +108,8 @@ import Testing
     /// Given two nodes, a moderation link used on one is refused as spent by the other.
     @Test func aModerationLinkUsedOnOneNodeIsSpentOnEvery() async throws {
         let url = try await PostgresTestCluster.freshDatabase()
-        async let first = ServerProcess.start(database: url)
-        async let second = ServerProcess.start(database: url)
+        async let first = ServeProcess.start(database: url)
+        async let second = ServeProcess.start(database: url)
         let (a, b) = try await (first, second)
         defer { a.signal(SIGTERM); b.signal(SIGTERM) }
         let posted = await HTTP.send("POST", port: a.port, path: "/api/v1/comments", json: #"{"site":"default","uri":"/mod/","text":"moderate me"}"#)
@@ -131,30 +131,13 @@ import Testing
     /// arrive: each sent once, by one node.
     @Test func eachMailIsSentOnceWithTwoSendersRunning() async throws {
         let url = try await PostgresTestCluster.freshDatabase()
-        // A real SMTP server (aiosmtpd) that prints every message it receives.
-        let smtpPort = try ServeCommandTests.freePort()
-        let sink = ChildProcess()
-        sink.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["MARGIN_TEST_PYTHON"] ?? "/usr/bin/python3")
-        sink.arguments = ["-u", "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Debugging", "-l", "127.0.0.1:\(smtpPort)"]
-        let printed = Pipe()
-        sink.standardOutput = printed
-        sink.standardError = FileHandle.nullDevice
-        try sink.run()
-        // aiosmtpd does not end on SIGTERM while it serves; it holds nothing worth a clean stop.
-        defer { if sink.isRunning { kill(sink.processIdentifier, SIGKILL) } }
-        let received = Mutex("")
-        let readAll = Mutex(false)
-        let reader = Thread {
-            while case let data = printed.fileHandleForReading.availableData, !data.isEmpty {
-                received.withLock { $0 += String(decoding: data, as: UTF8.self) }
-            }
-            readAll.withLock { $0 = true }
-        }
-        reader.start()
-        let mail = ["--smtp-host", "127.0.0.1", "--smtp-port", String(smtpPort), "--smtp-security", "none",
+        // A real SMTP server (aiosmtpd) that keeps every message it accepts.
+        let sink = try await SMTPSink.started()
+        defer { sink.close() }
+        let mail = ["--smtp-host", "127.0.0.1", "--smtp-port", String(sink.port), "--smtp-security", "none",
                     "--moderator", "mod@example.org", "--notify-all", "--rate-limit", "off"]
-        async let first = ServerProcess.start(database: url, arguments: mail)
-        async let second = ServerProcess.start(database: url, arguments: mail)
+        async let first = ServeProcess.start(database: url, arguments: mail)
+        async let second = ServeProcess.start(database: url, arguments: mail)
         let (a, b) = try await (first, second)
         defer { for node in [a, b] where node.process.isRunning { node.signal(SIGTERM) } }
         for (index, node) in [a, b, a, b, a].enumerated() {
@@ -162,7 +145,6 @@ import Testing
                                          json: #"{"site":"default","uri":"/mailed/","text":"comment \#(index)"}"#)
             #expect(answer?.status == 201)
         }
-        func count() -> Int { received.withLock { $0.components(separatedBy: "---------- MESSAGE FOLLOWS ----------").count - 1 } }
         func outbox(_ sql: String) async throws -> String {
             try await Tool.run("psql", [url, "-At", "-c", sql]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
@@ -176,13 +158,12 @@ import Testing
         // Stopping the nodes finishes such a send and writes its state; then nothing sends any more.
         a.signal(SIGTERM)
         b.signal(SIGTERM)
-        #expect(try await a.waitForExit(timeout: .seconds(60)) != nil, "A did not stop: \(a.output)")
-        #expect(try await b.waitForExit(timeout: .seconds(60)) != nil, "B did not stop: \(b.output)")
-        // The sink prints a message before accepting it: stopped, its pipe holds every one.
-        kill(sink.processIdentifier, SIGKILL)
-        #expect(try await ShutdownAndStorageTests.eventually { readAll.withLock { $0 } }, "the sink's output never ended")
-        #expect(count() == 5, "one mail per comment, not one per node: \(received.withLock { $0 }.prefix(2000))")
-        let ids = received.withLock { $0 }.split(separator: "\n").filter { $0.lowercased().hasPrefix("message-id:") }
+        #expect(try await a.waitForExit(timeout: .seconds(60)) != nil, "A did not stop: \(a.log)")
+        #expect(try await b.waitForExit(timeout: .seconds(60)) != nil, "B did not stop: \(b.log)")
+        // The sink stores a message before accepting it: every one sent is there.
+        let received = try sink.messages()
+        #expect(received.count == 5, "one mail per comment, not one per node: \(received.map(\.subject))")
+        let ids = received.flatMap { $0.headerValues("Message-ID") }
         #expect(Set(ids).count == ids.count && ids.count == 5)
         // Every send is counted in the mail's attempts: one each.
         let final = try await outbox("SELECT id, sent_at, attempts, last_error FROM outbox")
@@ -193,12 +174,10 @@ import Testing
     /// limit: never a hang), and the node reconnects by itself once PostgreSQL is back.
     @Test func nodesReconnectWhenPostgreSQLRestarts() async throws {
         // A cluster of its own: the shared one must not go down under other tests.
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("margin-pg-\(UUID().uuidString)").path
-        let started = try await Tool.run("sh", ["-c", "'\(PostgresTestCluster.script())' start '\(folder)'"])
-        try #require(started.status == 0, "\(started.stderr)")
-        defer { _ = system("'\(PostgresTestCluster.script())' stop '\(folder)' >/dev/null 2>&1; rm -rf '\(folder)'") }
-        let url = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines) + "?sslmode=disable"
-        let node = try await ServerProcess.start(database: url, arguments: ["--rate-limit", "off"])
+        let cluster = try await PrivatePostgresCluster()
+        defer { cluster.remove() }
+        let url = cluster.url
+        let node = try await ServeProcess.start(database: url, arguments: ["--rate-limit", "off"])
         defer { node.signal(SIGTERM) }
         func post(_ text: String) async -> Int {
             await HTTP.send("POST", port: node.port, path: "/api/v1/comments", json: #"{"site":"default","uri":"/r/","text":"\#(text)"}"#,
@@ -206,10 +185,10 @@ import Testing
         }
         #expect(await post("before") == 201)
         // Down: a clear 503, never a hang (the post gives up after 30 s and counts as 0) or a 500.
-        #expect(try await Tool.run("sh", ["-c", "'\(PostgresTestCluster.script())' stop '\(folder)'"]).status == 0)
+        #expect(try await cluster.run("stop").status == 0)
         #expect(await post("while down") == 503)
         // Up again: the node reconnects by itself.
-        #expect(try await Tool.run("sh", ["-c", "'\(PostgresTestCluster.script())' restart '\(folder)'"]).status == 0)
+        #expect(try await cluster.run("restart").status == 0)
         var after = 0
         for attempt in 0..<60 where after != 201 {
             after = await post("after \(attempt)")
@@ -225,8 +204,8 @@ import Testing
     /// either node acknowledged is stored, and the other node keeps serving.
     @Test func killingANodeUnderLoadLosesNoAcknowledgedComment() async throws {
         let url = try await PostgresTestCluster.freshDatabase()
-        async let first = ServerProcess.start(database: url, arguments: ["--rate-limit", "off"])
-        async let second = ServerProcess.start(database: url, arguments: ["--rate-limit", "off"])
+        async let first = ServeProcess.start(database: url, arguments: ["--rate-limit", "off"])
+        async let second = ServeProcess.start(database: url, arguments: ["--rate-limit", "off"])
         let (a, b) = try await (first, second)
         defer { b.signal(SIGTERM) }
         let acknowledged = Ledger()

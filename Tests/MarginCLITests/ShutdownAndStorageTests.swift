@@ -10,7 +10,7 @@ import Testing
     @Test func sigtermFinishesTheRequestInFlightThenClosesTheDatabase() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let server = try await ServerProcess.start(database: scratch.database, arguments: ["--rate-limit", "off"])
+        let server = try await ServeProcess.start(database: scratch.database, arguments: ["--rate-limit", "off"])
         defer { if server.process.isRunning { server.signal(SIGKILL) } }
         let text = "Sent slowly, answered after SIGTERM."
         let body = Array(#"{"site":"default","uri":"/slow","author":"Slow","text":"\#(text)"}"#.utf8)
@@ -33,10 +33,10 @@ import Testing
         #expect(response.contains(text))
 
         let exit = try await server.waitForExit(timeout: .seconds(60))
-        #expect(exit?.status == 0 && exit?.signalled == false, "exit: \(String(describing: exit)); log: \(server.output)")
+        #expect(exit?.status == 0 && exit?.signalled == false, "exit: \(String(describing: exit)); log: \(server.log)")
         // The last connection closed cleanly: SQLite folded the WAL into the file and removed it.
         #expect(!FileManager.default.fileExists(atPath: scratch.database + "-wal"), "the WAL is left: the database was not closed")
-        #expect(server.output.contains("the database is closed"))
+        #expect(server.log.contains("the database is closed"))
         let stored = try await Tool.rows(scratch.database, "SELECT body FROM comments WHERE body = '\(text)'")
         #expect(stored.count == 1)
     }
@@ -47,7 +47,7 @@ import Testing
     @Test func aStalledRequestCannotKeepTheServerAliveAfterTheGrace() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let server = try await ServerProcess.start(
+        let server = try await ServeProcess.start(
             database: scratch.database, arguments: ["--shutdown-grace", "1", "--request-timeout", "3600", "--log-level", "debug"])
         defer { if server.process.isRunning { server.signal(SIGKILL) } }
         let connection = try #require(RawConnection(port: server.port))
@@ -57,8 +57,8 @@ import Testing
         server.signal(SIGTERM)
         // Far below the request's deadline: only the grace can end the request this soon.
         let exit = try await server.waitForExit(timeout: .seconds(120))
-        #expect(exit?.status == 0 && exit?.signalled == false, "exit: \(String(describing: exit)); log: \(server.output)")
-        #expect(server.output.contains("Graceful shutdown took longer than allowed by the configuration"), "\(server.output)")
+        #expect(exit?.status == 0 && exit?.signalled == false, "exit: \(String(describing: exit)); log: \(server.log)")
+        #expect(server.log.contains("Graceful shutdown took longer than allowed by the configuration"), "\(server.log)")
         #expect(!FileManager.default.fileExists(atPath: scratch.database + "-wal"))
     }
 
@@ -67,7 +67,7 @@ import Testing
     @Test func fullDiskAnswers503AndHealsWithoutRestart() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let server = try await ServerProcess.start(database: scratch.database, arguments: ["--rate-limit", "off"])
+        let server = try await ServeProcess.start(database: scratch.database, arguments: ["--rate-limit", "off"])
         defer { if server.process.isRunning { server.signal(SIGKILL) } }
         // RLIMIT_FSIZE of 0: every write to a file fails with EFBIG, as on a full disk (the server
         // ignores SIGXFSZ). Raising it again is the disk getting space back.
@@ -96,7 +96,7 @@ import Testing
         let disk = scratch.url.appendingPathComponent("disk").path
         try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
         let database = disk + "/margin.sqlite"
-        let server = try await ServerProcess.start(
+        let server = try await ServeProcess.start(
             database: database, arguments: ["--rate-limit", "off"],
             launcher: ["/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
                        "mount -t tmpfs -o size=4m tmpfs \"$0\" && exec \"$@\"", disk])
@@ -156,7 +156,7 @@ import Testing
             _ = Tool.runNow("chattr", ["-i"] + files)
             scratch.remove()
         }
-        let server = try await ServerProcess.start(database: scratch.database, arguments: ["--rate-limit", "off"])
+        let server = try await ServeProcess.start(database: scratch.database, arguments: ["--rate-limit", "off"])
         defer { if server.process.isRunning { server.signal(SIGKILL) } }
         // An immutable file refuses even root's writes, through descriptors already open too.
         try await Self.refusingWrites(
@@ -171,8 +171,8 @@ import Testing
     /// keep answering from the file and the CLI refuses in words; after `allow`, the same
     /// server writes again and nothing stored was lost.
     static func refusingWrites(
-        server: ServerProcess, database: String, refuse: () async throws -> Void, allow: () async throws -> Void,
-        cli: ([String]) async throws -> CLI.Result
+        server: ServeProcess, database: String, refuse: () async throws -> Void, allow: () async throws -> Void,
+        cli: ([String]) async throws -> Program.Result
     ) async throws {
         let port = server.port
         @Sendable func post(_ text: String) async -> HTTP.Answer? {
@@ -223,7 +223,7 @@ import Testing
         #expect((bodies.first?["likes"] as? NSNumber)?.intValue == 1)
     }
 
-    static func require(_ result: CLI.Result) throws {
+    static func require(_ result: Program.Result) throws {
         try #require(result.status == 0, "\(result.stdout)\(result.stderr)")
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `margin sites …` against a temporary database.

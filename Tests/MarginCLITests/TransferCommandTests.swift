@@ -1,9 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `margin import`, `export`, `threads remap`, `gdpr` and `backup` on real files.
 @Suite struct TransferCommandTests {
-    static let data = CLI.root.deletingLastPathComponent().appendingPathComponent("shared/data")
+    static let data = TestEnvironment.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
 
     func json(_ text: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])

@@ -47,6 +47,26 @@ import Testing
         }
     }
 
+    /// An upload is imported the way `margin import` imports a file, as if the server had just
+    /// started: into a database left without any site the default site is seeded first,
+    /// whichever site the upload names.
+    @Test func anImportIntoADatabaseWithoutSitesSeedsTheDefaultSite() async throws {
+        try await TestServer.with { server in
+            let (_, secret) = try await server.store.createAdminToken(name: "test", random: SystemRandom(), at: server.clock.nowMillis())
+            let auth = [("Authorization", "Bearer \(secret)")]
+            _ = try await server.store.removeSite(id: "default", force: true)
+            #expect(try await server.store.site(id: "default") == nil)
+            let upload = try Data(contentsOf: Self.data.appendingPathComponent("wordpress/isso-wordpress.xml"))
+            let elsewhere = try await server.client.send("POST", "/api/v1/admin/import?format=wordpress&site=blog", headers: auth, body: Array(upload))
+            #expect(elsewhere.status == 404)
+            #expect(try await server.store.site(id: "default") != nil)
+            _ = try await server.store.removeSite(id: "default", force: true)
+            let imported = try await server.client.send("POST", "/api/v1/admin/import?format=wordpress", headers: auth, body: Array(upload))
+            #expect(imported.status == 200, "\(imported.text)")
+            #expect(imported.json.int("comments") == 7)
+        }
+    }
+
     @Test func guessingTokensIsRateLimited() async throws {
         try await TestServer.with { server in
             var statuses: [Int] = []

@@ -1,6 +1,7 @@
 import Comments
 import Foundation
 import Moderation
+import TestSupport
 import Testing
 
 /// The real `margin serve` binary at `--log-level trace`, in both log formats, through a flow that
@@ -30,8 +31,8 @@ import Testing
 
     @Test(arguments: ["logfmt", "json"])
     func secretsNeverReachTheLog(format: String) async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
+        let directory = try Scratch()
+        defer { directory.remove() }
         let database = directory.path("margin.sqlite")
         let tag = UUID().uuidString.prefix(8).lowercased()
         let smtpUser = "smtp-user-\(tag)"
@@ -44,13 +45,13 @@ import Testing
         let passwordFile = directory.path("smtp-password")
         try (smtpPassword + "\n").write(toFile: passwordFile, atomically: true, encoding: .utf8)
 
-        let created = try await ServeProcess.run(["admin", "token", "create", "log-test", "--db", database])
+        let created = try await CLI.run(["admin", "token", "create", "log-test", "--db", database])
         #expect(created.status == 0)
         let adminToken = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(adminToken.hasPrefix("mgn_"))
         let wrongAdminToken = String(adminToken.dropLast(6)) + "zzzzzz"
 
-        let port = try ServeProcess.freePort()
+        let port = try freePort()
         let server = try await ServeProcess(arguments: [
             "serve", "--port", String(port), "--db", database, "--log-level", "trace", "--log-format", format,
             "--smtp-host", "127.0.0.1", "--smtp-port", String(sink.port), "--smtp-security", "none",
@@ -58,7 +59,7 @@ import Testing
             "--moderator", "moderator@example.org", "--notify-all", "--mail-from", "margin@example.org",
             // Posts come without a form timestamp; nothing is to be held for that here.
             "--spam-hold", "50", "--spam-threshold", "100",
-        ], port: port, logPath: directory.path("serve.log"))
+        ], port: port)
         defer { server.stop() }
         let client = server.client
 
@@ -155,12 +156,12 @@ import Testing
     }
 
     @Test func logFormatComesFromTheEnvironmentAndBadOnesAreRefused() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
+        let directory = try Scratch()
+        defer { directory.remove() }
         let database = directory.path("margin.sqlite")
-        let port = try ServeProcess.freePort()
+        let port = try freePort()
         let server = try await ServeProcess(arguments: ["serve", "--port", String(port), "--db", database], port: port,
-                                            logPath: directory.path("serve.log"), environment: ["MARGIN_LOG_FORMAT": "json"])
+                                            environment: ["MARGIN_LOG_FORMAT": "json"])
         defer { server.stop() }
         #expect(try await server.client.get("/api/v1/comments?site=default&uri=/env/").status == 200)
         #expect(try await server.terminate() == 0)
@@ -171,7 +172,7 @@ import Testing
         }
         #expect(lines.contains { $0.contains(#""route":"/api/v1/comments""#) })
 
-        let refused = try await ServeProcess.run(["serve", "--port", "0", "--db", database, "--log-format", "xml"])
+        let refused = try await CLI.run(["serve", "--port", "0", "--db", database, "--log-format", "xml"])
         #expect(refused.status != 0)
     }
 }

@@ -2,6 +2,8 @@ import Comments
 import Foundation
 import MarginServer
 import Moderation
+import ModerationTestSupport
+import TestSupport
 import Testing
 
 /// Spam scoring, held comments, signed links and mail, end to end: the real server, a real

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MarginServer
 import Moderation
+import TestSupport
 import Testing
 
 /// `/metrics`, `/healthz`, request ids and the line log handler, against the real server.
@@ -179,7 +180,7 @@ import Testing
 
     @Test func metricsReportTheOutboxAndTheDatabaseSize() async throws {
         // An SMTP port nobody listens on: mail stays in the outbox, pending, while sending fails.
-        let closedPort = try ServeProcess.freePort()
+        let closedPort = try freePort()
         try await TestServer.with(mailTransport: SMTPTransport(configuration: SMTPConfiguration(host: "127.0.0.1", port: closedPort, timeoutSeconds: 2)),
                                   configure: { $0.moderators = ["moderator@example.org"] }) { server in
             var site = try #require(try await server.store.site(id: "default"))

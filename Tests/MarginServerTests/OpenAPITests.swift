@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import Logging
+import TestSupport
 import Testing
 
 @testable import MarginServer
@@ -43,8 +44,8 @@ import Testing
     }
 
     @Test func everyRegisteredRouteIsDocumentedAndEveryDocumentedRouteIsRegistered() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
+        let directory = try Scratch()
+        defer { directory.remove() }
         let store = try SQLiteStore(path: directory.path("margin.sqlite"))
         var registered: [String] = []
         var logger = Logger(label: "margin-test")

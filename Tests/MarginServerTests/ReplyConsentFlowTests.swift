@@ -2,6 +2,7 @@ import Comments
 import Foundation
 import MarginServer
 import Moderation
+import TestSupport
 import Testing
 
 /// Reply mail only to addresses that asked for it, and trust only for proof: the real server, a

@@ -16,7 +16,7 @@ import Testing
     /// log) and port.
     struct Margin {
         /// The folder holding the database, the configuration file and the log.
-        let directory: TemporaryDirectory
+        let directory: Scratch
         /// The running process.
         let server: ServeProcess
 
@@ -36,7 +36,7 @@ import Testing
         /// `margin moderate show ID --json` on the server's database: the stored status, score
         /// and reasons.
         func stored(_ id: Int) async throws -> [String: Any] {
-            let shown = try await ServeProcess.run(["moderate", "show", String(id), "--json", "--db", database])
+            let shown = try await CLI.run(["moderate", "show", String(id), "--json", "--db", database])
             guard shown.status == 0, let object = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any] else {
                 throw TestFailure("moderate show \(id) failed (\(shown.status)): \(shown.stdout)")
             }
@@ -65,8 +65,8 @@ import Testing
         prepare: (String) async throws -> Void = { _ in },
         _ body: (Margin) async throws -> T
     ) async throws -> T {
-        let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
+        let directory = try Scratch()
+        defer { directory.remove() }
         let database = directory.path("margin.sqlite")
         try await prepare(database)
         var extra: [String] = []
@@ -75,10 +75,10 @@ import Testing
             try configuration.write(toFile: file, atomically: true, encoding: .utf8)
             extra = ["--config", file]
         }
-        let port = try ServeProcess.freePort()
+        let port = try freePort()
         let server = try await ServeProcess(
             arguments: ["serve", "--port", String(port), "--db", database] + extra + arguments, port: port,
-            logPath: directory.path("serve.log"), environment: environment)
+            environment: environment)
         defer { server.stop() }
         let result = try await body(Margin(directory: directory, server: server))
         try await server.terminate()
@@ -192,7 +192,7 @@ import Testing
         func importOldThreads(_ database: String) async throws {
             let file = database + ".disqus.xml"
             try Self.disqusExport([("/aged/", aged), ("/ancient/", ancient)]).write(toFile: file, atomically: true, encoding: .utf8)
-            let imported = try await ServeProcess.run(["import", "disqus", file, "--db", database])
+            let imported = try await CLI.run(["import", "disqus", file, "--db", database])
             try #require(imported.status == 0, "import failed: \(imported.stdout)")
         }
         let hold = ["--spam-hold", "3", "--rate-limit", "off"]
@@ -406,7 +406,7 @@ import Testing
         /// Two sites that take comments from this machine.
         func addSites(_ database: String) async throws {
             for site in ["first", "second"] {
-                let added = try await ServeProcess.run(["sites", "add", site, "--origin", "http://127.0.0.1:*", "--moderation", "none", "--db", database])
+                let added = try await CLI.run(["sites", "add", site, "--origin", "http://127.0.0.1:*", "--moderation", "none", "--db", database])
                 try #require(added.status == 0, "sites add \(site): \(added.stdout)")
             }
         }
@@ -513,49 +513,26 @@ import Testing
         }
     }
 
-    /// The status of GET `path` on `host:port`, or nil when nothing answers there.
-    static func status(host: String, port: Int, path: String = "/healthz") async -> Int? {
-        var request = URLRequest(url: URL(string: "http://\(host):\(port)\(path)")!)
-        request.timeoutInterval = 5
-        guard let (_, response) = try? await URLSession.shared.data(for: request) else { return nil }
-        return (response as? HTTPURLResponse)?.statusCode
-    }
-
     /// `host` (as `MARGIN_HOST`): a server told to listen on 127.0.0.2 answers there and not on
     /// 127.0.0.1, and its default public URL (the feed's own link) names that address.
     @Test func theServerListensOnTheConfiguredHost() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
-        let port = try ServeProcess.freePort()
-        // Given `margin serve` on 127.0.0.2 (ServeProcess would wait for it on 127.0.0.1)
-        let process = ChildProcess()
-        process.executableURL = ServeProcess.executable
-        process.arguments = ["serve", "--port", String(port), "--db", directory.path("margin.sqlite")]
-        process.environment = ProcessInfo.processInfo.environment.merging(["MARGIN_HOST": "127.0.0.2"]) { $1 }
-        let logPath = directory.path("serve.log")
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        defer { try? log.close() }
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        var answered: Int?
-        for _ in 0..<300 where answered == nil && process.isRunning {
-            answered = await Self.status(host: "127.0.0.2", port: port)
-            if answered == nil { try await Task.sleep(for: .milliseconds(50)) }
-        }
+        let directory = try Scratch()
+        defer { directory.remove() }
+        let port = try freePort()
+        // Given `margin serve` on 127.0.0.2, which answers /healthz there (or the start fails)
+        let server = try await ServeProcess(
+            arguments: ["serve", "--port", String(port), "--db", directory.database], port: port, host: "127.0.0.2",
+            environment: ["MARGIN_HOST": "127.0.0.2"])
+        defer { server.stop() }
 
         // Then it answers on that address only
-        #expect(answered == 200, "nothing answered on 127.0.0.2:\(port): \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
-        #expect(await Self.status(host: "127.0.0.1", port: port) == nil)
+        #expect(await HTTP.send("GET", host: "127.0.0.1", port: port, path: "/healthz") == nil)
         var feed = URLRequest(url: URL(string: "http://127.0.0.2:\(port)/api/v1/feed.atom?site=default")!)
         feed.timeoutInterval = 5
         let (data, _) = try await URLSession.shared.data(for: feed)
         #expect(String(decoding: data, as: UTF8.self).contains("http://127.0.0.2:\(port)/api/v1/feed.atom?site=default"))
-        kill(process.processIdentifier, SIGTERM)
-        for _ in 0..<200 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(!process.isRunning)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit(timeout: .seconds(10)) != nil)
     }
 
     // MARK: Request limits

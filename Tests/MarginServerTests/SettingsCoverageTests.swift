@@ -1,5 +1,6 @@
 import Foundation
 import MarginServer
+import TestSupport
 import Testing
 
 /// Every setting in the catalogue (`ServerSettings.keys`) has a behaviour test: some test source
@@ -14,13 +15,15 @@ import Testing
     /// Test sources whose mentions of settings are not behaviour tests, and why.
     static let notBehaviourTests: [String: String] = [
         "Tests/MarginServerTests/TOMLTests.swift":
-            "parses TOML documents and holds the README's settings table to the catalogue; runs no server",
+            "parses TOML documents; runs no server",
         "Tests/MarginCLITests/ConfigCommandTests.swift":
             "`config show` and `config check`: which source wins, how values are printed, masked and refused",
         "Tests/MarginServerTests/SettingsCoverageTests.swift":
             "this file: it names settings to check others, and in its own scanner test",
-        "Tests/ModerationTests/Support/SMTPSink.swift":
+        "Tests/TestSupport/SMTPSink.swift":
             "its --host and --port are flags of the test SMTP server's Python script, not of margin",
+        "Tests/TestSupport/smtp_sink.py":
+            "the test SMTP server's own --host and --port, not margin's",
     ]
 
     /// Settings that need no behaviour test of their own, and why. Empty while every setting has

@@ -4,6 +4,7 @@ import Foundation
 import FoundationXML
 #endif
 import Moderation
+import TestSupport
 import Testing
 
 /// Counts, preview, config, feeds, health, CORS and the default site.

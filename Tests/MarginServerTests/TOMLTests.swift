@@ -162,17 +162,3 @@ print(json.dumps(results))
         return try #require(JSONSerialization.jsonObject(with: data) as? [Any])
     }
 }
-
-/// The settings catalogue and README agree: every key is documented with its variable and flag.
-@Suite struct SettingsDocumentationTests {
-    @Test func everySettingIsInTheReadme() throws {
-        let readme = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md"), encoding: .utf8)
-        let rows = readme.split(separator: "\n").filter { $0.hasPrefix("| `") }
-        for key in ServerSettings.keys {
-            let row = rows.first { $0.contains("`\(key.name)`") && $0.contains("`\(key.environment)`") }
-            #expect(row != nil, "README has no table row naming `\(key.name)` and `\(key.environment)`")
-            if let flag = key.flag, let row { #expect(row.contains("`\(flag)`"), "README row for \(key.name) lacks \(flag)") }
-        }
-    }
-}

@@ -1,5 +1,6 @@
 import Comments
 import Foundation
+import TestSupport
 import Testing
 
 /// A comment's `website` names the host a browser would visit: URLs that read differently to a
@@ -110,11 +111,11 @@ import Testing
 
     @Test func theMaximumAgeIsASettingOfTheRealServer() async throws {
         // Given `margin config show` with the flag, then it reports the value the server would run with
-        let shown = try await ServeProcess.run(["config", "show", "--form-max-age-hours", "48"])
+        let shown = try await CLI.run(["config", "show", "--form-max-age-hours", "48"])
         #expect(shown.status == 0)
         #expect(shown.stdout.contains("form_max_age_hours = 48    # --form-max-age-hours"), "\(shown.stdout)")
         // Given `margin serve` with a maximum below an hour, then it refuses to start, naming the setting
-        let refused = try await ServeProcess.run(["serve", "--form-max-age-hours", "0", "--port", "0", "--db", "/nonexistent/x.sqlite"], timeout: .seconds(20))
+        let refused = try await CLI.run(["serve", "--form-max-age-hours", "0", "--port", "0", "--db", "/nonexistent/x.sqlite"], timeout: .seconds(20))
         #expect(refused.status == 1)
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import ModerationTestSupport
+import TestSupport
 import Testing
 @testable import Moderation
 

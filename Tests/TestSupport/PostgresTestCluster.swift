@@ -38,8 +38,7 @@ public enum PostgresTestCluster {
 
     /// `scripts/pg-cluster`.
     public static func script() -> String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/pg-cluster").path
+        TestEnvironment.repositoryRoot.appendingPathComponent("scripts/pg-cluster").path
     }
 
     private static func startCluster() async throws -> String {
@@ -55,22 +54,13 @@ public enum PostgresTestCluster {
         return url
     }
 
+    /// Runs `executable` to its end; its standard output, trimmed. Throws when it fails.
     private static func launch(_ executable: String, _ arguments: [String]) async throws -> String {
-        let process = ChildProcess()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        async let data = readToEnd(output.fileHandleForReading)
-        async let message = readToEnd(errors.fileHandleForReading)
-        let (out, err) = await (data, message)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PostgresClusterError(description: "\(executable) \(arguments.joined(separator: " ")) failed: \(String(decoding: err, as: UTF8.self))")
+        let result = try await Program.run(executable, arguments, timeout: nil)
+        guard result.status == 0 else {
+            throw PostgresClusterError(description: "\(executable) \(arguments.joined(separator: " ")) failed: \(result.stderr)")
         }
-        return String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 

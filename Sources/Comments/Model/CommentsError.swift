@@ -15,7 +15,7 @@ public enum CommentsError: Error, Equatable, Sendable {
     /// A `postgres://` database URL that cannot be used as it is; says what is wrong.
     case invalidDatabaseURL(String)
     /// `margin migrate` cannot move this installation as asked; says why.
-    case migrationRefused(String)
+    case copyRefused(String)
 }
 
 extension CommentsError: CustomStringConvertible {
@@ -34,7 +34,7 @@ extension CommentsError: CustomStringConvertible {
         case .threadLocked: "This thread is closed for new comments."
         case .storageUnavailable(let why): "The comment store is unavailable: \(why)"
         case .invalidDatabaseURL(let why): "The database URL cannot be used: \(why)."
-        case .migrationRefused(let why): "The move failed: \(why)."
+        case .copyRefused(let why): "The move failed: \(why)."
         }
     }
 }

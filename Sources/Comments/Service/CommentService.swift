@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SafeHTML
 
 /// Who sent a request, as far as the server can tell.
 public struct ClientInfo: Sendable {

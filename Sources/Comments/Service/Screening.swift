@@ -1,3 +1,14 @@
+/// Decides whether a draft is published, held or spam. The moderation module supplies the spam
+/// filter; this is the seam it plugs into.
+public protocol Screening: Sendable {
+    /// The judgement for `draft`.
+    func judge(_ draft: Draft) async throws -> Judgement
+    /// The same judgement split around the store, so that a new comment is looked up, judged
+    /// and stored in one write transaction: the work that needs nothing stored is done here,
+    /// the rest by the plan's `decide` on what the store found.
+    func plan(for draft: Draft) -> ScreeningPlan
+}
+
 /// A comment about to be stored or re-stored after an edit, with what is known of its sender.
 public struct Draft: Sendable {
     public var site: Site
@@ -38,17 +49,6 @@ public struct Judgement: Sendable, Equatable {
     }
 }
 
-/// Decides whether a draft is published, held or spam. The moderation module supplies the spam
-/// filter; this is the seam it plugs into.
-public protocol Screening: Sendable {
-    /// The judgement for `draft`.
-    func judge(_ draft: Draft) async throws -> Judgement
-    /// The same judgement split around the store, so that a new comment is looked up, judged
-    /// and stored in one write transaction: the work that needs nothing stored is done here,
-    /// the rest by the plan's `decide` on what the store found.
-    func plan(for draft: Draft) -> ScreeningPlan
-}
-
 /// What a screening asks the store about a new comment (see `CommentStore.screeningFacts`).
 public struct ScreeningQuery: Sendable {
     /// The author key's hash: the author's approved history is counted by it alone (a typed
@@ -87,20 +87,5 @@ public struct ScreeningPlan: Sendable {
     public init(query: ScreeningQuery?, decide: @escaping @Sendable (_ thread: CommentThread?, _ found: ScreeningFacts?) -> Judgement) {
         self.query = query
         self.decide = decide
-    }
-}
-
-/// Screening by the site's moderation mode alone: `all` holds everything, anything else publishes.
-public struct ModeScreening: Screening {
-    public init() {}
-    public func judge(_ draft: Draft) async throws -> Judgement {
-        plan(for: draft).decide(draft.thread, nil)
-    }
-
-    public func plan(for draft: Draft) -> ScreeningPlan {
-        let holdsAll = draft.site.moderation == .all
-        return ScreeningPlan(query: nil) { _, _ in
-            holdsAll ? Judgement(status: .pending, reasons: ["site holds every comment for review"]) : Judgement(status: .approved)
-        }
     }
 }

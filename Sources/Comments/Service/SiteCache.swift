@@ -35,7 +35,7 @@ public final class SiteCache: Sendable {
     private func cached<Value: Sendable>(
         in slot: borrowing Mutex<(stamp: Int64, value: Value)?>, _ load: (any CommentStore) async throws -> Value
     ) async throws -> Value {
-        let stamp = store.settingsStamp()
+        let stamp = store.changeTracking?.settingsStamp()
         if let stamp, let hit = slot.withLock({ $0?.stamp == stamp ? $0?.value : nil }) { return hit }
         // Read after the stamp was taken, so what is kept is never older than its stamp.
         let loaded = try await load(store)

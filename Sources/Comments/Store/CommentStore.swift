@@ -1,22 +1,22 @@
 /// Everything Margin keeps, behind one protocol so SQLite (the embedded default) and a shared
 /// database can serve the same API. Every implementation must pass `StoreConformance`.
-public protocol CommentStore: Sendable {
-    /// A number that changes whenever anything in the store may have changed, from this process
-    /// or any other, and costs next to nothing to ask: read caches stay valid while it stays
-    /// the same. Nil when the store cannot tell (then nothing may be served from a cache
-    /// without asking the store).
-    func changeStamp() -> Int64?
-    /// Like `changeStamp`, but for sites and the blocklist only: it stays the same while this
-    /// process writes nothing but comments (as a busy site does all day), and changes whenever
-    /// sites or the blocklist may have changed, from this process or any other.
-    func settingsStamp() -> Int64?
-    /// Where the store's history of changes stands at change stamp `stamp`, for a cache that
-    /// will later ask whether one thread changed since; nil when the store cannot tell.
-    func changeMark(at stamp: Int64) -> ChangeMark?
-    /// The mark at change stamp `stamp` if thread `threadID` (its comments, votes and the
-    /// settings of its site) is certainly unchanged since `mark`; nil when it changed or the
-    /// store is unsure.
-    func markIfUnchanged(threadID: Int64, since mark: ChangeMark, at stamp: Int64) -> ChangeMark?
+///
+/// What every store does is a requirement here or of the protocols it refines (admin tokens,
+/// statistics, maintenance, transfer staging). What only some stores can do is a capability property that is nil
+/// on the others (`changeTracking`, `sharedRateLimits`, `checkpointing`): callers ask the
+/// store, never its concrete type.
+public protocol CommentStore: AdminTokenStore, StatisticsStore, MaintenanceStore, TransferStaging {
+    // MARK: Capabilities
+
+    /// Change stamps for read caches; nil when the store cannot tell what changed (then
+    /// nothing may be served from a cache without asking the store).
+    var changeTracking: (any ChangeTracking)? { get }
+    /// Rate limits every node sharing the store draws from; nil when the server should count
+    /// in memory (one node).
+    var sharedRateLimits: (any SharedRateLimits)? { get }
+    /// The periodic write-ahead-log checkpoint the server should run beside requests; nil when
+    /// the store needs none.
+    var checkpointing: (any Checkpointing)? { get }
 
     // MARK: Sites
 
@@ -149,10 +149,16 @@ public protocol CommentStore: Sendable {
     /// The named server secret, generated with `make` and stored on first use.
     func secret(named name: String, make: @Sendable () -> [UInt8], at: Int64) async throws -> [UInt8]
 
-    // MARK: Health
+    // MARK: Health and lifetime
 
     /// Throws unless the database answers a query.
     func ping() async throws
+    /// A health check: throws `CommentsError.storageUnavailable` unless the database answers
+    /// (and, for a file, still opens at its path); returns the database's figures where the
+    /// store keeps them (SQLite: its file), nil where not (PostgreSQL).
+    func health() async throws -> DatabaseHealth?
+    /// Closes every connection once nothing uses the store any more (the server has stopped).
+    func close() throws
 }
 
 extension CommentStore {
@@ -164,19 +170,6 @@ extension CommentStore {
     /// Updates a comment without causing mail.
     public func update(_ comment: Comment) async throws -> Comment {
         try await update(comment, mail: nil)
-    }
-}
-
-/// A point in a store's history of changes (see `CommentStore.changeMark(at:)`).
-public struct ChangeMark: Sendable, Equatable {
-    /// Changes of unknown extent so far.
-    public var epoch: Int64
-    /// Changes of known threads so far, within the epoch.
-    public var sequence: Int64
-
-    public init(epoch: Int64, sequence: Int64) {
-        self.epoch = epoch
-        self.sequence = sequence
     }
 }
 

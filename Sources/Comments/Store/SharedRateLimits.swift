@@ -1,6 +1,7 @@
 /// Rate limits kept by the store, for servers that share it: token buckets that every node
-/// draws from, so that spreading requests over nodes gains a client nothing. A store without
-/// this (SQLite, one node) leaves the server to count in memory.
+/// draws from, so that spreading requests over nodes gains a client nothing. A store offers
+/// them as `CommentStore.sharedRateLimits`; one without (SQLite, one node) leaves the server
+/// to count in memory.
 public protocol SharedRateLimits: Sendable {
     /// Takes one token from each of `key`'s buckets of `limit` at `now`, or returns the seconds
     /// until it could (and takes nothing).

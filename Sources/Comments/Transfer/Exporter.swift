@@ -1,16 +1,4 @@
 import Foundation
-import GRDB
-
-/// The formats `margin export` writes.
-public enum ExportFormat: String, Sendable, CaseIterable {
-    /// Margin's own JSON Lines: every stored field; exporting, importing into an empty database
-    /// and exporting again gives the same bytes.
-    case margin
-    /// Disqus's XML export format, which other comment systems import.
-    case disqus
-    /// One row per comment (RFC 4180, header row), for spreadsheets.
-    case csv
-}
 
 /// Streams a database (or one site of it) out in a stable order, a few rows at a time, so memory
 /// stays flat whatever the size.
@@ -24,33 +12,25 @@ public struct Exporter: Sendable {
 
     /// Writes the export in `format` through `write`, which receives chunks of bytes.
     public func export(format: ExportFormat, siteID: String?, write: @escaping @Sendable ([UInt8]) throws -> Void) async throws {
-        try await store.writer.read { db in
-            if let siteID, try Bool.fetchOne(db, sql: "SELECT 1 FROM sites WHERE id = ?", arguments: [siteID]) != true {
+        try await SQLiteExportReader.read(store) { rows in
+            if let siteID, try !rows.siteExists(siteID) {
                 throw CommentsError.siteNotFound(siteID)
             }
             var buffer = ChunkWriter(write: write)
             switch format {
-            case .margin: try Self.margin(db, siteID: siteID, into: &buffer)
-            case .csv: try Self.csv(db, siteID: siteID, into: &buffer)
-            case .disqus: try Self.disqus(db, siteID: siteID, into: &buffer)
+            case .margin: try Self.margin(rows, siteID: siteID, into: &buffer)
+            case .csv: try Self.csv(rows, siteID: siteID, into: &buffer)
+            case .disqus: try Self.disqus(rows, siteID: siteID, into: &buffer)
             }
             try buffer.flush()
         }
     }
 
-    static func siteFilter(_ siteID: String?, column: String = "site_id") -> (String, StatementArguments) {
-        guard let siteID else { return ("", []) }
-        return ("WHERE \(column) = ?", [siteID])
-    }
-
     // MARK: Margin JSON Lines
 
-    static func margin(_ db: Database, siteID: String?, into out: inout ChunkWriter) throws {
+    static func margin(_ rows: SQLiteExportReader, siteID: String?, into out: inout ChunkWriter) throws {
         out.append(marginHeader + "\n")
-        let (siteWhere, siteArguments) = siteFilter(siteID, column: "id")
-        let cursor1 = try Row.fetchCursor(db, sql: "SELECT * FROM sites \(siteWhere) ORDER BY id", arguments: siteArguments)
-        while let row1 = try cursor1.next() {
-            let site = Site(row: row1)
+        try rows.eachSite(siteID) { site in
             var json = JSONWriter()
             json.raw("{\"type\":\"site\",")
             json.key("id"); json.string(site.id); json.raw(",")
@@ -67,10 +47,7 @@ public struct Exporter: Sendable {
             json.raw("}\n")
             out.append(json.bytes)
         }
-        let (where_, arguments) = siteFilter(siteID)
-        let cursor2 = try Row.fetchCursor(db, sql: "SELECT * FROM threads \(where_) ORDER BY id", arguments: arguments)
-        while let row2 = try cursor2.next() {
-            let thread = CommentThread(row: row2)
+        try rows.eachThread(siteID) { thread in
             var json = JSONWriter()
             json.raw("{\"type\":\"thread\",")
             json.key("id"); json.number(thread.id); json.raw(",")
@@ -82,13 +59,11 @@ public struct Exporter: Sendable {
             json.raw("}\n")
             out.append(json.bytes)
         }
-        let cursor3 = try Row.fetchCursor(db, sql: "SELECT \(Comment.columns), site_id, trained_as FROM comments \(where_) ORDER BY id", arguments: arguments)
-        while let row = try cursor3.next() {
-            let comment = Comment(row: row)
+        try rows.eachComment(siteID) { comment, site, trainedAs in
             var json = JSONWriter(capacity: 512 + comment.body.utf8.count + comment.html.utf8.count)
             json.raw("{\"type\":\"comment\",")
             json.key("id"); json.number(comment.id); json.raw(",")
-            json.key("site"); json.string(row["site_id"] as String); json.raw(",")
+            json.key("site"); json.string(site); json.raw(",")
             json.key("thread"); json.number(comment.threadID); json.raw(",")
             json.key("parent"); json.number(comment.parentID); json.raw(",")
             json.key("status"); json.string(comment.status.rawValue); json.raw(",")
@@ -107,47 +82,43 @@ public struct Exporter: Sendable {
             json.key("dislikes"); json.number(comment.dislikes); json.raw(",")
             json.key("notify"); json.bool(comment.notify); json.raw(",")
             json.key("edit_key_hash"); json.string(comment.editKeyHash); json.raw(",")
-            json.key("trained_as"); json.string(row["trained_as"] as String?); json.raw(",")
+            json.key("trained_as"); json.string(trainedAs); json.raw(",")
             json.key("origin"); json.string(comment.origin)
             json.raw("}\n")
             out.append(json.bytes)
         }
-        let voteFilter = siteID == nil ? "" : "WHERE comment_id IN (SELECT id FROM comments WHERE site_id = ?)"
-        let cursor4 = try Row.fetchCursor(db, sql: "SELECT * FROM votes \(voteFilter) ORDER BY comment_id, voter", arguments: arguments)
-        while let row = try cursor4.next() {
+        try rows.eachVote(siteID) { comment, voter, value, createdAt in
             var json = JSONWriter()
             json.raw("{\"type\":\"vote\",")
-            json.key("comment"); json.number(row["comment_id"] as Int64); json.raw(",")
-            json.key("voter"); json.string(row["voter"] as String); json.raw(",")
-            json.key("value"); json.number(row["value"] as Int); json.raw(",")
-            json.key("created_at"); json.number(row["created_at"] as Int64)
+            json.key("comment"); json.number(comment); json.raw(",")
+            json.key("voter"); json.string(voter); json.raw(",")
+            json.key("value"); json.number(value); json.raw(",")
+            json.key("created_at"); json.number(createdAt)
             json.raw("}\n")
             out.append(json.bytes)
         }
-        let cursor5 = try Row.fetchCursor(db, sql: "SELECT * FROM moderation_log \(where_) ORDER BY id", arguments: arguments)
-        while let row = try cursor5.next() {
+        try rows.eachLogEntry(siteID) { id, comment, site, action, actor, reason, at in
             var json = JSONWriter()
             json.raw("{\"type\":\"log\",")
-            json.key("id"); json.number(row["id"] as Int64); json.raw(",")
-            json.key("comment"); json.number(row["comment_id"] as Int64); json.raw(",")
-            json.key("site"); json.string(row["site_id"] as String); json.raw(",")
-            json.key("action"); json.string(row["action"] as String); json.raw(",")
-            json.key("actor"); json.string(row["actor"] as String); json.raw(",")
-            json.key("reason"); json.string(row["reason"] as String?); json.raw(",")
-            json.key("at"); json.number(row["at"] as Int64)
+            json.key("id"); json.number(id); json.raw(",")
+            json.key("comment"); json.number(comment); json.raw(",")
+            json.key("site"); json.string(site); json.raw(",")
+            json.key("action"); json.string(action); json.raw(",")
+            json.key("actor"); json.string(actor); json.raw(",")
+            json.key("reason"); json.string(reason); json.raw(",")
+            json.key("at"); json.number(at)
             json.raw("}\n")
             out.append(json.bytes)
         }
         // The blocklist is server-wide; it travels with a whole-database export.
         if siteID == nil {
-            let cursor6 = try Row.fetchCursor(db, sql: "SELECT * FROM blocklist ORDER BY kind, value")
-        while let row = try cursor6.next() {
+            try rows.eachBlock { kind, value, reason, createdAt in
                 var json = JSONWriter()
                 json.raw("{\"type\":\"block\",")
-                json.key("kind"); json.string(row["kind"] as String); json.raw(",")
-                json.key("value"); json.string(row["value"] as String); json.raw(",")
-                json.key("reason"); json.string(row["reason"] as String?); json.raw(",")
-                json.key("created_at"); json.number(row["created_at"] as Int64)
+                json.key("kind"); json.string(kind); json.raw(",")
+                json.key("value"); json.string(value); json.raw(",")
+                json.key("reason"); json.string(reason); json.raw(",")
+                json.key("created_at"); json.number(createdAt)
                 json.raw("}\n")
                 out.append(json.bytes)
             }
@@ -159,17 +130,11 @@ public struct Exporter: Sendable {
     static let csvColumns = ["id", "site", "uri", "title", "parent", "status", "author", "email", "website", "created_at",
                              "edited_at", "likes", "dislikes", "spam_score", "origin", "text"]
 
-    static func csv(_ db: Database, siteID: String?, into out: inout ChunkWriter) throws {
+    static func csv(_ rows: SQLiteExportReader, siteID: String?, into out: inout ChunkWriter) throws {
         out.append(csvColumns.joined(separator: ",") + "\r\n")
-        let (where_, arguments) = siteFilter(siteID, column: "c.site_id")
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT \(Comment.qualifiedColumns), c.site_id, t.uri AS thread_uri, t.title AS thread_title FROM comments c JOIN threads t ON t.id = c.thread_id
-            \(where_) ORDER BY c.id
-            """, arguments: arguments)
-        while let row = try rows.next() {
-            let comment = Comment(row: row)
+        try rows.eachCommentWithThread(siteID) { comment, site, uri, title in
             let fields: [String] = [
-                String(comment.id), row["site_id"], row["thread_uri"], row["thread_title"] ?? "", comment.parentID.map(String.init) ?? "",
+                String(comment.id), site, uri, title ?? "", comment.parentID.map(String.init) ?? "",
                 comment.status.rawValue, comment.author ?? "", comment.email ?? "", comment.website ?? "",
                 AtomFeed.timestamp(comment.createdAt), comment.editedAt.map(AtomFeed.timestamp) ?? "", String(comment.likes),
                 String(comment.dislikes), String(comment.spamScore), comment.origin ?? "", comment.body,
@@ -189,21 +154,18 @@ public struct Exporter: Sendable {
 
     // MARK: Disqus XML
 
-    static func disqus(_ db: Database, siteID: String?, into out: inout ChunkWriter) throws {
+    static func disqus(_ rows: SQLiteExportReader, siteID: String?, into out: inout ChunkWriter) throws {
         out.append("""
         <?xml version="1.0" encoding="utf-8"?>
         <disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://disqus.com/api/schemas/1.0/disqus.xsd http://disqus.com/api/schemas/1.0/disqus-internals.xsd">
 
         """)
-        let (where_, arguments) = siteFilter(siteID)
         var origins: [String: String] = [:]
-        for site in try Row.fetchAll(db, sql: "SELECT * FROM sites \(siteFilter(siteID, column: "id").0) ORDER BY id", arguments: arguments).map(Site.init(row:)) {
+        try rows.eachSite(siteID) { site in
             origins[site.id] = site.origins.first { !$0.contains("*") } ?? "http://localhost"
             out.append("<category dsq:id=\"\(xml(site.id))\"><forum>\(xml(site.id))</forum><title>\(xml(site.name))</title><isDefault>true</isDefault></category>\n")
         }
-        let cursor7 = try Row.fetchCursor(db, sql: "SELECT * FROM threads \(where_) ORDER BY id", arguments: arguments)
-        while let row7 = try cursor7.next() {
-            let thread = CommentThread(row: row7)
+        try rows.eachThread(siteID) { thread in
             let link = (origins[thread.siteID] ?? "http://localhost") + thread.uri
             out.append("""
             <thread dsq:id="\(thread.id)"><id>\(xml(thread.uri))</id><forum>\(xml(thread.siteID))</forum><category dsq:id="\(xml(thread.siteID))"/>\
@@ -216,10 +178,7 @@ public struct Exporter: Sendable {
         // What readers see: published comments and the tombstones that hold their replies. The
         // format has no "pending"; held, rejected and spam comments stay out (the Margin format
         // carries everything), or another system would publish them.
-        let visible = (where_.isEmpty ? "WHERE" : where_ + " AND") + " status IN ('approved', 'deleted')"
-        let cursor8 = try Row.fetchCursor(db, sql: "SELECT \(Comment.columns) FROM comments \(visible) ORDER BY id", arguments: arguments)
-        while let row = try cursor8.next() {
-            let comment = Comment(row: row)
+        try rows.eachVisibleComment(siteID) { comment in
             let message = comment.html.replacingOccurrences(of: "]]>", with: "]]]]><![CDATA[>")
             var post = "<post dsq:id=\"\(comment.id)\"><id/><message><![CDATA[\(message)]]></message>"
             post += "<createdAt>\(disqusTime(comment.createdAt))</createdAt>"

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import SafeHTML
 
 /// A post with the work that needs no database already done: sanitised HTML, plain text, the
 /// duplicate fingerprint, the anonymised IP, the trimmed author and the checked website.
@@ -20,9 +20,21 @@ struct PreparedPost: Sendable {
         (html, body) = deleted ? ("", "") : HTMLSanitizer.sanitizeWithPlainText(post.html)
         fingerprint = post.createdAt.map { Digest.of(author: post.authorName, created: $0, html: post.html) }
         ip = deleted ? nil : post.ip.flatMap(IPAnonymizer.anonymize)
-        website = deleted ? nil : ImportSession.website(post.authorURL)
-        author = deleted ? nil : ImportSession.nonEmpty(post.authorName)
-        email = deleted ? nil : ImportSession.nonEmpty(post.authorEmail)
+        website = deleted ? nil : Self.website(post.authorURL)
+        author = deleted ? nil : Self.nonEmpty(post.authorName)
+        email = deleted ? nil : Self.nonEmpty(post.authorEmail)
+    }
+
+    /// `text` trimmed, nil when nothing is left.
+    static func nonEmpty(_ text: String?) -> String? {
+        guard let text = text?.trimmingWhiteSpace(), !text.isEmpty else { return nil }
+        return text
+    }
+
+    /// An author's website as the posting rules accept it, nil when they do not.
+    static func website(_ url: String?) -> String? {
+        guard let url = nonEmpty(url) else { return nil }
+        return (try? FieldRules.website(url)) ?? nil
     }
 }
 
@@ -127,78 +139,4 @@ final class ImportPipe: @unchecked Sendable {
     }
 
     static let batchSize = 256
-}
-
-/// The secondary indexes and triggers of `comments`, set aside during a bulk load and rebuilt
-/// from their own stored SQL afterwards, all inside the load's transaction (readers never see
-/// the table without them).
-///
-/// Building an index once from sorted data is several times faster than keeping six indexes up
-/// to date row by row once they outgrow the page cache, and the per-row thread-version trigger
-/// doubles the writes; the loader bumps each touched thread once instead.
-struct BulkLoad {
-    /// `CREATE …` statements of what was dropped, indexes first.
-    private(set) var indexes: [String] = []
-    private(set) var triggers: [String] = []
-
-    /// Drops the triggers on `comments`, and its secondary indexes too when `dropIndexes`
-    /// (worth it when the load is large next to what is stored); `keep` names indexes the load
-    /// itself needs.
-    static func suspend(_ db: Database, dropIndexes: Bool, keep: Set<String>) throws -> BulkLoad {
-        var load = BulkLoad()
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT type, name, sql FROM sqlite_master
-            WHERE tbl_name = 'comments' AND type IN ('index', 'trigger') AND sql IS NOT NULL
-            ORDER BY rowid
-            """)
-        for row in rows {
-            let type: String = row["type"], name: String = row["name"], sql: String = row["sql"]
-            if type == "trigger" {
-                try db.execute(sql: "DROP TRIGGER \(name.quotedDatabaseIdentifier)")
-                load.triggers.append(sql)
-            } else if dropIndexes && !keep.contains(name) {
-                try db.execute(sql: "DROP INDEX \(name.quotedDatabaseIdentifier)")
-                load.indexes.append(sql)
-            }
-        }
-        return load
-    }
-
-    /// Rebuilds the dropped indexes.
-    mutating func restoreIndexes(_ db: Database) throws {
-        for sql in indexes { try db.execute(sql: sql) }
-        indexes = []
-    }
-
-    /// Recreates the dropped triggers.
-    mutating func restoreTriggers(_ db: Database) throws {
-        for sql in triggers { try db.execute(sql: sql) }
-        triggers = []
-    }
-}
-
-/// A bulk import alone on its file writes through a rollback journal rather than the WAL. In WAL
-/// mode every page goes to the WAL and is copied again into the database by the checkpoint at
-/// commit: for a million comments that is 900 MB twice and about 7 s of a 60 s import. With a
-/// rollback journal, pages appended to the file need no journal entry at all, and the file stays
-/// exactly as safe: one transaction, rolled back from the journal after a crash.
-///
-/// Leaving WAL mode needs every other connection closed, so with a server running on the file
-/// the import keeps the WAL (and does not wait to find out).
-enum BulkJournal {
-    /// Switches `db` (outside any transaction) to a rollback journal; false when it cannot.
-    static func leaveWAL(_ db: Database) -> Bool {
-        guard let timeout = try? Int.fetchOne(db, sql: "PRAGMA busy_timeout") else { return false }
-        defer { try? db.execute(sql: "PRAGMA busy_timeout = \(timeout)") }
-        guard (try? db.execute(sql: "PRAGMA busy_timeout = 0")) != nil,
-              let mode = try? String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE")
-        else { return false }
-        return mode.lowercased() == "delete"
-    }
-
-    /// Back to WAL for the server's readers; if another connection appeared meanwhile, the next
-    /// one to open the file sets it (every store opens in WAL mode).
-    static func returnToWAL(_ db: Database) {
-        _ = try? String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
-    }
 }

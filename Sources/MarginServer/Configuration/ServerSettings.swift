@@ -3,114 +3,21 @@ import Foundation
 import Logging
 import Moderation
 
-/// Every setting of `margin serve`, and how they become a `ServerConfiguration`. The catalogue
-/// is the one list that the file, the environment, the flags, `margin config show` and the
-/// README table agree on.
+/// Every setting of `margin serve`, each declared once: the catalogue that the file reader, the
+/// environment, the flags of `margin serve`, `margin config show`, `ServerConfiguration`'s
+/// defaults and the README check all derive from. A new setting is one declaration here, one
+/// entry in `keys`, a flag property in `ServeOptions` and a README row (the tests name what is
+/// missing).
 public enum ServerSettings {
     /// The settings in the order `margin config show` prints them; a dot starts a `[table]`.
     public static let keys: [SettingKey] = [
-        SettingKey("host", env: "MARGIN_HOST", flag: "--host", .text, default: "127.0.0.1", "address to listen on",
-                   problem: { $0.text.isEmpty ? "must not be empty" : nil }),
-        SettingKey("port", env: "MARGIN_PORT", flag: "--port", .integer, default: "8080", "port to listen on (0 picks a free one)",
-                   problem: { (0...65535).contains(Int($0.text) ?? -1) ? nil : "must be from 0 to 65535" }),
-        SettingKey("db", env: "MARGIN_DB", flag: "--db", .text, default: "margin.sqlite",
-                   "SQLite database file, created and migrated if missing",
-                   problem: { $0.text.isEmpty ? "must name a file" : nil }),
-        SettingKey("db_password_file", env: "MARGIN_DB_PASSWORD_FILE", flag: "--db-password-file", .text, default: "",
-                   "a file holding the PostgreSQL password; wins over a password in `db` and over `PGPASSWORD`"),
-        SettingKey("public_url", env: "MARGIN_PUBLIC_URL", flag: "--public-url", .text, default: "http://HOST:PORT",
-                   "public base URL of this server, used in feed and mail links",
-                   problem: { value in
-                       let url = URL(string: value.text)
-                       return url?.host != nil && ["http", "https"].contains(url?.scheme ?? "") ? nil : "must be an http:// or https:// URL"
-                   }),
-        SettingKey("edit_window", env: "MARGIN_EDIT_WINDOW", flag: "--edit-window", .integer, default: "900",
-                   "seconds an author may edit or delete their own comment",
-                   problem: { Int($0.text)! >= 0 ? nil : "cannot be negative" }),
-        SettingKey("rate_limit", env: "MARGIN_RATE_LIMIT", flag: "--rate-limit", .text, default: "3/min,20/h",
-                   "comments one client network (an IPv4 address, an IPv6 /64) may post, for sites that set none; `off` for none",
-                   problem: { RateLimit(parsing: $0.text) == nil ? "is like 3/min,20/h or off, not '\($0.text)'" : nil }),
-        SettingKey("vote_rate_limit", env: "MARGIN_VOTE_RATE_LIMIT", flag: "--vote-rate-limit", .text, default: "30/min,300/h",
-                   "votes one client network (an IPv4 address, an IPv6 /64) may cast, for sites that set none; `off` for none",
-                   problem: { RateLimit(parsing: $0.text) == nil ? "is like 30/min,300/h or off, not '\($0.text)'" : nil }),
-        SettingKey("new_threads_per_hour", env: "MARGIN_NEW_THREADS_PER_HOUR", flag: "--new-threads-per-hour", .integer, default: "10",
-                   "threads (first comments on a page) one client network may start in an hour; `0` for no limit",
-                   problem: { Int($0.text)! >= 0 ? nil : "cannot be negative" }),
-        SettingKey("shutdown_grace", env: "MARGIN_SHUTDOWN_GRACE", flag: "--shutdown-grace", .integer, default: "30",
-                   "seconds SIGTERM or SIGINT waits for requests in flight before cutting them off",
-                   problem: { Int($0.text)! >= 0 ? nil : "cannot be negative" }),
-        SettingKey("trusted_proxies", env: "MARGIN_TRUSTED_PROXIES", flag: "--trusted-proxy", .list, default: "",
-                   "addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed",
-                   problem: { value in
-                       value.list.first { IPNetwork($0) == nil }.map { "must be addresses or CIDRs like 10.0.0.0/8; '\($0)' is neither" }
-                   }),
-        SettingKey("log.level", env: "MARGIN_LOG_LEVEL", flag: "--log-level", .text, default: "info",
-                   "`trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`",
-                   problem: { Logger.Level(rawValue: $0.text) == nil ? "is one of trace, debug, info, notice, warning, error, critical" : nil }),
-        SettingKey("log.format", env: "MARGIN_LOG_FORMAT", flag: "--log-format", .text, default: "logfmt",
-                   "`logfmt` or `json`: every log line of the server, one per event",
-                   problem: { LogFormat(rawValue: $0.text) == nil ? "is logfmt or json, not '\($0.text)'" : nil }),
-        SettingKey("spam.hold", env: "MARGIN_SPAM_HOLD", flag: "--spam-hold", .number, default: "4",
-                   "spam score at which a comment is held for a moderator"),
-        SettingKey("spam.threshold", env: "MARGIN_SPAM_THRESHOLD", flag: "--spam-threshold", .number, default: "9",
-                   "spam score at which a comment is spam (stored, never shown, never mailed)"),
-        SettingKey("spam.old_thread_days", env: "MARGIN_OLD_THREAD_DAYS", flag: "--old-thread-days", .integer, default: "180",
-                   "comments on threads older than this score as doubtful; `0` turns the rule off",
-                   problem: { Int($0.text)! >= 0 ? nil : "cannot be negative" }),
-        SettingKey("spam.form_max_age_hours", env: "MARGIN_FORM_MAX_AGE_HOURS", flag: "--form-max-age-hours", .integer, default: "24",
-                   "hours a form timestamp counts; an older one earns nothing, like none",
-                   problem: { Int($0.text)! >= 1 ? nil : "must be at least 1" }),
-        SettingKey("smtp.host", env: "MARGIN_SMTP_HOST", flag: "--smtp-host", .text, default: "",
-                   "SMTP server; without it no mail is sent"),
-        SettingKey("smtp.port", env: "MARGIN_SMTP_PORT", flag: "--smtp-port", .integer, default: "587 / 465 / 25",
-                   "SMTP port (default by security)",
-                   problem: { (1...65535).contains(Int($0.text) ?? 0) ? nil : "must be from 1 to 65535" }),
-        SettingKey("smtp.security", env: "MARGIN_SMTP_SECURITY", flag: "--smtp-security", .text, default: "starttls",
-                   "`starttls`, `tls` (implicit, port 465) or `none`",
-                   problem: { SMTPConfiguration.Security(rawValue: $0.text) == nil ? "is none, starttls or tls" : nil }),
-        SettingKey("smtp.user", env: "MARGIN_SMTP_USER", flag: "--smtp-user", .text, default: "",
-                   "SMTP login (AUTH PLAIN or LOGIN, only over TLS unless the server is on loopback)"),
-        SettingKey("smtp.password", env: "MARGIN_SMTP_PASSWORD", flag: nil, .text, default: "", secret: true,
-                   "SMTP password (no flag: a command line is visible to every user of the machine)"),
-        SettingKey("smtp.password_file", env: "MARGIN_SMTP_PASSWORD_FILE", flag: "--smtp-password-file", .text, default: "",
-                   "a file holding the SMTP password; wins over `smtp.password`"),
-        SettingKey("smtp.insecure", env: "MARGIN_SMTP_INSECURE", flag: "--smtp-insecure", .boolean, default: "false",
-                   "accept any TLS certificate from the SMTP server (testing only)"),
-        SettingKey("mail.from", env: "MARGIN_MAIL_FROM", flag: "--mail-from", .text, default: "margin@HOST",
-                   "From address of every mail"),
-        SettingKey("mail.moderators", env: "MARGIN_MODERATORS", flag: "--moderator", .list, default: "",
-                   "moderator emails for sites that name none (repeat the flag; comma-separate the variable)",
-                   problem: { $0.list.allSatisfy { $0.contains("@") } ? nil : "must be email addresses" }),
-        SettingKey("mail.notify_all", env: "MARGIN_NOTIFY_ALL", flag: "--notify-all", .boolean, default: "false",
-                   "mail moderators about every new comment, not only held ones"),
-        SettingKey("mail.link_days", env: "MARGIN_LINK_DAYS", flag: "--link-days", .integer, default: "7",
-                   "days a moderation link works",
-                   problem: { Int($0.text)! > 0 ? nil : "must be at least 1" }),
-        SettingKey("mail.max_per_recipient_per_day", env: "MARGIN_MAIL_MAX_PER_RECIPIENT_PER_DAY", flag: "--mail-max-per-recipient-per-day",
-                   .integer, default: "10",
-                   "most reader mails (reply notifications, confirmations) to one address in any 24 hours; more are dropped",
-                   problem: { Int($0.text)! > 0 ? nil : "must be at least 1" }),
-        SettingKey("limits.max_body", env: "MARGIN_MAX_BODY", flag: "--max-body", .integer, default: "65536",
-                   "largest JSON API request body in bytes (413 beyond)",
-                   problem: { Int($0.text)! >= 1024 ? nil : "must be at least 1024" }),
-        SettingKey("limits.max_url", env: "MARGIN_MAX_URL", flag: "--max-url", .integer, default: "8192",
-                   "longest request address in bytes (414 beyond)",
-                   problem: { Int($0.text)! >= 256 ? nil : "must be at least 256" }),
-        SettingKey("limits.max_header_bytes", env: "MARGIN_MAX_HEADER_BYTES", flag: "--max-header-bytes", .integer, default: "32768",
-                   "largest request head in bytes (431 beyond)",
-                   problem: { Int($0.text)! >= 1024 ? nil : "must be at least 1024" }),
-        SettingKey("limits.max_headers", env: "MARGIN_MAX_HEADERS", flag: "--max-headers", .integer, default: "100",
-                   "most header fields in one request (431 beyond)",
-                   problem: { Int($0.text)! >= 8 ? nil : "must be at least 8" }),
-        SettingKey("limits.request_timeout", env: "MARGIN_REQUEST_TIMEOUT", flag: "--request-timeout", .integer, default: "10",
-                   "seconds a client has to send a request head, and again its body",
-                   problem: { Int($0.text)! >= 1 ? nil : "must be at least 1" }),
-        SettingKey("limits.min_body_rate", env: "MARGIN_MIN_BODY_RATE", flag: "--min-body-rate", .integer, default: "500",
-                   "bytes per second of body that earn an upload one more second",
-                   problem: { Int($0.text)! >= 0 ? nil : "must be at least 0" }),
-        SettingKey("limits.max_connections_per_ip", env: "MARGIN_MAX_CONNECTIONS_PER_IP", flag: "--max-connections-per-ip", .integer, default: "128",
-                   "most connections open at once from one peer network (an IPv4 address, an IPv6 /64); 0 for no limit",
-                   problem: { Int($0.text)! >= 0 ? nil : "must be at least 0" }),
+        host.key, port.key, db.key, dbPasswordFile.key, publicURL.key, editWindow.key, rateLimit.key, voteRateLimit.key,
+        newThreadsPerHour.key, shutdownGrace.key, trustedProxies.key,
+        logLevel.key, logFormat.key,
+        spamHold.key, spamThreshold.key, oldThreadDays.key, formMaxAgeHours.key,
+        smtpHost.key, smtpPort.key, smtpSecurity.key, smtpUser.key, smtpPassword.key, smtpPasswordFile.key, smtpInsecure.key,
+        mailFrom.key, moderators.key, notifyAll.key, linkDays.key, mailMaxPerRecipientPerDay.key,
+        maxBody.key, maxURL.key, maxHeaderBytes.key, maxHeaders.key, requestTimeout.key, minBodyRate.key, maxConnectionsPerIP.key,
     ]
 
     /// The key named `name`; it must be in the catalogue.
@@ -118,119 +25,276 @@ public enum ServerSettings {
         keys.first { $0.name == name }!
     }
 
-    /// The server configuration the merged settings describe. Settings that only make sense
-    /// together (the spam scores, SMTP) are checked here.
-    public static func configuration(from settings: Settings) throws(ConfigurationError) -> ServerConfiguration {
-        var configuration = ServerConfiguration()
-        configuration.host = settings.text("host") ?? configuration.host
-        configuration.port = settings.integer("port") ?? configuration.port
-        configuration.databasePath = settings.text("db") ?? configuration.databasePath
-        if let file = settings.value("db_password_file"), !file.text.isEmpty {
-            guard let text = try? String(contentsOfFile: file.text, encoding: .utf8) else {
-                throw ConfigurationError(origin: file.origin, key: "db_password_file", message: "cannot read \(file.text)")
-            }
-            configuration.databasePassword = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        configuration.publicURL = settings.text("public_url")
-        configuration.editWindowSeconds = settings.integer("edit_window") ?? configuration.editWindowSeconds
-        if let text = settings.text("rate_limit"), let limit = RateLimit(parsing: text) { configuration.rateLimit = limit }
-        if let text = settings.text("vote_rate_limit"), let limit = RateLimit(parsing: text) { configuration.voteRateLimit = limit }
-        configuration.newThreadsPerHour = settings.integer("new_threads_per_hour") ?? configuration.newThreadsPerHour
-        configuration.spam.holdScore = settings.number("spam.hold") ?? configuration.spam.holdScore
-        configuration.spam.spamScore = settings.number("spam.threshold") ?? configuration.spam.spamScore
-        guard configuration.spam.holdScore < configuration.spam.spamScore else {
-            throw ConfigurationError(origin: settings.value("spam.hold")?.origin ?? settings.value("spam.threshold")?.origin,
-                                     key: "spam.hold", message: "must be below spam.threshold (\(configuration.spam.spamScore))")
-        }
-        configuration.spam.oldThreadDays = settings.integer("spam.old_thread_days") ?? configuration.spam.oldThreadDays
-        configuration.spam.formMaxAgeHours = settings.integer("spam.form_max_age_hours") ?? configuration.spam.formMaxAgeHours
-        if let host = settings.text("smtp.host"), !host.isEmpty {
-            let security = settings.text("smtp.security").flatMap(SMTPConfiguration.Security.init(rawValue:)) ?? .startTLS
-            let defaultPort = switch security {
-            case .startTLS: 587
-            case .tls: 465
-            case .none: 25
-            }
-            var password = settings.text("smtp.password")
-            if let file = settings.value("smtp.password_file"), !file.text.isEmpty {
-                guard let text = try? String(contentsOfFile: file.text, encoding: .utf8) else {
-                    throw ConfigurationError(origin: file.origin, key: "smtp.password_file", message: "cannot read \(file.text)")
-                }
-                password = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            }
-            configuration.smtp = SMTPConfiguration(
-                host: host, port: settings.integer("smtp.port") ?? defaultPort, security: security, username: settings.text("smtp.user"),
-                password: password, verifyCertificates: !(settings.boolean("smtp.insecure") ?? false))
-        }
-        configuration.mailFrom = settings.text("mail.from") ?? "margin@\(configuration.host)"
-        configuration.moderators = settings.list("mail.moderators") ?? []
-        configuration.notifyAllComments = settings.boolean("mail.notify_all") ?? false
-        configuration.linkLifetimeDays = settings.integer("mail.link_days") ?? configuration.linkLifetimeDays
-        configuration.maxMailsPerRecipientPerDay = settings.integer("mail.max_per_recipient_per_day") ?? configuration.maxMailsPerRecipientPerDay
-        configuration.logFormat = settings.text("log.format").flatMap(LogFormat.init(rawValue:)) ?? .logfmt
-        configuration.shutdownGrace = .seconds(settings.integer("shutdown_grace") ?? 30)
-        configuration.trustedProxies = (settings.list("trusted_proxies") ?? []).compactMap(IPNetwork.init)
-        configuration.maxBodyBytes = settings.integer("limits.max_body") ?? configuration.maxBodyBytes
-        configuration.maxURLBytes = settings.integer("limits.max_url") ?? configuration.maxURLBytes
-        configuration.maxHeaderBytes = settings.integer("limits.max_header_bytes") ?? configuration.maxHeaderBytes
-        configuration.maxHeaderCount = settings.integer("limits.max_headers") ?? configuration.maxHeaderCount
-        configuration.requestTimeoutSeconds = settings.integer("limits.request_timeout") ?? configuration.requestTimeoutSeconds
-        configuration.minBodyRate = settings.integer("limits.min_body_rate") ?? configuration.minBodyRate
-        configuration.maxConnectionsPerIP = settings.integer("limits.max_connections_per_ip") ?? configuration.maxConnectionsPerIP
-        return configuration
-    }
+    // MARK: Listening and storage
 
-    /// The effective settings as a `margin.toml`, each line commented with where its value came
-    /// from; secrets are masked.
-    public static func describe(_ settings: Settings) -> String {
-        var lines: [String] = []
-        var table = ""
-        for key in settings.keys {
-            let parts = key.name.split(separator: ".", maxSplits: 1).map(String.init)
-            let section = parts.count == 2 ? parts[0] : ""
-            let name = parts.last!
-            if section != table {
-                lines.append("")
-                lines.append("[\(section)]")
-                table = section
-            }
-            guard let value = settings.value(key.name) else {
-                lines.append("# \(name) = \(key.defaultText.isEmpty ? "(not set)" : key.defaultText)    # default")
-                continue
-            }
-            let shown: String
-            if key.secret {
-                shown = value.text.isEmpty ? "\"\"" : "\"********\""
-            } else if key.name == "db" {
-                // A password written into a postgres:// URL is a secret like any other.
-                shown = tomlString(PostgresLocation.masked(value.text))
-            } else {
-                switch key.kind {
-                case .integer, .number, .boolean: shown = value.text
-                case .text: shown = tomlString(value.text)
-                case .list: shown = "[" + value.list.map(tomlString).joined(separator: ", ") + "]"
-                }
-            }
-            lines.append("\(name) = \(shown)    # \(value.origin)")
-        }
-        return lines.joined(separator: "\n") + "\n"
-    }
+    public static let host = Setting<String>(
+        "host", env: "MARGIN_HOST", flag: "--host", default: "127.0.0.1",
+        "address to listen on",
+        flagHelp: "Address to listen on (env {env}; default {default}).",
+        problem: { $0.isEmpty ? "must not be empty" : nil },
+        apply: { $0.host = $1 })
 
-    /// A TOML basic string.
-    static func tomlString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                out += String(format: "\\u%04X", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    public static let port = Setting<Int>(
+        "port", env: "MARGIN_PORT", flag: "--port", default: 8080,
+        "port to listen on (0 picks a free one)",
+        flagHelp: "Port to listen on (env {env}; default {default}; 0 picks a free port).",
+        problem: { (0...65535).contains($0) ? nil : "must be from 0 to 65535" },
+        apply: { $0.port = $1 })
+
+    public static let db = Setting<String>(
+        "db", env: "MARGIN_DB", flag: "--db", default: "margin.sqlite",
+        "SQLite database file, created and migrated if missing",
+        flagHelp: "SQLite database file, or a postgres:// URL (env {env}; default ./margin.sqlite).",
+        problem: { $0.isEmpty ? "must name a file" : nil },
+        // A password written into a postgres:// URL is a secret like any other.
+        masked: { PostgresLocation.masked($0) },
+        apply: { $0.databasePath = $1 })
+
+    /// Read by `configuration(from:)`: the file's contents become `databasePassword`.
+    public static let dbPasswordFile = Setting<String?>(
+        "db_password_file", env: "MARGIN_DB_PASSWORD_FILE", flag: "--db-password-file", default: nil,
+        "a file holding the PostgreSQL password; wins over a password in `db` and over `PGPASSWORD`",
+        flagHelp: "File holding the PostgreSQL password (env {env}; or PGPASSWORD).",
+        apply: nil)
+
+    public static let publicURL = Setting<String?>(
+        "public_url", env: "MARGIN_PUBLIC_URL", flag: "--public-url", default: nil, shown: "http://HOST:PORT",
+        "public base URL of this server, used in feed and mail links",
+        flagHelp: "Public base URL of this server, for links in feeds (env {env}).",
+        problem: { text in
+            let url = text.flatMap { URL(string: $0) }
+            return url?.host != nil && ["http", "https"].contains(url?.scheme ?? "") ? nil : "must be an http:// or https:// URL"
+        },
+        apply: { $0.publicURL = $1 })
+
+    // MARK: Comments and votes
+
+    public static let editWindow = Setting<Int>(
+        "edit_window", env: "MARGIN_EDIT_WINDOW", flag: "--edit-window", default: 900,
+        "seconds an author may edit or delete their own comment",
+        flagHelp: "Seconds an author may edit or delete their comment (env {env}; default {default}).",
+        problem: { $0 >= 0 ? nil : "cannot be negative" },
+        apply: { $0.editWindowSeconds = $1 })
+
+    public static let rateLimit = Setting<RateLimit>(
+        "rate_limit", env: "MARGIN_RATE_LIMIT", flag: "--rate-limit", default: .standard,
+        "comments one client network (an IPv4 address, an IPv6 /64) may post, for sites that set none; `off` for none",
+        flagHelp: "Default posting limit per client, e.g. 3/min,20/h or off (env {env}).",
+        unreadable: { "is like 3/min,20/h or off, not '\($0.text)'" },
+        apply: { $0.rateLimit = $1 })
+
+    public static let voteRateLimit = Setting<RateLimit>(
+        "vote_rate_limit", env: "MARGIN_VOTE_RATE_LIMIT", flag: "--vote-rate-limit",
+        default: RateLimit(windows: [.init(count: 30, seconds: 60), .init(count: 300, seconds: 3600)]),
+        "votes one client network (an IPv4 address, an IPv6 /64) may cast, for sites that set none; `off` for none",
+        flagHelp: "Votes per client network, e.g. 30/min,300/h or off (env {env}; default {default}).",
+        unreadable: { "is like 30/min,300/h or off, not '\($0.text)'" },
+        apply: { $0.voteRateLimit = $1 })
+
+    public static let newThreadsPerHour = Setting<Int>(
+        "new_threads_per_hour", env: "MARGIN_NEW_THREADS_PER_HOUR", flag: "--new-threads-per-hour", default: 10,
+        "threads (first comments on a page) one client network may start in an hour; `0` for no limit",
+        flagHelp: "New threads one client network may start in an hour; 0 is no limit (env {env}; default {default}).",
+        problem: { $0 >= 0 ? nil : "cannot be negative" },
+        apply: { $0.newThreadsPerHour = $1 })
+
+    // MARK: The process
+
+    public static let shutdownGrace = Setting<Int>(
+        "shutdown_grace", env: "MARGIN_SHUTDOWN_GRACE", flag: "--shutdown-grace", default: 30,
+        "seconds SIGTERM or SIGINT waits for requests in flight before cutting them off",
+        flagHelp: "Seconds SIGTERM waits for requests in flight before cutting them off (env {env}; default {default}).",
+        problem: { $0 >= 0 ? nil : "cannot be negative" },
+        apply: { $0.shutdownGrace = .seconds($1) })
+
+    public static let trustedProxies = Setting<[String]>(
+        "trusted_proxies", env: "MARGIN_TRUSTED_PROXIES", flag: "--trusted-proxy", default: [],
+        "addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed",
+        flagHelp: """
+            Address or CIDR of a proxy whose X-Forwarded-For is believed; repeat for several \
+            (env {env}, comma-separated; default none).
+            """,
+        problem: { texts in texts.first { IPNetwork($0) == nil }.map { "must be addresses or CIDRs like 10.0.0.0/8; '\($0)' is neither" } },
+        apply: { $0.trustedProxies = $1.compactMap(IPNetwork.init) })
+
+    public static let logLevel = Setting<Logger.Level>(
+        "log.level", env: "MARGIN_LOG_LEVEL", flag: "--log-level", default: .info,
+        "`trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`",
+        flagHelp: "trace, debug, info, notice, warning, error or critical (env {env}; default {default}).",
+        unreadable: { _ in "is one of trace, debug, info, notice, warning, error, critical" },
+        apply: { $0.logLevel = $1 })
+
+    public static let logFormat = Setting<LogFormat>(
+        "log.format", env: "MARGIN_LOG_FORMAT", flag: "--log-format", default: .logfmt,
+        "`logfmt` or `json`: every log line of the server, one per event",
+        flagHelp: "logfmt or json: one line per event, requests included (env {env}; default {default}).",
+        unreadable: { "is logfmt or json, not '\($0.text)'" },
+        apply: { $0.logFormat = $1 })
+
+    // MARK: The spam filter (defaults: the filter's own, `SpamSettings()`)
+
+    /// Checked against `spamThreshold` by `configuration(from:)`.
+    public static let spamHold = Setting<Double>(
+        "spam.hold", env: "MARGIN_SPAM_HOLD", flag: "--spam-hold", default: SpamSettings().holdScore,
+        "spam score at which a comment is held for a moderator",
+        flagHelp: "Score at which a comment is held (env {env}; default {default}).",
+        apply: { $0.spam.holdScore = $1 })
+
+    public static let spamThreshold = Setting<Double>(
+        "spam.threshold", env: "MARGIN_SPAM_THRESHOLD", flag: "--spam-threshold", default: SpamSettings().spamScore,
+        "spam score at which a comment is spam (stored, never shown, never mailed)",
+        flagHelp: "Score at which a comment is spam (env {env}; default {default}).",
+        apply: { $0.spam.spamScore = $1 })
+
+    public static let oldThreadDays = Setting<Int>(
+        "spam.old_thread_days", env: "MARGIN_OLD_THREAD_DAYS", flag: "--old-thread-days", default: SpamSettings().oldThreadDays,
+        "comments on threads older than this score as doubtful; `0` turns the rule off",
+        flagHelp: "Threads older than this score as doubtful; 0 turns it off (env {env}; default {default}).",
+        problem: { $0 >= 0 ? nil : "cannot be negative" },
+        apply: { $0.spam.oldThreadDays = $1 })
+
+    public static let formMaxAgeHours = Setting<Int>(
+        "spam.form_max_age_hours", env: "MARGIN_FORM_MAX_AGE_HOURS", flag: "--form-max-age-hours",
+        default: SpamSettings().formMaxAgeHours,
+        "hours a form timestamp counts; an older one earns nothing, like none",
+        flagHelp: "Hours a form timestamp counts; an older one earns nothing (env {env}; default {default}).",
+        problem: { $0 >= 1 ? nil : "must be at least 1" },
+        apply: { $0.spam.formMaxAgeHours = $1 })
+
+    // MARK: SMTP (put together by `configuration(from:)`: no server, no mail)
+
+    public static let smtpHost = Setting<String?>(
+        "smtp.host", env: "MARGIN_SMTP_HOST", flag: "--smtp-host", default: nil,
+        "SMTP server; without it no mail is sent",
+        flagHelp: "SMTP server for mail; no mail is sent without it (env {env}).",
+        apply: nil)
+
+    public static let smtpPort = Setting<Int?>(
+        "smtp.port", env: "MARGIN_SMTP_PORT", flag: "--smtp-port", default: nil, shown: "587 / 465 / 25",
+        "SMTP port (default by security)",
+        flagHelp: "SMTP port (env {env}; default 587 with starttls, 465 with tls, else 25).",
+        problem: { (1...65535).contains($0 ?? 0) ? nil : "must be from 1 to 65535" },
+        apply: nil)
+
+    public static let smtpSecurity = Setting<SMTPConfiguration.Security>(
+        "smtp.security", env: "MARGIN_SMTP_SECURITY", flag: "--smtp-security", default: .startTLS,
+        "`starttls`, `tls` (implicit, port 465) or `none`",
+        flagHelp: "none, starttls or tls (env {env}; default {default}).",
+        unreadable: { _ in "is none, starttls or tls" },
+        apply: nil)
+
+    public static let smtpUser = Setting<String?>(
+        "smtp.user", env: "MARGIN_SMTP_USER", flag: "--smtp-user", default: nil,
+        "SMTP login (AUTH PLAIN or LOGIN, only over TLS unless the server is on loopback)",
+        flagHelp: "SMTP user name (env {env}).",
+        apply: nil)
+
+    public static let smtpPassword = Setting<String?>(
+        "smtp.password", env: "MARGIN_SMTP_PASSWORD", flag: nil, default: nil, secret: true,
+        "SMTP password (no flag: a command line is visible to every user of the machine)",
+        flagHelp: nil,
+        apply: nil)
+
+    public static let smtpPasswordFile = Setting<String?>(
+        "smtp.password_file", env: "MARGIN_SMTP_PASSWORD_FILE", flag: "--smtp-password-file", default: nil,
+        "a file holding the SMTP password; wins over `smtp.password`",
+        flagHelp: "File holding the SMTP password (env {env}, or the password itself in \(smtpPassword.key.environment)).",
+        apply: nil)
+
+    public static let smtpInsecure = Setting<Bool>(
+        "smtp.insecure", env: "MARGIN_SMTP_INSECURE", flag: "--smtp-insecure", default: false,
+        "accept any TLS certificate from the SMTP server (testing only)",
+        flagHelp: "Accept any TLS certificate from the SMTP server (testing only).",
+        apply: nil)
+
+    // MARK: Mail
+
+    /// Without it, `configuration(from:)` makes the address `margin@HOST`.
+    public static let mailFrom = Setting<String?>(
+        "mail.from", env: "MARGIN_MAIL_FROM", flag: "--mail-from", default: nil, shown: "margin@HOST",
+        "From address of every mail",
+        flagHelp: "From address of Margin's mail (env {env}; default {default}).",
+        apply: { configuration, from in if let from { configuration.mailFrom = from } })
+
+    public static let moderators = Setting<[String]>(
+        "mail.moderators", env: "MARGIN_MODERATORS", flag: "--moderator", default: [],
+        "moderator emails for sites that name none (repeat the flag; comma-separate the variable)",
+        flagHelp: "Moderator email for sites that name none; repeat for several (env {env}, comma-separated).",
+        problem: { $0.allSatisfy { $0.contains("@") } ? nil : "must be email addresses" },
+        apply: { $0.moderators = $1 })
+
+    public static let notifyAll = Setting<Bool>(
+        "mail.notify_all", env: "MARGIN_NOTIFY_ALL", flag: "--notify-all", default: false,
+        "mail moderators about every new comment, not only held ones",
+        flagHelp: "Mail moderators about every new comment, not only held ones (env {env}=1).",
+        apply: { $0.notifyAllComments = $1 })
+
+    public static let linkDays = Setting<Int>(
+        "mail.link_days", env: "MARGIN_LINK_DAYS", flag: "--link-days", default: 7,
+        "days a moderation link works",
+        flagHelp: "Days a moderation link works (env {env}; default {default}).",
+        problem: { $0 > 0 ? nil : "must be at least 1" },
+        apply: { $0.linkLifetimeDays = $1 })
+
+    public static let mailMaxPerRecipientPerDay = Setting<Int>(
+        "mail.max_per_recipient_per_day", env: "MARGIN_MAIL_MAX_PER_RECIPIENT_PER_DAY", flag: "--mail-max-per-recipient-per-day",
+        default: 10,
+        "most reader mails (reply notifications, confirmations) to one address in any 24 hours; more are dropped",
+        flagHelp: """
+            Most reader mails (replies, confirmations) to one address in 24 hours \
+            (env {env}; default {default}).
+            """,
+        problem: { $0 > 0 ? nil : "must be at least 1" },
+        apply: { $0.maxMailsPerRecipientPerDay = $1 })
+
+    // MARK: Request limits
+
+    public static let maxBody = Setting<Int>(
+        "limits.max_body", env: "MARGIN_MAX_BODY", flag: "--max-body", default: Limits.bodyBytesMax,
+        "largest JSON API request body in bytes (413 beyond)",
+        flagHelp: "Largest JSON API request body in bytes; the admin import has its own (env {env}; default {default}).",
+        problem: { $0 >= 1024 ? nil : "must be at least 1024" },
+        apply: { $0.maxBodyBytes = $1 })
+
+    public static let maxURL = Setting<Int>(
+        "limits.max_url", env: "MARGIN_MAX_URL", flag: "--max-url", default: 8 * 1024,
+        "longest request address in bytes (414 beyond)",
+        flagHelp: "Longest request address (path and query) in bytes (env {env}; default {default}).",
+        problem: { $0 >= 256 ? nil : "must be at least 256" },
+        apply: { $0.maxURLBytes = $1 })
+
+    public static let maxHeaderBytes = Setting<Int>(
+        "limits.max_header_bytes", env: "MARGIN_MAX_HEADER_BYTES", flag: "--max-header-bytes", default: 32 * 1024,
+        "largest request head in bytes (431 beyond)",
+        flagHelp: "Largest request head, address and header fields, in bytes (env {env}; default {default}).",
+        problem: { $0 >= 1024 ? nil : "must be at least 1024" },
+        apply: { $0.maxHeaderBytes = $1 })
+
+    public static let maxHeaders = Setting<Int>(
+        "limits.max_headers", env: "MARGIN_MAX_HEADERS", flag: "--max-headers", default: 100,
+        "most header fields in one request (431 beyond)",
+        flagHelp: "Most header fields in a request (env {env}; default {default}).",
+        problem: { $0 >= 8 ? nil : "must be at least 8" },
+        apply: { $0.maxHeaderCount = $1 })
+
+    public static let requestTimeout = Setting<Int>(
+        "limits.request_timeout", env: "MARGIN_REQUEST_TIMEOUT", flag: "--request-timeout", default: 10,
+        "seconds a client has to send a request head, and again its body",
+        flagHelp: "Seconds a client has to send a request head, and again its body (env {env}; default {default}).",
+        problem: { $0 >= 1 ? nil : "must be at least 1" },
+        apply: { $0.requestTimeoutSeconds = $1 })
+
+    public static let minBodyRate = Setting<Int>(
+        "limits.min_body_rate", env: "MARGIN_MIN_BODY_RATE", flag: "--min-body-rate", default: 500,
+        "bytes per second of body that earn an upload one more second",
+        flagHelp: "Bytes per second of body that earn a slow upload a second more; 0 earns none (env {env}; default {default}).",
+        problem: { $0 >= 0 ? nil : "must be at least 0" },
+        apply: { $0.minBodyRate = $1 })
+
+    public static let maxConnectionsPerIP = Setting<Int>(
+        "limits.max_connections_per_ip", env: "MARGIN_MAX_CONNECTIONS_PER_IP", flag: "--max-connections-per-ip", default: 128,
+        "most connections open at once from one peer network (an IPv4 address, an IPv6 /64); 0 for no limit",
+        flagHelp: "Most connections open at once from one address; 0 is no limit (env {env}; default {default}).",
+        problem: { $0 >= 0 ? nil : "must be at least 0" },
+        apply: { $0.maxConnectionsPerIP = $1 })
 }

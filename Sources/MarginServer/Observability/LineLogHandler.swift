@@ -229,22 +229,11 @@ public struct LineLogHandler: LogHandler {
 
     private static let hex = Array("0123456789abcdef".utf8)
 
-    /// `2026-11-29T12:00:00.123Z`, from the civil date of the Unix day (Howard Hinnant's
-    /// algorithm): no calendar, formatter or time zone database involved.
+    /// `2026-11-29T12:00:00.123Z`, from `CivilTime`: no calendar, formatter or time zone
+    /// database involved.
     static func appendTimestamp(_ millis: Int64, to out: inout [UInt8]) {
-        let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
-        let milli = Int(millis - seconds * 1000)
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = Int(seconds - days * 86_400)
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthPrime = (5 * dayOfYear + 2) / 153
-        let day = Int(dayOfYear - (153 * monthPrime + 2) / 5 + 1)
-        let month = Int(monthPrime < 10 ? monthPrime + 3 : monthPrime - 9)
-        let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
+        let time = CivilTime(millis: millis)
+        let (year, month, day, secondOfDay, milli) = (time.year, time.month, time.day, time.secondOfDay, time.millisecond)
         func digits(_ value: Int, _ count: Int) {
             var divisor = 1
             for _ in 1..<count { divisor *= 10 }

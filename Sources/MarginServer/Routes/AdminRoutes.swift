@@ -6,7 +6,7 @@ import NIOCore
 /// The admin API (`/api/v1/admin/…`) behind hashed bearer tokens: streamed exports and uploads
 /// to import. Failed token attempts are rate-limited per client.
 struct AdminRoutes: Sendable {
-    let store: any CommentStore & AdminTokenStore
+    let store: any CommentStore
     let clock: any MarginClock
     let failures: RateLimiter
     /// The server's edit window: an imported edit key hash is kept only for comments older than this.
@@ -57,7 +57,7 @@ struct AdminRoutes: Sendable {
         let query = request.uri.queryParameters
         let formatText = query["format"].map(String.init) ?? "margin"
         guard let format = ExportFormat(rawValue: formatText) else {
-            throw CommentsError.invalidField(field: "format", message: "must be margin, disqus or csv")
+            throw CommentsError.invalidField(field: "format", message: "must be \(ExportFormat.listed)")
         }
         let site = query["site"].map(String.init)
         if let site, try await store.site(id: site) == nil { throw CommentsError.siteNotFound(site) }
@@ -66,12 +66,10 @@ struct AdminRoutes: Sendable {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("margin-export-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: file.path, contents: nil)
         let handle = try FileHandle(forWritingTo: file)
-        let export: @Sendable (SQLiteStore) async throws -> Void = { sqlite in
-            try await Exporter(store: sqlite).export(format: format, siteID: site) { bytes in try handle.write(contentsOf: Data(bytes)) }
-        }
         do {
-            // From PostgreSQL: one consistent snapshot copied into SQLite, the same bytes.
-            try await StoreMigration.reading(store, export)
+            try await Transfer(store: store, clock: clock).export(format: format, siteID: site) { bytes in
+                try handle.write(contentsOf: Data(bytes))
+            }
             try handle.close()
         } catch {
             try? handle.close()
@@ -102,9 +100,8 @@ struct AdminRoutes: Sendable {
     @Sendable func importUpload(_ request: Request, context: MarginRequestContext) async throws -> Response {
         try await authorize(request, context: context)
         let query = request.uri.queryParameters
-        let format = query["format"].map(String.init) ?? ""
-        guard ["disqus", "wordpress", "isso", "margin"].contains(format) else {
-            throw CommentsError.invalidField(field: "format", message: "must be disqus, wordpress, isso or margin")
+        guard let format = query["format"].map(String.init).flatMap(ImportFormat.init(rawValue:)) else {
+            throw CommentsError.invalidField(field: "format", message: "must be \(ImportFormat.listed)")
         }
         let site = query["site"].map(String.init) ?? "default"
         let dryRun: Bool
@@ -130,19 +127,10 @@ struct AdminRoutes: Sendable {
             try? handle.close()
             throw error
         }
-        let clock = self.clock, editWindowMillis = self.editWindowMillis
-        let importFile: @Sendable (SQLiteStore) async throws -> ImportSummary = { sqlite in
-            if let source = ImportSource(rawValue: format) {
-                if site == "default" { _ = try await sqlite.addSiteIfNoneExist(Site.embeddedDefault(createdAt: clock.nowMillis())) }
-                return try await Importer(store: sqlite, clock: clock).run(Importer.Options(siteID: site, source: source, dryRun: dryRun), file: file)
-            }
-            return try await MarginImporter(store: sqlite, editWindowMillis: editWindowMillis, clock: clock).run(url: file, dryRun: dryRun)
-        }
+        let importRequest = ImportRequest(format: format, file: file, siteID: site, dryRun: dryRun, editWindowMillis: editWindowMillis)
         let summary: ImportSummary
         do {
-            // Into PostgreSQL through a SQLite copy: moved in whole into a database without
-            // comments, merged into one that holds some.
-            summary = try await StoreMigration.importing(into: store, keep: { !$0.dryRun }, importFile)
+            summary = try await Transfer(store: store, clock: clock).importFile(importRequest)
         } catch let error as ImportError {
             let position = error.line > 0 ? "Line \(error.line), column \(error.column): " : ""
             throw APIError(.unprocessableContent, code: "malformed_import", message: "\(position)\(error.message). Nothing was imported.")

@@ -79,7 +79,7 @@ struct CommentsRoutes: Sendable {
         let limit = try Self.integer(query["limit"].map(String.init), field: "limit", in: 1...ThreadDocument.maxLimit)
         let after = try Self.integer(query["after"].map(String.init), field: "after", in: 1...Int64.max)
         // Asked before anything is read, so an entry is never stamped newer than what it holds.
-        let stamp = service.store.changeStamp()
+        let stamp = service.store.changeTracking?.changeStamp()
         // A limit the thread cannot reach shares the whole thread's entry (judged by that entry
         // while nothing changed since): varying it makes no new entries.
         let asked = cache.normalized(ThreadQuery(siteID: siteID, uri: uri, limit: limit, after: after)) { whole in
@@ -125,7 +125,7 @@ struct CommentsRoutes: Sendable {
         let key = query.key
         return try await cache.loadOnce(key, stamp: stamp) { [service, cache] in
             // Taken before reading, like the stamp, so the entry is never marked newer than it is.
-            let mark = stamp.flatMap { service.store.changeMark(at: $0) }
+            let mark = stamp.flatMap { service.store.changeTracking?.changeMark(at: $0) }
             let site = try await service.requireSite(query.siteID)
             let (uri, limit, after) = (query.uri, query.limit, query.after)
             if let thread = try await service.store.thread(siteID: site.id, uri: uri) {
@@ -158,7 +158,7 @@ struct CommentsRoutes: Sendable {
     /// first reader after every new comment otherwise waited for that load (9 % of the reads in
     /// bench scenario e missed the cache). Best effort: a failure leaves the next reader to load.
     func refreshCachedAnswers(of threadID: Int64) async {
-        let stamp = service.store.changeStamp()
+        let stamp = service.store.changeTracking?.changeStamp()
         for query in cache.queries(ofThread: threadID) {
             _ = try? await load(query, stamp: stamp)
         }

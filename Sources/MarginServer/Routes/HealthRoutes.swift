@@ -8,18 +8,15 @@ struct HealthRoutes: Sendable {
     let clock: any MarginClock
     /// When the server started, in the clock's milliseconds (for `uptime_seconds`).
     let startedAt: Int64
-    /// The last check of the database: its file's figures on SQLite, nil on PostgreSQL.
+    /// The last check of the database (`CommentStore.health()`): its file's figures on SQLite,
+    /// nil on PostgreSQL.
     let check: RecentReading<DatabaseHealth?>
 
     init(store: any CommentStore, clock: any MarginClock, startedAt: Int64) {
         self.store = store
         self.clock = clock
         self.startedAt = startedAt
-        check = RecentReading(clock: clock) {
-            if let sqlite = store as? SQLiteStore { return try await sqlite.health() }
-            try await store.ping()
-            return nil
-        }
+        check = RecentReading(clock: clock) { try await store.health() }
         Self.made?(check)
     }
 

@@ -5,17 +5,17 @@ import NIOCore
 /// `GET /metrics`: the server's metrics in the Prometheus text format (version 0.0.4).
 struct MetricsRoutes: Sendable {
     let metrics: ServerMetrics
-    /// The database the gauges describe; nil for stores without a file.
-    let store: (any StatisticsStore)?
+    /// The database the gauges describe.
+    let store: any StatisticsStore
     /// The last reading of the gauges: the database is read at most once every two seconds
     /// however many scrape.
-    let statistics: RecentReading<StoreStatistics>?
+    let statistics: RecentReading<StoreStatistics>
 
-    init(metrics: ServerMetrics, store: (any StatisticsStore)?, clock: any MarginClock = SystemClock()) {
+    init(metrics: ServerMetrics, store: any StatisticsStore, clock: any MarginClock = SystemClock()) {
         self.metrics = metrics
         self.store = store
-        statistics = store.map { store in RecentReading(clock: clock) { try await store.statistics() } }
-        if let statistics { Self.made?(statistics) }
+        statistics = RecentReading(clock: clock) { try await store.statistics() }
+        Self.made?(statistics)
     }
 
     /// Tests only: told of the reading of every `MetricsRoutes` made while bound.
@@ -30,12 +30,10 @@ struct MetricsRoutes: Sendable {
     /// database does not answer, the request counters are still served (a monitor that cannot
     /// scrape sees nothing at all), without the stale gauges being refreshed.
     @Sendable func scrape(_ request: Request, context: MarginRequestContext) async throws -> Response {
-        if let statistics {
-            do {
-                metrics.recordStore(try await statistics.value())
-            } catch {
-                context.logger.warning("metrics could not read the database", metadata: ["error": "\((error as? CommentsError).map { "\($0)" } ?? "\(type(of: error))")"])
-            }
+        do {
+            metrics.recordStore(try await statistics.value())
+        } catch {
+            context.logger.warning("metrics could not read the database", metadata: ["error": "\((error as? CommentsError).map { "\($0)" } ?? "\(type(of: error))")"])
         }
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"

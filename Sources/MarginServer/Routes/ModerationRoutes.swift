@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Moderation
+import SafeHTML
 
 /// The pages behind signed links in mail: `/moderate/{id}/{action}` and `/unsubscribe/{id}`.
 /// A GET only shows a confirmation page (mail scanners follow links); the POST from its button acts.

@@ -2,6 +2,7 @@ import Comments
 import Foundation
 import Hummingbird
 import Moderation
+import SafeHTML
 
 /// Per-site read endpoints that are not a single thread: counts, preview, widget config, feeds.
 struct SiteRoutes: Sendable {
@@ -89,7 +90,7 @@ struct SiteRoutes: Sendable {
     /// every view, so the answer to each body is kept until anything is written.
     @Sendable func countsByBody(_ request: Request, context: MarginRequestContext) async throws -> Response {
         let bytes = try await JSONBody.collect(request, context: context)
-        let stamp = service.store.changeStamp()
+        let stamp = service.store.changeTracking?.changeStamp()
         if let known = countCache.answer(to: bytes, stamp: stamp) {
             return JSONBody.response(known)
         }
@@ -102,7 +103,7 @@ struct SiteRoutes: Sendable {
 
     /// Counts from memory while nothing was written anywhere since they were read.
     func counts(siteID: String?, uris: [String]) async throws -> Response {
-        JSONBody.response(try await counts(siteID: siteID, uris: uris, stamp: service.store.changeStamp()))
+        JSONBody.response(try await counts(siteID: siteID, uris: uris, stamp: service.store.changeTracking?.changeStamp()))
     }
 
     /// The encoded answer for `uris`, from counts valid at `stamp`.

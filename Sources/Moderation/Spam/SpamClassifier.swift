@@ -1,19 +1,5 @@
 import Foundation
 
-/// Spam/ham counts of one feature: how many trained spam and ham documents contained it.
-public struct TokenCounts: Sendable, Equatable {
-    /// Trained spam documents that had the feature.
-    public var spam: Int
-    /// Trained ham documents that had the feature.
-    public var ham: Int
-
-    /// Counts of `spam` and `ham` documents.
-    public init(spam: Int, ham: Int) {
-        self.spam = spam
-        self.ham = ham
-    }
-}
-
 /// The learned classifier's maths, pure: features of a text, and a probability from counts the store looked up.
 ///
 /// Features are distinct strings. Word unigrams and bigrams are the words themselves (`check`,
@@ -312,43 +298,17 @@ public enum SpamClassifier {
     }
 }
 
-/// An in-memory classifier with the same maths, for `margin spam eval` and tests.
-public struct InMemorySpamClassifier: Sendable {
-    /// Per feature, the number of trained spam and ham documents that had it.
-    public private(set) var counts: [String: TokenCounts]
-    /// Spam documents trained.
-    public private(set) var spamDocuments: Int
-    /// Ham documents trained.
-    public private(set) var hamDocuments: Int
+/// Spam/ham counts of one feature: how many trained spam and ham documents contained it.
+public struct TokenCounts: Sendable, Equatable {
+    /// Trained spam documents that had the feature.
+    public var spam: Int
+    /// Trained ham documents that had the feature.
+    public var ham: Int
 
-    /// An untrained classifier, which scores everything 0.5.
-    public init() {
-        counts = [:]
-        spamDocuments = 0
-        hamDocuments = 0
-    }
-
-    /// Counts the features of `text` as seen once more in spam (`isSpam`) or ham.
-    public mutating func train(_ text: String, isSpam: Bool) {
-        for feature in SpamClassifier.features(text) {
-            counts[feature, default: TokenCounts(spam: 0, ham: 0)].add(isSpam: isSpam)
-        }
-        if isSpam { spamDocuments += 1 } else { hamDocuments += 1 }
-    }
-
-    /// P(spam) of `text` in 0...1.
-    public func probability(_ text: String) -> Double {
-        SpamClassifier.probability(
-            features: SpamClassifier.features(text), counts: counts,
-            spamDocuments: spamDocuments, hamDocuments: hamDocuments
-        )
-    }
-}
-
-private extension TokenCounts {
-    /// One more document with the feature.
-    mutating func add(isSpam: Bool) {
-        if isSpam { spam += 1 } else { ham += 1 }
+    /// Counts of `spam` and `ham` documents.
+    public init(spam: Int, ham: Int) {
+        self.spam = spam
+        self.ham = ham
     }
 }
 
@@ -365,208 +325,5 @@ private struct FeatureList {
     mutating func add(_ feature: String) {
         guard items.count < limit, seen.insert(feature).inserted else { return }
         items.append(feature)
-    }
-}
-
-// MARK: - HTML
-
-/// The little HTML that imported comments contain: tags such as `<br />` and `<a href=…>`, and entities.
-private enum ImportedHTML {
-    /// A tag longer than this is taken for a stray `<` in text.
-    private static let maximumTagLength = 2_000
-
-    /// `text` with each tag replaced by a space, and the `href` of each `<a>` tag.
-    static func stripTags(_ text: String) -> (text: String, hrefs: [String]) {
-        guard text.contains("<") else { return (text, []) }
-        let scalars = Array(text.unicodeScalars)
-        var result = String.UnicodeScalarView()
-        var hrefs: [String] = []
-        var index = 0
-        while index < scalars.count {
-            if scalars[index] == "<", let end = tagEnd(in: scalars, openingAt: index) {
-                let tag = String(String.UnicodeScalarView(scalars[(index + 1)..<end]))
-                if let href = anchorHref(tag) { hrefs.append(href) }
-                result.append(" ")
-                index = end + 1
-            } else {
-                result.append(scalars[index])
-                index += 1
-            }
-        }
-        return (String(result), hrefs)
-    }
-
-    /// The index of the `>` closing a tag that opens at `start`, or nil when the `<` is plain text
-    /// (as in `<3` or `a < b`).
-    private static func tagEnd(in scalars: [Unicode.Scalar], openingAt start: Int) -> Int? {
-        var index = start + 1
-        if index < scalars.count, scalars[index] == "/" || scalars[index] == "!" { index += 1 }
-        guard index < scalars.count, scalars[index].isASCII, scalars[index].properties.isAlphabetic else { return nil }
-        let limit = min(scalars.count, start + maximumTagLength)
-        while index < limit {
-            switch scalars[index] {
-            case ">": return index
-            case "<": return nil
-            default: index += 1
-            }
-        }
-        return nil
-    }
-
-    /// The `href` value of an `<a …>` tag's inside (`a href="…" class=…`), undecoded.
-    private static func anchorHref(_ tag: String) -> String? {
-        guard let first = tag.unicodeScalars.first, first == "a" || first == "A",
-              tag.dropFirst().first?.isWhitespace == true,
-              let name = tag.range(of: "href", options: .caseInsensitive)
-        else { return nil }
-        var rest = tag[name.upperBound...].drop(while: \.isWhitespace)
-        guard rest.first == "=" else { return nil }
-        rest = rest.dropFirst().drop(while: \.isWhitespace)
-        let value: Substring
-        if let quote = rest.first, quote == "\"" || quote == "'" {
-            value = rest.dropFirst().prefix { $0 != quote }
-        } else {
-            value = rest.prefix { !$0.isWhitespace }
-        }
-        return value.isEmpty ? nil : String(value)
-    }
-
-    /// Named entities worth decoding in comment text.
-    private static let namedEntities: [String: Unicode.Scalar] = [
-        "quot": "\"", "amp": "&", "lt": "<", "gt": ">", "apos": "'", "nbsp": "\u{A0}",
-    ]
-    /// Longest entity between `&` and `;` that is decoded (`#x10FFFF`).
-    private static let maximumEntityLength = 8
-
-    /// `text` with `&quot; &amp; &lt; &gt; &apos; &nbsp;` and numeric entities (`&#39;`, `&#x27;`)
-    /// decoded once; anything else that starts with `&` is left as it is.
-    static func decodeEntities(_ text: String) -> String {
-        guard text.contains("&") else { return text }
-        let scalars = Array(text.unicodeScalars)
-        var result = String.UnicodeScalarView()
-        var index = 0
-        while index < scalars.count {
-            if scalars[index] == "&", let (decoded, next) = entity(in: scalars, at: index) {
-                result.append(decoded)
-                index = next
-            } else {
-                result.append(scalars[index])
-                index += 1
-            }
-        }
-        return String(result)
-    }
-
-    /// The character of the entity starting at `start` and the index after its `;`.
-    private static func entity(in scalars: [Unicode.Scalar], at start: Int) -> (Unicode.Scalar, Int)? {
-        let nameStart = start + 1
-        guard let semicolon = scalars[nameStart..<min(scalars.count, nameStart + maximumEntityLength + 1)].firstIndex(of: ";"),
-              semicolon > nameStart
-        else { return nil }
-        let name = String(String.UnicodeScalarView(scalars[nameStart..<semicolon]))
-        let decoded: Unicode.Scalar?
-        if name.hasPrefix("#x") || name.hasPrefix("#X") {
-            decoded = UInt32(name.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init)
-        } else if name.hasPrefix("#") {
-            decoded = UInt32(name.dropFirst()).flatMap(Unicode.Scalar.init)
-        } else {
-            decoded = namedEntities[name]
-        }
-        guard let decoded, decoded != "\0" else { return nil }
-        return (decoded, semicolon + 1)
-    }
-}
-
-// MARK: - Links
-
-/// Finding links in plain text and reducing each to a few features.
-private enum TextLinks {
-    /// Top-level domains that make a bare `name.tld` a link. Common ones only, so that abbreviations
-    /// and numbers ("e.g.", "2.1") are not taken for links.
-    private static let genericDomainSuffixes: Set<String> = [
-        "com", "net", "org", "info", "biz", "xyz", "online", "site", "club", "top", "shop", "store", "app", "blog",
-    ]
-    /// Country domains popular with link shorteners and spam. Many are also words ("song.it", "go.to"
-    /// in text typed without a space after the full stop), so a bare one is a link only with a path.
-    private static let countryDomainSuffixes: Set<String> = [
-        "io", "co", "me", "tv", "ly", "gl", "be", "us", "uk", "ru", "de", "fr", "br", "in", "cn", "jp", "kr",
-        "eu", "ws", "cc", "to", "nl", "it", "es", "pl", "au", "ca",
-    ]
-    /// Second-level labels under which a country's domains are registered (`example.co.uk`).
-    private static let secondLevelLabels: Set<String> = ["co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go"]
-    /// Punctuation that surrounds a link in prose without being part of it.
-    private static let surroundingPunctuation = CharacterSet(charactersIn: ".,;:!?()[]{}<>\"'*")
-    /// A host longer than this is garbage, not a name worth a feature.
-    private static let maximumHostLength = 100
-
-    /// `text` with its links replaced by spaces, and the links.
-    static func extract(from text: String) -> (text: String, links: [String]) {
-        var prose: [Substring] = []
-        var links: [String] = []
-        for chunk in text.split(whereSeparator: \.isWhitespace) {
-            if let (before, link) = split(chunk) {
-                prose.append(before)
-                links.append(link)
-            } else {
-                prose.append(chunk)
-            }
-        }
-        return (prose.joined(separator: " "), links)
-    }
-
-    /// The text before the link in a whitespace-free `chunk`, and the link, or nil without one.
-    private static func split(_ chunk: Substring) -> (Substring, String)? {
-        // Most words hold neither a link start nor a dot: decide those without Foundation's
-        // case-insensitive search (both link starts need ":" or "ww"; a bare domain needs ".").
-        let mayStartLink = UTF8Search.contains(chunk, ":") || UTF8Search.contains(chunk, "ww", caseInsensitiveASCII: true)
-        if !mayStartLink && !UTF8Search.contains(chunk, ".") { return nil }
-        let starts = mayStartLink
-            ? ["http://", "https://", "www."].compactMap { chunk.range(of: $0, options: .caseInsensitive)?.lowerBound }
-            : []
-        // "www." starts a link only at the start of a word, not inside "awww.".
-        if let start = starts.filter({ $0 == chunk.startIndex || !chunk[chunk.index(before: $0)].isLetter }).min() {
-            let link = chunk[start...].trimmingCharacters(in: surroundingPunctuation)
-            return (chunk[..<start], link)
-        }
-        let candidate = chunk.trimmingCharacters(in: surroundingPunctuation)
-        return isBareDomain(candidate) ? ("", candidate) : nil
-    }
-
-    /// Whether `text` is `name.tld` or `name.tld/path` with a common top-level domain.
-    private static func isBareDomain(_ text: String) -> Bool {
-        let host = text.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2, let suffix = labels.last?.lowercased() else { return false }
-        let hasPath = host.endIndex < text.endIndex
-        guard genericDomainSuffixes.contains(suffix) || (hasPath && countryDomainSuffixes.contains(suffix)) else { return false }
-        let isLabel = { (label: Substring) in
-            !label.isEmpty && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
-        }
-        return labels.allSatisfy(isLabel) && labels.dropLast().contains { $0.contains(where: \.isLetter) }
-    }
-
-    /// `has:url`, the registrable-ish `domain:…`, and `host:…` when the host is more than that domain.
-    static func features(of link: String) -> [String] {
-        var rest = Substring(link)
-        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
-        var host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] }
-        if let colon = host.firstIndex(of: ":") { host = host[..<colon] }
-        var name = host.lowercased()
-        while name.hasSuffix(".") { name.removeLast() }
-        if name.hasPrefix("www.") { name.removeFirst(4) }
-        guard name.contains("."), name.count <= maximumHostLength else { return ["has:url"] }
-        let domain = registrableDomain(name)
-        return domain == name ? ["has:url", "domain:" + domain] : ["has:url", "domain:" + domain, "host:" + name]
-    }
-
-    /// The last two labels of `host`, or three under a country's second level (`bbc.co.uk`); an
-    /// IP address stays whole.
-    private static func registrableDomain(_ host: String) -> String {
-        let labels = host.split(separator: ".")
-        if labels.allSatisfy({ $0.allSatisfy(\.isNumber) }) { return host }
-        guard labels.count > 2 else { return host }
-        let keep = labels[labels.count - 1].count == 2 && secondLevelLabels.contains(String(labels[labels.count - 2])) ? 3 : 2
-        return labels.suffix(keep).joined(separator: ".")
     }
 }

@@ -1,4 +1,5 @@
 import Comments
+import Foundation
 
 /// Everything the spam rules look at, gathered before any rule runs (by the store and the
 /// request), so that every rule is a pure function of these facts.
@@ -51,61 +52,3 @@ public struct SpamFacts: Sendable {
         self.isEdit = isEdit
     }
 }
-
-/// Tunable thresholds of the spam filter (`margin serve --spam-…` flags).
-public struct SpamSettings: Sendable, Equatable {
-    /// A score at or above this is held for a moderator.
-    public var holdScore: Double
-    /// A score at or above this is spam: stored, never shown, never mailed.
-    public var spamScore: Double
-    /// In `auto` mode, a first-time author's comment scoring at least this is held.
-    public var doubtfulScore: Double
-    /// Faster than this between form render and submit is a bot.
-    public var minimumSecondsToSubmit: Int
-    /// Comments on threads older than this many days score as doubtful (0 turns the rule off).
-    public var oldThreadDays: Int
-    /// A form timestamp older than this many hours earns nothing: it counts as none (a bot
-    /// cannot keep posting with one harvested form).
-    public var formMaxAgeHours: Int
-
-    public init(holdScore: Double = 4, spamScore: Double = 9, doubtfulScore: Double = 2,
-                minimumSecondsToSubmit: Int = 3, oldThreadDays: Int = 180, formMaxAgeHours: Int = 24) {
-        self.formMaxAgeHours = formMaxAgeHours
-        self.holdScore = holdScore
-        self.spamScore = spamScore
-        self.doubtfulScore = doubtfulScore
-        self.minimumSecondsToSubmit = minimumSecondsToSubmit
-        self.oldThreadDays = oldThreadDays
-    }
-}
-
-/// One rule's finding: points (negative ones vouch for the comment) and why, in words.
-public struct RuleHit: Sendable, Equatable, Codable {
-    /// A stable identifier, e.g. `honeypot`.
-    public var rule: String
-    public var points: Double
-    public var reason: String
-
-    public init(rule: String, points: Double, reason: String) {
-        self.rule = rule
-        self.points = points
-        self.reason = reason
-    }
-}
-
-/// The filter's conclusion for one comment.
-public struct SpamReport: Sendable, Equatable {
-    public var hits: [RuleHit]
-    public var score: Double
-    public var status: CommentStatus
-
-    /// Reasons as stored with the comment: `+3.0 links: 3 links`.
-    public var reasons: [String] {
-        hits.map { hit in
-            let sign = hit.points >= 0 ? "+" : "-"
-            return "\(sign)\(String(format: "%.1f", abs(hit.points))) \(hit.rule): \(hit.reason)"
-        }
-    }
-}
-
-import Foundation

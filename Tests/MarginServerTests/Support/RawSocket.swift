@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import TestSupport
 
 /// A plain TCP connection to 127.0.0.1 for tests that must misbehave below HTTP: trickle bytes,
 /// sit idle, hold connections open. Every wait has a deadline.

@@ -6,6 +6,7 @@ import MarginServer
 import Moderation
 import ServiceLifecycle
 import Synchronization
+import TestSupport
 
 /// A clock the test moves by hand.
 final class TestClock: MarginClock {
@@ -16,20 +17,6 @@ final class TestClock: MarginClock {
     func nowMillis() -> Int64 { now.withLock { $0 } }
 
     func advance(seconds: Int64) { now.withLock { $0 += seconds * 1000 } }
-}
-
-/// A fresh temporary directory, removed by `cleanup()`.
-struct TemporaryDirectory {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("margin-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    func cleanup() { try? FileManager.default.removeItem(at: url) }
 }
 
 /// The real server on 127.0.0.1 and a free port, on a real SQLite file in a temporary directory.
@@ -48,9 +35,9 @@ struct TestServer {
         configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: (TestServer) async throws -> T
     ) async throws -> T {
-        let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
-        let path = directory.path("margin.sqlite")
+        let directory = try Scratch()
+        defer { directory.remove() }
+        let path = directory.database
         let store = try SQLiteStore(path: path)
         let clock = TestClock()
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
@@ -108,12 +95,6 @@ struct TestServer {
         guard response.status == 200 else { throw TestFailure("thread GET gave \(response.status): \(response.text)") }
         return response.json
     }
-}
-
-/// A failed expectation outside `#expect`.
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 extension Dictionary where Key == String, Value == Any {

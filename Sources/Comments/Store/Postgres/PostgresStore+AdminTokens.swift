@@ -1,6 +1,6 @@
 import PostgresNIO
 
-extension PostgresStore: AdminTokenStore {
+extension PostgresStore {
     public func createAdminToken(name: String, random: any RandomSource, at time: Int64) async throws -> (AdminToken, String) {
         let made = AdminToken.make(random: random)
         _ = try await transaction { connection, logger in

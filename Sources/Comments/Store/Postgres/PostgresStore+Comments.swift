@@ -279,7 +279,7 @@ extension PostgresStore {
         // other's confirmation mail and count. Locks are taken in one order (sorted), so two
         // replies to each other's authors at once cannot deadlock.
         var consents: [String: ReplyConsent] = [:]
-        let keys = Set([comment, parent].compactMap { $0 }.filter(\.notify).compactMap { $0.email.map(MailAddress.hash) }).sorted()
+        let keys = Set([comment, parent].compactMap { $0 }.filter(\.notify).compactMap { $0.email.map(AddressKey.hash) }).sorted()
         for key in keys {
             try await lockAddress(connection, logger, key)
             consents[key] = try await replyConsent(connection, logger, addressHash: key, siteID: site.id)
@@ -288,7 +288,7 @@ extension PostgresStore {
         for message in mail(context) {
             var recipientHash: String?
             if message.dailyCap != nil || message.kind == .confirmation, let recipient = message.recipients.first {
-                recipientHash = MailAddress.hash(recipient)
+                recipientHash = AddressKey.hash(recipient)
             }
             if let cap = message.dailyCap, let recipientHash {
                 try await lockAddress(connection, logger, recipientHash)
@@ -320,7 +320,7 @@ extension PostgresStore {
         try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(addressHash), 0))", logger: logger)
     }
 
-    /// The stored consent of one address (by `MailAddress.hash`) on one site, in the caller's transaction.
+    /// The stored consent of one address (by `AddressKey.hash`) on one site, in the caller's transaction.
     static func replyConsent(_ connection: PostgresConnection, _ logger: Logger, addressHash: String, siteID: String) async throws -> ReplyConsent {
         for try await (state, requestedAt) in try await connection.query(
             "SELECT state, requested_at FROM reply_consent WHERE site_id = \(siteID) AND address_hash = \(addressHash)", logger: logger

@@ -3,7 +3,7 @@ import Logging
 import PostgresNIO
 
 // Thread remaps, privacy requests and backups on PostgreSQL: the same rules as `SQLiteStore`'s.
-extension PostgresStore: MaintenanceStore {
+extension PostgresStore {
     public func remapThreads(rules: RemapRules, siteID: String?, dryRun: Bool) async throws -> RemapSummary {
         let run: @Sendable (PostgresConnection, Logger) async throws -> RemapSummary = { connection, logger in
             var summary = RemapSummary()
@@ -110,6 +110,6 @@ extension PostgresStore: MaintenanceStore {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw CommentsError.invalidField(field: "file", message: "\(path) already exists; choose a new file")
         }
-        _ = try await StoreMigration.copy(self, toSQLite: path)
+        _ = try await StoreCopy.copy(self, toSQLite: path)
     }
 }

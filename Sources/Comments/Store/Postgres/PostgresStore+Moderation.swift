@@ -223,12 +223,12 @@ extension PostgresStore {
 
     public func replyConsent(email: String, siteID: String) async throws -> ReplyConsent {
         try await read { connection, logger in
-            try await Self.replyConsent(connection, logger, addressHash: MailAddress.hash(email), siteID: siteID)
+            try await Self.replyConsent(connection, logger, addressHash: AddressKey.hash(email), siteID: siteID)
         }
     }
 
     public func setReplyConsent(_ consent: ReplyConsent, email: String, siteID: String, at: Int64) async throws -> ReplyConsent {
-        let key = MailAddress.hash(email)
+        let key = AddressKey.hash(email)
         return try await transaction { connection, logger in
             try await Self.lockAddress(connection, logger, key)
             let before = try await Self.replyConsent(connection, logger, addressHash: key, siteID: siteID)

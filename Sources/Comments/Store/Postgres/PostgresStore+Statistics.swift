@@ -1,6 +1,6 @@
 import PostgresNIO
 
-extension PostgresStore: StatisticsStore {
+extension PostgresStore {
     /// Counts by status and outbox state, and the database's size (`pg_database_size`: its
     /// tables, indexes and TOAST, for every node alike).
     public func statistics() async throws -> StoreStatistics {

@@ -9,8 +9,8 @@ import Synchronization
 /// database. It keeps nothing a node could disagree on in memory: rate limits, link nonces,
 /// signing keys, tokens and the mail outbox live in the database.
 ///
-/// The change stamps answer nil for now (no stamp is shared between nodes yet), so the
-/// thread cache checks each thread's version in the database on every request.
+/// It offers no change tracking for now (no stamp is shared between nodes yet), so the thread
+/// cache checks each thread's version in the database on every request.
 public final class PostgresStore: CommentStore {
     /// Where it connects.
     public let location: PostgresLocation
@@ -67,12 +67,14 @@ public final class PostgresStore: CommentStore {
         }
     }
 
-    // MARK: Change stamps
+    // MARK: Capabilities
 
-    public func changeStamp() -> Int64? { nil }
-    public func settingsStamp() -> Int64? { nil }
-    public func changeMark(at stamp: Int64) -> ChangeMark? { nil }
-    public func markIfUnchanged(threadID: Int64, since mark: ChangeMark, at stamp: Int64) -> ChangeMark? { nil }
+    /// None yet: no change stamp is shared between nodes.
+    public var changeTracking: (any ChangeTracking)? { nil }
+    /// Token buckets in the database, drawn from by every node (`rate_buckets`).
+    public var sharedRateLimits: (any SharedRateLimits)? { self }
+    /// None: PostgreSQL checkpoints on its own.
+    public var checkpointing: (any Checkpointing)? { nil }
 
     // MARK: Migrations
 
@@ -210,6 +212,12 @@ public final class PostgresStore: CommentStore {
         try await transaction { connection, logger in _ = try await connection.query("SELECT 1", logger: logger) }
     }
 
+    /// Throws unless the database answers a query; no figures (the server holds no file).
+    public func health() async throws -> DatabaseHealth? {
+        try await ping()
+        return nil
+    }
+
     // MARK: Plumbing
 
     /// Every row of a one-column result, decoded.
@@ -219,7 +227,7 @@ public final class PostgresStore: CommentStore {
         return values
     }
 
-    /// Runs `body` on one pooled connection, outside any transaction (`StoreMigration` opens its
+    /// Runs `body` on one pooled connection, outside any transaction (`StoreCopy` opens its
     /// own); the driver's errors become `storageUnavailable`.
     func withConnection<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T

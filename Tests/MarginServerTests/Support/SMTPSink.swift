@@ -1,1 +1,0 @@
-../../ModerationTests/Support/SMTPSink.swift
