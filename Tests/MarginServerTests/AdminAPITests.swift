@@ -1,4 +1,4 @@
-import Comments
+@testable import Comments
 import Foundation
 import Testing
 
@@ -47,23 +47,28 @@ import Testing
         }
     }
 
-    /// An upload is imported the way `margin import` imports a file, as if the server had just
-    /// started: into a database left without any site the default site is seeded first,
-    /// whichever site the upload names.
-    @Test func anImportIntoADatabaseWithoutSitesSeedsTheDefaultSite() async throws {
+    /// An upload is imported the way `margin import` imports a file: into site `default` of a
+    /// database left without any site, as if the server had just started (the default site is
+    /// created with the comments). An upload into another site, or a dry run, creates none.
+    @Test func anImportIntoADatabaseWithoutSitesSeedsTheDefaultSiteOnly() async throws {
         try await TestServer.with { server in
             let (_, secret) = try await server.store.createAdminToken(name: "test", random: SystemRandom(), at: server.clock.nowMillis())
             let auth = [("Authorization", "Bearer \(secret)")]
             _ = try await server.store.removeSite(id: "default", force: true)
-            #expect(try await server.store.site(id: "default") == nil)
+            #expect(try await server.store.sites().isEmpty)
             let upload = try Data(contentsOf: Self.data.appendingPathComponent("wordpress/isso-wordpress.xml"))
             let elsewhere = try await server.client.send("POST", "/api/v1/admin/import?format=wordpress&site=blog", headers: auth, body: Array(upload))
             #expect(elsewhere.status == 404)
-            #expect(try await server.store.site(id: "default") != nil)
-            _ = try await server.store.removeSite(id: "default", force: true)
+            #expect(try await server.store.sites().isEmpty)
+            let dry = try await server.client.send("POST", "/api/v1/admin/import?format=wordpress&dry_run=1", headers: auth, body: Array(upload))
+            #expect(dry.status == 200, "\(dry.text)")
+            #expect(dry.json.int("comments") == 7)
+            #expect(try await server.store.sites().isEmpty)
             let imported = try await server.client.send("POST", "/api/v1/admin/import?format=wordpress", headers: auth, body: Array(upload))
             #expect(imported.status == 200, "\(imported.text)")
             #expect(imported.json.int("comments") == 7)
+            #expect(try await server.store.site(id: "default") != nil)
+            #expect(try await server.store.commentCount(siteID: "default") == 7)
         }
     }
 

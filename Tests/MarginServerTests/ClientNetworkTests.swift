@@ -1,4 +1,4 @@
-import Comments
+@testable import Comments
 import Foundation
 import Moderation
 import Synchronization

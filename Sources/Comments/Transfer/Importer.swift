@@ -21,13 +21,19 @@ public struct Importer: Sendable {
         public var rules: RemapRules
         public var dryRun: Bool
         public var skipInvalid: Bool
+        /// The site to create, in the import's own transaction, when it is the one imported into
+        /// and the database holds no site at all (the embedded default, before a server ever
+        /// ran); a dry run or a refused file leaves no site behind.
+        public var seedSite: Site?
 
-        public init(siteID: String, source: ImportFormat, rules: RemapRules = RemapRules(), dryRun: Bool = false, skipInvalid: Bool = false) {
+        public init(siteID: String, source: ImportFormat, rules: RemapRules = RemapRules(), dryRun: Bool = false, skipInvalid: Bool = false,
+                    seedSite: Site? = nil) {
             self.siteID = siteID
             self.source = source
             self.rules = rules
             self.dryRun = dryRun
             self.skipInvalid = skipInvalid
+            self.seedSite = seedSite
         }
     }
 

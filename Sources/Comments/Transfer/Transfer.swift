@@ -15,9 +15,10 @@ public struct Transfer: Sendable {
     }
 
     /// Imports `request.file` in ONE transaction; throws `ImportError` for a malformed file
-    /// (nothing written). A record format is imported as if the server had started first: into
-    /// a database with no site at all it seeds the embedded default site. A Margin export
-    /// brings its own sites.
+    /// (nothing written). A record format imported into site `default` of a database with no site
+    /// at all is imported as if the server had started first: the embedded default site is
+    /// created in the import's transaction (so a dry run or a refused file creates none). A
+    /// Margin export brings its own sites.
     public func importFile(_ request: ImportRequest) async throws -> ImportSummary {
         let clock = self.clock
         // On PostgreSQL the import runs on a SQLite copy: moved in whole into a database
@@ -27,10 +28,9 @@ public struct Transfer: Sendable {
                 return try await MarginImporter(store: sqlite, editWindowMillis: request.editWindowMillis, clock: clock)
                     .run(url: request.file, dryRun: request.dryRun)
             }
-            // Importing before the server ever ran: give the file the same default site it would have.
-            _ = try await sqlite.addSiteIfNoneExist(Site.embeddedDefault(createdAt: clock.nowMillis()))
+            // Importing before the server ever ran: the file gets the same default site it would have.
             let options = Importer.Options(siteID: request.siteID, source: request.format, rules: request.rules, dryRun: request.dryRun,
-                                           skipInvalid: request.skipInvalid)
+                                           skipInvalid: request.skipInvalid, seedSite: Site.embeddedDefault(createdAt: clock.nowMillis()))
             return try await Importer(store: sqlite, clock: clock).run(options, file: request.file, progress: request.progress)
         }
     }

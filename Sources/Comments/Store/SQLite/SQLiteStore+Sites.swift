@@ -29,7 +29,8 @@ extension SQLiteStore {
         }
     }
 
-    private static func insertSite(_ site: Site, _ db: Database) throws {
+    /// Inserts `site` in the caller's transaction.
+    static func insertSite(_ site: Site, _ db: Database) throws {
         try db.execute(
             sql: """
             INSERT INTO sites (id, name, origins, moderation, require_author, require_email, created_at, rate_limit, moderators, avatars,

@@ -5,9 +5,9 @@ import Synchronization
 /// The embedded store: one SQLite file in WAL mode (one writer, many readers), shared safely
 /// with the CLI through the busy timeout.
 public final class SQLiteStore: CommentStore {
-    /// The GRDB connection (a pool on a file, a queue in memory). Not public: every statement
-    /// lives in this folder; the package's tests reach it to look at the file directly.
-    package let writer: any DatabaseWriter
+    /// The GRDB connection (a pool on a file, a queue in memory). Internal: every statement
+    /// lives under Store/; tests reach it through `@testable import` to look at the file directly.
+    let writer: any DatabaseWriter
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String) throws {
