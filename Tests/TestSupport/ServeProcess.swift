@@ -80,15 +80,16 @@ public final class ServeProcess: @unchecked Sendable {
         kill(process.processIdentifier, number)
     }
 
-    /// SIGTERM, then waits (bounded) for the exit; returns the exit status. Throws when it has
-    /// not stopped.
+    /// SIGTERM, then waits (bounded) for the exit and for the last of its log; returns the exit
+    /// status. Throws when it has not stopped.
     @discardableResult
     public func terminate() async throws -> Int32 {
-        guard process.isRunning else { return process.terminationStatus }
-        signal(SIGTERM)
-        for _ in 0..<200 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning { stop(); throw TestFailure("margin serve did not stop on SIGTERM") }
-        return process.terminationStatus
+        if process.isRunning { signal(SIGTERM) }
+        guard let exit = try await waitForExit(timeout: .seconds(10)) else {
+            stop()
+            throw TestFailure("margin serve did not stop on SIGTERM")
+        }
+        return exit.status
     }
 
     /// Waits (bounded) for the process to end; its exit status, or nil when it still runs.
