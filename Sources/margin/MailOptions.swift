@@ -5,9 +5,10 @@ import Moderation
 
 /// Mail and link settings the CLI needs when its actions cause mail.
 enum MailOptions {
-    /// The server's public base URL without a trailing slash: the flag, else `MARGIN_PUBLIC_URL`, else http://127.0.0.1:8080.
-    static func publicURL(_ flag: String?) -> String {
-        let url = flag ?? ProcessInfo.processInfo.environment[ServerSettings.publicURL.key.environment] ?? "http://127.0.0.1:8080"
+    /// The server's public base URL without a trailing slash: the flag, else the `public_url`
+    /// setting (its variable, then the configuration file), else http://127.0.0.1:8080.
+    static func publicURL(_ flag: String?, file: ConfigFile?) -> String {
+        let url = flag ?? ServerSettings.publicURL.resolved(environment: ProcessInfo.processInfo.environment, file: file) ?? "http://127.0.0.1:8080"
         return url.hasSuffix("/") ? String(url.dropLast()) : url
     }
 
@@ -17,13 +18,14 @@ enum MailOptions {
         return LinkSigner(keys: try await store.signingKeys())
     }
 
-    /// A notifier so CLI decisions queue the same reply mails as the server's (delivered by it).
-    static func notifier(store: any CommentStore, publicURL: String?) -> Notifier {
+    /// A notifier so CLI decisions queue the same reply mails as the server's (delivered by it),
+    /// with the `mail.from` and `mail.moderators` settings as `margin serve` resolves them.
+    static func notifier(store: any CommentStore, publicURL: String?, file: ConfigFile?) -> Notifier {
         let environment = ProcessInfo.processInfo.environment
         let settings = MailSettings(
-            from: environment[ServerSettings.mailFrom.key.environment] ?? "margin@localhost",
-            moderators: environment[ServerSettings.moderators.key.environment].map { $0.split(separator: ",").map { String($0) } } ?? [],
-            publicURL: Self.publicURL(publicURL))
+            from: ServerSettings.mailFrom.resolved(environment: environment, file: file) ?? "margin@localhost",
+            moderators: ServerSettings.moderators.resolved(environment: environment, file: file),
+            publicURL: Self.publicURL(publicURL, file: file))
         return Notifier(store: store, settings: settings, clock: SystemClock(), random: SystemRandom())
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Comments
 import Foundation
+import MarginServer
 import Moderation
 
 /// `margin moderate …`: the moderator's queue and actions, safe while the server runs.
@@ -95,7 +96,7 @@ struct Moderate: AsyncParsableCommand {
         var ids: [Int64]
         @Option(help: "Why, for the log.")
         var reason: String?
-        @Option(name: .customLong("public-url"), help: "Public base URL of the server, for links in the mails this causes (env MARGIN_PUBLIC_URL).")
+        @Option(name: .customLong("public-url"), help: ArgumentHelp("Public base URL of the server, for links in the mails this causes (env \(ServerSettings.publicURL.key.environment))."))
         var publicURL: String?
         @OptionGroup var database: DatabaseOptions
 
@@ -104,7 +105,7 @@ struct Moderate: AsyncParsableCommand {
             try await reporting {
                 // Check every id first, so a typo changes nothing.
                 for id in ids where try await store.comment(id: id) == nil { throw CommentsError.commentNotFound(id) }
-                let moderator = Moderator(store: store, clock: SystemClock(), notifier: MailOptions.notifier(store: store, publicURL: publicURL))
+                let moderator = Moderator(store: store, clock: SystemClock(), notifier: MailOptions.notifier(store: store, publicURL: publicURL, file: try? database.configFile()))
                 for id in ids {
                     switch try await moderator.act(on: id, action: action, actor: .cli, reason: reason) {
                     case .applied(let comment):
@@ -152,7 +153,7 @@ struct Moderate: AsyncParsableCommand {
         var id: Int64
         @Argument(help: "approve, reject, spam or delete.")
         var action: ModerationAction
-        @Option(name: .customLong("public-url"), help: "Public base URL of the server (env MARGIN_PUBLIC_URL; default http://127.0.0.1:8080).")
+        @Option(name: .customLong("public-url"), help: ArgumentHelp("Public base URL of the server (env \(ServerSettings.publicURL.key.environment); default http://127.0.0.1:8080)."))
         var publicURL: String?
         @Option(help: "Days until the link expires.")
         var days: Int = 7
@@ -169,7 +170,7 @@ struct Moderate: AsyncParsableCommand {
                 guard let link = signer.sign(site: thread.siteID, commentID: id, action: action.rawValue, expiresAt: expires,
                                              nonce: LinkSigner.makeNonce(random: SystemRandom()))
                 else { throw CommentsError.storageUnavailable("no signing key") }
-                print(MailOptions.publicURL(publicURL) + link.pathAndQuery)
+                print(MailOptions.publicURL(publicURL, file: try? database.configFile()) + link.pathAndQuery)
             }
         }
     }

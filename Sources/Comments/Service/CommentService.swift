@@ -87,7 +87,7 @@ public struct CommentService: Sendable {
     public let sites: SiteCache
 
     public init(store: any CommentStore, screening: any Screening = ModeScreening(), clock: any MarginClock = SystemClock(),
-                random: any RandomSource = SystemRandom(), editWindowMillis: Int64 = 15 * 60 * 1000,
+                random: any RandomSource = SystemRandom(), editWindowMillis: Int64 = Limits.editWindowMillis,
                 mail: (@Sendable () async throws -> MailBuilder)? = nil) {
         self.mail = mail
         self.store = store

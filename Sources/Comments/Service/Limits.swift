@@ -10,4 +10,8 @@ public enum Limits {
     public static let bodyBytesMax = 64 * 1024
     /// How many uris one counts request may name.
     public static let countsMax = 100
+    /// How long an author may edit or delete their comment by default (the `edit_window` setting).
+    public static let editWindowSeconds = 900
+    /// `editWindowSeconds` in milliseconds, as stored times are.
+    public static var editWindowMillis: Int64 { Int64(editWindowSeconds) * 1000 }
 }

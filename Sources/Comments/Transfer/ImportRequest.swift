@@ -21,7 +21,7 @@ public struct ImportRequest: Sendable {
 
     /// A request; everything but the format and the file has the defaults both front ends use.
     public init(format: ImportFormat, file: URL, siteID: String = "default", rules: RemapRules = RemapRules(), dryRun: Bool = false,
-                skipInvalid: Bool = false, editWindowMillis: Int64 = 15 * 60 * 1000, progress: (@Sendable (Int) -> Void)? = nil) {
+                skipInvalid: Bool = false, editWindowMillis: Int64 = Limits.editWindowMillis, progress: (@Sendable (Int) -> Void)? = nil) {
         self.format = format
         self.file = file
         self.siteID = siteID

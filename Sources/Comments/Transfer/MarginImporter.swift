@@ -16,7 +16,7 @@ public struct MarginImporter: Sendable {
     public let clock: any MarginClock
 
     /// An importer into `store`; `editWindowMillis` is the `edit_window` setting in milliseconds.
-    public init(store: SQLiteStore, editWindowMillis: Int64 = 15 * 60 * 1000, clock: any MarginClock = SystemClock()) {
+    public init(store: SQLiteStore, editWindowMillis: Int64 = Limits.editWindowMillis, clock: any MarginClock = SystemClock()) {
         self.store = store
         self.editWindowMillis = editWindowMillis
         self.clock = clock

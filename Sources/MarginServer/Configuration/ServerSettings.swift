@@ -70,7 +70,7 @@ public enum ServerSettings {
     // MARK: Comments and votes
 
     public static let editWindow = Setting<Int>(
-        "edit_window", env: "MARGIN_EDIT_WINDOW", flag: "--edit-window", default: 900,
+        "edit_window", env: "MARGIN_EDIT_WINDOW", flag: "--edit-window", default: Limits.editWindowSeconds,
         "seconds an author may edit or delete their own comment",
         flagHelp: "Seconds an author may edit or delete their comment (env {env}; default {default}).",
         problem: { $0 >= 0 ? nil : "cannot be negative" },

@@ -10,7 +10,7 @@ struct AdminRoutes: Sendable {
     let clock: any MarginClock
     let failures: RateLimiter
     /// The server's edit window: an imported edit key hash is kept only for comments older than this.
-    var editWindowMillis: Int64 = 15 * 60 * 1000
+    var editWindowMillis: Int64 = Limits.editWindowMillis
     /// Largest upload accepted for import.
     static let uploadBytesMax = 1 << 30
     /// Where uploads to import go: the one route whose body may exceed the API's body limit.
