@@ -5,7 +5,6 @@ import Logging
 import Moderation
 import NIOCore
 import ServiceLifecycle
-import Synchronization
 
 extension ServerConfiguration {
     /// The HTTP/1 server with the configured decoder limits, and per connection a
@@ -107,47 +106,6 @@ public func runUntilSignalled(_ app: some ApplicationProtocol, configuration: Se
     group.maximumGracefulShutdownDuration = configuration.shutdownGrace
     group.maximumCancellationDuration = .seconds(5)
     try await ServiceGroup(configuration: group).run()
-}
-
-/// Runs the outbox sender beside the server until shutdown; a send in progress is finished
-/// first, so the outbox's state is always written.
-struct OutboxService: Service, CustomStringConvertible {
-    let sender: OutboxSender
-
-    /// How ServiceLifecycle names it in the log: not a dump of the sender and its settings.
-    var description: String { "OutboxService" }
-
-    func run() async throws {
-        let stopping = Mutex(false)
-        await withGracefulShutdownHandler {
-            await sender.run(stopping: { stopping.withLock { $0 } })
-        } onGracefulShutdown: {
-            stopping.withLock { $0 = true }
-        }
-    }
-}
-
-/// Checkpoints the store's write-ahead log every half second beside the server, so that no
-/// request's commit has to (see `Checkpointing`, `SQLiteStore.checkpoint()`); one last time at
-/// shutdown.
-struct CheckpointService: Service, CustomStringConvertible {
-    let store: any Checkpointing
-    let logger: Logger
-
-    /// How ServiceLifecycle names it in the log.
-    var description: String { "CheckpointService" }
-
-    func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                try await store.checkpoint()
-            } catch {
-                logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(500)) }
-        }
-        _ = try? await store.checkpoint()
-    }
 }
 
 /// The per-comment mail builder factory, when mail is configured.

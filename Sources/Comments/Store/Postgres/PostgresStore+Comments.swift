@@ -36,6 +36,20 @@ extension PostgresStore {
         try await transaction { connection, logger in try await Self.insert(connection, logger, new, mail: mail) }
     }
 
+    public func insert(_ new: NewComment, screening plan: ScreeningPlan, mail: MailBuilder?) async throws -> (CommentThread, Comment) {
+        try await transaction { connection, logger in
+            let existing = try await Self.fetchThread(connection, logger, siteID: new.siteID, uri: new.uri)
+            var found: ScreeningFacts?
+            if let query = plan.query { found = try await Self.screeningFacts(connection, logger, siteID: new.siteID, query: query) }
+            let judgement = plan.decide(existing, found)
+            var screened = new
+            screened.comment.status = judgement.status
+            screened.comment.spamScore = judgement.score
+            screened.comment.spamReasons = judgement.reasons
+            return try await Self.insert(connection, logger, screened, mail: mail)
+        }
+    }
+
     public func comment(id: Int64) async throws -> Comment? {
         try await read { connection, logger in
             try await Self.comments(connection.query("SELECT \(unescaped: Comment.columns) FROM comments WHERE id = \(id)", logger: logger)).first
@@ -128,18 +142,6 @@ extension PostgresStore {
         try await transaction { connection, logger in
             let comments = try await Self.comments(connection.query("""
                 SELECT \(unescaped: Comment.columns) FROM comments WHERE site_id = \(siteID) AND status = 'approved'
-                ORDER BY created_at DESC, id DESC LIMIT \(Int64(limit))
-                """, logger: logger))
-            return try await Self.withThreads(comments, connection, logger)
-        }
-    }
-
-    public func moderationQueue(siteID: String?, status: CommentStatus?, limit: Int) async throws -> [(CommentThread, Comment)] {
-        try await transaction { connection, logger in
-            // NULL filters match everything, so one statement serves every combination.
-            let comments = try await Self.comments(connection.query("""
-                SELECT \(unescaped: Comment.columns) FROM comments
-                WHERE (\(siteID)::text IS NULL OR site_id = \(siteID)) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
                 ORDER BY created_at DESC, id DESC LIMIT \(Int64(limit))
                 """, logger: logger))
             return try await Self.withThreads(comments, connection, logger)
@@ -253,81 +255,6 @@ extension PostgresStore {
             paired.append((thread, comment))
         }
         return paired
-    }
-
-    static func log(_ connection: PostgresConnection, _ logger: Logger, _ entry: ModerationLogEntry) async throws {
-        try await connection.query("""
-            INSERT INTO moderation_log (comment_id, site_id, action, actor, reason, at)
-            VALUES (\(entry.commentID), \(entry.siteID), \(entry.action), \(entry.actor.rawValue), \(entry.reason), \(entry.at))
-            """, logger: logger)
-    }
-
-    /// Queues the mail `mail` builds for this change in the outbox, in the caller's transaction.
-    static func queue(_ connection: PostgresConnection, _ logger: Logger, _ mail: MailBuilder?, thread: CommentThread,
-                      comment: Comment, previousStatus: CommentStatus?) async throws {
-        guard let mail,
-              let site = try await sites(connection.query(
-                  "SELECT \(unescaped: siteColumns) FROM sites WHERE id = \(thread.siteID)", logger: logger)).first
-        else { return }
-        var parent: Comment?
-        if let parentID = comment.parentID {
-            parent = try await comments(connection.query(
-                "SELECT \(unescaped: Comment.columns) FROM comments WHERE id = \(parentID)", logger: logger)).first
-        }
-        // The consent of every address that asked to hear of replies. The advisory lock per
-        // address makes nodes queueing mail for one address take turns, so each sees the
-        // other's confirmation mail and count. Locks are taken in one order (sorted), so two
-        // replies to each other's authors at once cannot deadlock.
-        var consents: [String: ReplyConsent] = [:]
-        let keys = Set([comment, parent].compactMap { $0 }.filter(\.notify).compactMap { $0.email.map(AddressKey.hash) }).sorted()
-        for key in keys {
-            try await lockAddress(connection, logger, key)
-            consents[key] = try await replyConsent(connection, logger, addressHash: key, siteID: site.id)
-        }
-        let context = MailContext(site: site, thread: thread, comment: comment, parent: parent, previousStatus: previousStatus, consents: consents)
-        for message in mail(context) {
-            var recipientHash: String?
-            if message.dailyCap != nil || message.kind == .confirmation, let recipient = message.recipients.first {
-                recipientHash = AddressKey.hash(recipient)
-            }
-            if let cap = message.dailyCap, let recipientHash {
-                try await lockAddress(connection, logger, recipientHash)
-                let sentToday = try await values(connection.query(
-                    "SELECT COUNT(*) FROM outbox WHERE recipient_hash = \(recipientHash) AND created_at > \(message.createdAt - 86_400_000)",
-                    logger: logger), as: Int64.self).first ?? 0
-                if sentToday >= cap { continue }
-            }
-            if message.kind == .confirmation, let recipientHash {
-                // Never over a confirmed or suppressed address: only the reader's own answer changes those.
-                try await connection.query("""
-                    INSERT INTO reply_consent (site_id, address_hash, state, requested_at, changed_at)
-                    VALUES (\(site.id), \(recipientHash), 'requested', \(message.createdAt), \(message.createdAt))
-                    ON CONFLICT (site_id, address_hash) DO UPDATE SET requested_at = excluded.requested_at, changed_at = excluded.changed_at
-                    WHERE reply_consent.state = 'requested'
-                    """, logger: logger)
-            }
-            try await connection.query("""
-                INSERT INTO outbox (kind, comment_id, recipients, subject, body, headers, message_id, created_at, next_attempt_at, recipient_hash)
-                VALUES (\(message.kind.rawValue), \(message.commentID), \(JSONText.encode(message.recipients)), \(message.subject),
-                        \(message.body), \(JSONText.encodeRows(message.headers)), \(message.messageID), \(message.createdAt),
-                        \(message.nextAttemptAt), \(recipientHash))
-                """, logger: logger)
-        }
-    }
-
-    /// Holds the transaction-scoped advisory lock of one address (by its hash) until COMMIT.
-    static func lockAddress(_ connection: PostgresConnection, _ logger: Logger, _ addressHash: String) async throws {
-        try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(addressHash), 0))", logger: logger)
-    }
-
-    /// The stored consent of one address (by `AddressKey.hash`) on one site, in the caller's transaction.
-    static func replyConsent(_ connection: PostgresConnection, _ logger: Logger, addressHash: String, siteID: String) async throws -> ReplyConsent {
-        for try await (state, requestedAt) in try await connection.query(
-            "SELECT state, requested_at FROM reply_consent WHERE site_id = \(siteID) AND address_hash = \(addressHash)", logger: logger
-        ).decode((String, Int64?).self) {
-            return ReplyConsent(state: state, requestedAt: requestedAt)
-        }
-        return .unasked
     }
 
     // MARK: Decoding

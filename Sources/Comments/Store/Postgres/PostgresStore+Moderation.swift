@@ -2,20 +2,18 @@ import Foundation
 import Logging
 import PostgresNIO
 
-// Moderation, spam facts, the classifier, keys, the outbox and secrets on PostgreSQL: the same
-// rules as `SQLiteStore`, each in one transaction.
+// Moderation, the facts the spam rules ask for, the blocklist and the learned classifier on
+// PostgreSQL: the same rules as `SQLiteStore`, each in one transaction.
 extension PostgresStore {
-    public func insert(_ new: NewComment, screening plan: ScreeningPlan, mail: MailBuilder?) async throws -> (CommentThread, Comment) {
+    public func moderationQueue(siteID: String?, status: CommentStatus?, limit: Int) async throws -> [(CommentThread, Comment)] {
         try await transaction { connection, logger in
-            let existing = try await Self.fetchThread(connection, logger, siteID: new.siteID, uri: new.uri)
-            var found: ScreeningFacts?
-            if let query = plan.query { found = try await Self.screeningFacts(connection, logger, siteID: new.siteID, query: query) }
-            let judgement = plan.decide(existing, found)
-            var screened = new
-            screened.comment.status = judgement.status
-            screened.comment.spamScore = judgement.score
-            screened.comment.spamReasons = judgement.reasons
-            return try await Self.insert(connection, logger, screened, mail: mail)
+            // NULL filters match everything, so one statement serves every combination.
+            let comments = try await Self.comments(connection.query("""
+                SELECT \(unescaped: Comment.columns) FROM comments
+                WHERE (\(siteID)::text IS NULL OR site_id = \(siteID)) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
+                ORDER BY created_at DESC, id DESC LIMIT \(Int64(limit))
+                """, logger: logger))
+            return try await Self.withThreads(comments, connection, logger)
         }
     }
 
@@ -115,153 +113,14 @@ extension PostgresStore {
         try await transaction { connection, logger in try await Self.count(connection, logger, features: features, asSpam: asSpam, delta: 1) }
     }
 
-    // MARK: Signing keys
-
-    public func signingKeys() async throws -> [SigningKey] {
-        try await read { connection, logger in
-            var keys: [SigningKey] = []
-            for try await (id, secret, createdAt, retiredAt) in try await connection.query(
-                "SELECT id, secret, created_at, retired_at FROM signing_keys ORDER BY created_at, id", logger: logger
-            ).decode((String, Data, Int64, Int64?).self) {
-                keys.append(SigningKey(id: id, secret: Array(secret), createdAt: createdAt, retiredAt: retiredAt))
-            }
-            return keys
-        }
-    }
-
-    public func addSigningKeyIfNoneExist(_ key: SigningKey) async throws -> Bool {
-        try await transaction { connection, logger in
-            // Nodes starting together: the lock makes the second wait and find the first's key.
-            _ = try await connection.query("LOCK TABLE signing_keys IN EXCLUSIVE MODE", logger: logger)
-            let count = try await Self.values(connection.query("SELECT COUNT(*) FROM signing_keys", logger: logger), as: Int64.self).first ?? 0
-            guard count == 0 else { return false }
-            _ = try await connection.query(
-                "INSERT INTO signing_keys (id, secret, created_at, retired_at) VALUES (\(key.id), \(Data(key.secret)), \(key.createdAt), NULL)",
-                logger: logger)
-            return true
-        }
-    }
-
-    public func removeSigningKey(id: String) async throws -> Bool {
-        try await transaction { connection, logger in
-            !(try await Self.values(connection.query("DELETE FROM signing_keys WHERE id = \(id) RETURNING id", logger: logger), as: String.self)).isEmpty
-        }
-    }
-
-    public func addSigningKey(_ key: SigningKey) async throws {
-        try await transaction { connection, logger in
-            try await connection.query("UPDATE signing_keys SET retired_at = \(key.createdAt) WHERE retired_at IS NULL", logger: logger)
-            _ = try await connection.query(
-                "INSERT INTO signing_keys (id, secret, created_at, retired_at) VALUES (\(key.id), \(Data(key.secret)), \(key.createdAt), NULL)",
-                logger: logger)
-        }
-    }
-
-    // MARK: Mail outbox
-
-    static let outboxColumns =
-        "id, kind, comment_id, recipients, subject, body, headers, message_id, created_at, attempts, next_attempt_at, sent_at, failed_at, last_error"
-
-    public func dueMail(now: Int64, limit: Int) async throws -> [OutgoingMail] {
-        try await transaction { connection, logger in
-            // SKIP LOCKED: a node claiming at the same moment takes other rows, never these.
-            try await Self.mails(connection.query("""
-                UPDATE outbox SET claimed_until = \(now + OutboxClaim.leaseMillis)
-                WHERE id IN (
-                    SELECT id FROM outbox
-                    WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= \(now)
-                        AND (claimed_until IS NULL OR claimed_until <= \(now))
-                    ORDER BY next_attempt_at, id LIMIT \(Int64(limit))
-                    FOR UPDATE SKIP LOCKED)
-                RETURNING \(unescaped: Self.outboxColumns)
-                """, logger: logger)).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
-        }
-    }
-
-    public func markSent(mailID: Int64, at: Int64) async throws {
-        try await transaction { connection, logger in
-            _ = try await connection.query(
-                "UPDATE outbox SET sent_at = \(at), attempts = attempts + 1, last_error = NULL, claimed_until = NULL WHERE id = \(mailID)", logger: logger)
-        }
-    }
-
-    public func markFailed(mailID: Int64, error: String, at: Int64, retryAt: Int64?) async throws {
-        try await transaction { connection, logger in
-            if let retryAt {
-                _ = try await connection.query(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = \(error), next_attempt_at = \(retryAt), claimed_until = NULL WHERE id = \(mailID)",
-                    logger: logger)
-            } else {
-                _ = try await connection.query(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = \(error), failed_at = \(at), claimed_until = NULL WHERE id = \(mailID)", logger: logger)
-            }
-        }
-    }
-
-    public func outbox(limit: Int) async throws -> [OutgoingMail] {
-        try await transaction { connection, logger in
-            try await Self.mails(connection.query(
-                "SELECT \(unescaped: Self.outboxColumns) FROM outbox ORDER BY id DESC LIMIT \(Int64(limit))", logger: logger))
-        }
-    }
-
-    public func unsubscribe(email: String, threadID: Int64, at: Int64) async throws -> Int {
-        try await transaction { connection, logger in
-            var changed: [(Int64, String)] = []
-            for try await row in try await connection.query("""
-                UPDATE comments SET notify = false WHERE thread_id = \(threadID) AND lower(email) = lower(\(email)) AND notify
-                RETURNING id, site_id
-                """, logger: logger).decode((Int64, String).self) {
-                changed.append(row)
-            }
-            for (id, siteID) in changed.sorted(by: { $0.0 < $1.0 }) {
-                try await Self.log(connection, logger, ModerationLogEntry(commentID: id, siteID: siteID, action: "unsubscribe", actor: .reader, reason: nil, at: at))
-            }
-            return changed.count
-        }
-    }
-
-    public func replyConsent(email: String, siteID: String) async throws -> ReplyConsent {
-        try await read { connection, logger in
-            try await Self.replyConsent(connection, logger, addressHash: AddressKey.hash(email), siteID: siteID)
-        }
-    }
-
-    public func setReplyConsent(_ consent: ReplyConsent, email: String, siteID: String, at: Int64) async throws -> ReplyConsent {
-        let key = AddressKey.hash(email)
-        return try await transaction { connection, logger in
-            try await Self.lockAddress(connection, logger, key)
-            let before = try await Self.replyConsent(connection, logger, addressHash: key, siteID: siteID)
-            if let state = consent.stateName {
-                var requestedAt: Int64?
-                if case .requested(let when) = consent { requestedAt = when }
-                try await connection.query("""
-                    INSERT INTO reply_consent (site_id, address_hash, state, requested_at, changed_at)
-                    VALUES (\(siteID), \(key), \(state), \(requestedAt), \(at))
-                    ON CONFLICT (site_id, address_hash) DO UPDATE SET state = excluded.state,
-                        requested_at = COALESCE(excluded.requested_at, reply_consent.requested_at), changed_at = excluded.changed_at
-                    """, logger: logger)
-            } else {
-                try await connection.query(
-                    "DELETE FROM reply_consent WHERE site_id = \(siteID) AND address_hash = \(key)", logger: logger)
-            }
-            return before
-        }
-    }
-
-    // MARK: Secrets
-
-    public func secret(named name: String, make: @Sendable () -> [UInt8], at: Int64) async throws -> [UInt8] {
-        let fresh = Data(make())
-        return try await transaction { connection, logger in
-            // Another node may have won the race: keep whichever was stored first.
-            try await connection.query(
-                "INSERT INTO secrets (name, value, created_at) VALUES (\(name), \(fresh), \(at)) ON CONFLICT (name) DO NOTHING", logger: logger)
-            return Array(try await Self.values(connection.query("SELECT value FROM secrets WHERE name = \(name)", logger: logger), as: Data.self).first ?? fresh)
-        }
-    }
-
     // MARK: Inside a transaction
+
+    static func log(_ connection: PostgresConnection, _ logger: Logger, _ entry: ModerationLogEntry) async throws {
+        try await connection.query("""
+            INSERT INTO moderation_log (comment_id, site_id, action, actor, reason, at)
+            VALUES (\(entry.commentID), \(entry.siteID), \(entry.action), \(entry.actor.rawValue), \(entry.reason), \(entry.at))
+            """, logger: logger)
+    }
 
     static func screeningFacts(_ connection: PostgresConnection, _ logger: Logger, siteID: String, query: ScreeningQuery) async throws -> ScreeningFacts {
         let excluding = query.excluding ?? 0
@@ -338,58 +197,5 @@ extension PostgresStore {
         let documents = asSpam ? "spam_documents" : "ham_documents"
         try await connection.query(
             "UPDATE spam_totals SET \(unescaped: documents) = GREATEST(0, \(unescaped: documents) + \(step)) WHERE id = 1", logger: logger)
-    }
-
-    static func mails(_ rows: PostgresRowSequence) async throws -> [OutgoingMail] {
-        var mails: [OutgoingMail] = []
-        for try await row in rows {
-            let cells = row.makeRandomAccess()
-            mails.append(OutgoingMail(
-                id: try cells[0].decode(Int64.self), kind: OutgoingMail.Kind(rawValue: try cells[1].decode(String.self)) ?? .moderation,
-                commentID: try cells[2].decode(Int64?.self), recipients: JSONText.decode(try cells[3].decode(String.self)),
-                subject: try cells[4].decode(String.self), body: try cells[5].decode(String.self),
-                headers: JSONText.decodeRows(try cells[6].decode(String.self)), messageID: try cells[7].decode(String.self),
-                createdAt: try cells[8].decode(Int64.self), attempts: Int(try cells[9].decode(Int32.self)),
-                nextAttemptAt: try cells[10].decode(Int64.self), sentAt: try cells[11].decode(Int64?.self),
-                failedAt: try cells[12].decode(Int64?.self), lastError: try cells[13].decode(String?.self)))
-        }
-        return mails
-    }
-}
-
-// Rate limits every node shares: a row per (window, client), locked while it is read and written.
-extension PostgresStore: SharedRateLimits {
-    public func take(key: String, limit: RateLimit, now: Int64) async throws -> Int? {
-        guard !limit.windows.isEmpty else { return nil }
-        return try await transaction { connection, logger in
-            let scopes = limit.windows.map { "\($0.count)/\($0.seconds)" }
-            var states: [TokenBucket.State?] = []
-            for (scope, window) in zip(scopes, limit.windows) {
-                // A first request from two nodes at once: one inserts, both then lock the row.
-                try await connection.query("""
-                    INSERT INTO rate_buckets (scope, key, tokens, updated_at) VALUES (\(scope), \(key), \(Double(window.count)), \(now))
-                    ON CONFLICT (scope, key) DO NOTHING
-                    """, logger: logger)
-                var state: TokenBucket.State?
-                for try await (tokens, updatedAt) in try await connection.query(
-                    "SELECT tokens, updated_at FROM rate_buckets WHERE scope = \(scope) AND key = \(key) FOR UPDATE", logger: logger
-                ).decode((Double, Int64).self) {
-                    state = TokenBucket.State(tokens: tokens, updatedAt: updatedAt)
-                }
-                states.append(state)
-            }
-            let (next, wait) = TokenBucket.take(states, limit: limit, now: now)
-            for (scope, state) in zip(scopes, next) {
-                try await connection.query(
-                    "UPDATE rate_buckets SET tokens = \(state.tokens), updated_at = \(state.updatedAt) WHERE scope = \(scope) AND key = \(key)",
-                    logger: logger)
-            }
-            // Now and then, forget clients whose longest window has refilled: they are like new ones.
-            if Int.random(in: 0..<200) == 0 {
-                let longest = Int64(limit.windows.map(\.seconds).max() ?? 0) * 1000
-                try await connection.query("DELETE FROM rate_buckets WHERE updated_at < \(now - max(longest, 86_400_000))", logger: logger)
-            }
-            return wait
-        }
     }
 }

@@ -1,5 +1,6 @@
 import PostgresNIO
 
+// What the database holds and how it answers, for `GET /metrics` and `GET /healthz`.
 extension PostgresStore {
     /// Counts by status and outbox state, and the database's size (`pg_database_size`: its
     /// tables, indexes and TOAST, for every node alike).
@@ -22,5 +23,11 @@ extension PostgresStore {
             }
             return StoreStatistics(comments: comments, outboxPending: outbox.pending, outboxFailed: outbox.failed, databaseBytes: outbox.bytes)
         }
+    }
+
+    /// Throws unless the database answers a query; no figures (the server holds no file).
+    public func health() async throws -> DatabaseHealth? {
+        try await ping()
+        return nil
     }
 }
