@@ -84,6 +84,23 @@ import Testing
         #expect(try await CLI.run(["moderate", "link", "424242", "approve"] + db).status == 1)
     }
 
+    /// Without `--public-url`, a link starts with the `public_url` setting as `margin serve`
+    /// resolves it: the variable over the configuration file.
+    @Test func linksFollowThePublicURLSetting() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let db = ["--db", scratch.database]
+        let ids = try await seeded(scratch)
+        let config = scratch.url.appendingPathComponent("margin.toml")
+        try "public_url = \"https://comments.example.test/\"\n".write(to: config, atomically: true, encoding: .utf8)
+        let fromFile = try await CLI.run(["moderate", "link", String(ids[0]), "approve", "--config", config.path] + db)
+        #expect(fromFile.status == 0, "\(fromFile.stderr)")
+        #expect(fromFile.stdout.hasPrefix("https://comments.example.test/moderate/\(ids[0])/approve?site=blog&exp="))
+        let fromVariable = try await CLI.run(["moderate", "link", String(ids[0]), "approve", "--config", config.path] + db,
+                                             environment: ["MARGIN_PUBLIC_URL": "https://other.example.test"])
+        #expect(fromVariable.stdout.hasPrefix("https://other.example.test/moderate/\(ids[0])/approve?site=blog&exp="))
+    }
+
     @Test func linksAreSignedForThePublicURLAndWorkOnce() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
