@@ -45,3 +45,13 @@ public struct OutgoingMail: Sendable, Equatable {
         self.lastError = lastError
     }
 }
+
+extension OutgoingMail {
+    /// The key (`AddressKey`) of the one recipient the outbox checks before queueing this mail:
+    /// against their daily cap (reader mail) or to record that their consent was asked (a
+    /// confirmation); nil for mail it queues unchecked (moderators').
+    var checkedRecipientKey: String? {
+        guard dailyCap != nil || kind == .confirmation, let recipient = recipients.first else { return nil }
+        return AddressKey.hash(recipient)
+    }
+}

@@ -121,10 +121,7 @@ extension PostgresStore {
         }
         let context = MailContext(site: site, thread: thread, comment: comment, parent: parent, previousStatus: previousStatus, consents: consents)
         for message in mail(context) {
-            var recipientHash: String?
-            if message.dailyCap != nil || message.kind == .confirmation, let recipient = message.recipients.first {
-                recipientHash = AddressKey.hash(recipient)
-            }
+            let recipientHash = message.checkedRecipientKey
             if let cap = message.dailyCap, let recipientHash {
                 try await lockAddress(connection, logger, recipientHash)
                 let sentToday = try await values(connection.query(

@@ -22,10 +22,7 @@ extension SQLiteStore {
         }
         let context = MailContext(site: site, thread: thread, comment: comment, parent: parent, previousStatus: previousStatus, consents: consents)
         for message in mail(context) {
-            var recipientHash: String?
-            if message.dailyCap != nil || message.kind == .confirmation, let recipient = message.recipients.first {
-                recipientHash = AddressKey.hash(recipient)
-            }
+            let recipientHash = message.checkedRecipientKey
             if let cap = message.dailyCap, let recipientHash {
                 let sentToday = try Int.fetchOne(
                     db, sql: "SELECT COUNT(*) FROM outbox WHERE recipient_hash = ? AND created_at > ?",
