@@ -69,6 +69,8 @@ import Testing
         defer { node.signal(SIGTERM) }
         let posted = await HTTP.send("POST", port: node.port, path: "/api/v1/comments", json: #"{"site":"default","uri":"/pw/","text":"over a password"}"#)
         #expect(posted?.status == 201)
+        // Read once the server has stopped: all of its log.
+        try await node.terminate()
         #expect(!node.log.contains(password), "the log shows the password")
         let listed = try await CLI.run(["sites", "list", "--db", url], environment: ["MARGIN_DB_PASSWORD_FILE": passwordFile])
         #expect(listed.status == 0 && listed.stdout.contains("default"), "\(listed.stderr)")
@@ -148,7 +150,9 @@ import Testing
             }
         }
         #expect((posted?.json?["error"] as? [String: Any])?["message"] as? String == "The comment store is unavailable; try again shortly.")
-        let logged = node.log.split(separator: "\n").filter { $0.contains("storage unavailable") || $0.contains("health check failed") }
-        #expect(logged.contains { $0.contains("127.0.0.1:\(port)") }, "the log says why: \(node.log.suffix(2000))")
+        let logsWhy = try await node.waitForLog(timeout: .seconds(10)) { line in
+            (line.contains("storage unavailable") || line.contains("health check failed")) && line.contains("127.0.0.1:\(port)")
+        }
+        #expect(logsWhy, "the log says why: \(node.log.suffix(2000))")
     }
 }

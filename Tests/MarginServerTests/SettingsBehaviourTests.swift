@@ -45,12 +45,7 @@ import Testing
 
         /// Waits (bounded) until the log contains `text`; whether it did.
         func waitForLog(_ text: String, timeout: Duration = .seconds(30)) async throws -> Bool {
-            let deadline = ContinuousClock.now + timeout
-            while ContinuousClock.now < deadline {
-                if server.log.contains(text) { return true }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            return server.log.contains(text)
+            try await server.waitForLog(text, timeout: timeout)
         }
     }
 

@@ -75,9 +75,25 @@ public final class ServeProcess: @unchecked Sendable {
     /// Everything the server wrote so far.
     public var log: String { output.text }
 
-    /// Sends signal `number` to it.
+    /// Sends signal `number` to it while it runs (once it has been reaped its pid may be another's).
     public func signal(_ number: Int32) {
-        kill(process.processIdentifier, number)
+        if process.isRunning { kill(process.processIdentifier, number) }
+    }
+
+    /// Waits (bounded) until a line of the log satisfies `matches`; whether one did. A line the
+    /// server wrote before it answered may still be on its way through the pipe.
+    public func waitForLog(timeout: Duration = .seconds(30), where matches: (Substring) -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if log.split(separator: "\n").contains(where: matches) { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return log.split(separator: "\n").contains(where: matches)
+    }
+
+    /// Waits (bounded) until the log contains `text`; whether it did.
+    public func waitForLog(_ text: String, timeout: Duration = .seconds(30)) async throws -> Bool {
+        try await waitForLog(timeout: timeout) { $0.contains(text) }
     }
 
     /// SIGTERM, then waits (bounded) for the exit and for the last of its log; returns the exit
