@@ -155,8 +155,8 @@ struct Moderate: AsyncParsableCommand {
         var action: ModerationAction
         @Option(name: .customLong("public-url"), help: ArgumentHelp("Public base URL of the server (env \(ServerSettings.publicURL.key.environment); default http://127.0.0.1:8080)."))
         var publicURL: String?
-        @Option(help: "Days until the link expires.")
-        var days: Int = 7
+        @Option(help: ArgumentHelp("Days until the link expires (default: the \(ServerSettings.linkDays.name) setting, from \(ServerSettings.linkDays.key.environment) or the --config file, else \(ServerSettings.linkDays.defaultValue))."))
+        var days: Int?
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
@@ -166,6 +166,7 @@ struct Moderate: AsyncParsableCommand {
                     throw CommentsError.commentNotFound(id)
                 }
                 let signer = try await MailOptions.signer(store: store)
+                let days = self.days ?? ServerSettings.linkDays.resolved(environment: ProcessInfo.processInfo.environment, file: try? database.configFile())
                 let expires = SystemClock().nowMillis() + Int64(days) * 86_400_000
                 guard let link = signer.sign(site: thread.siteID, commentID: id, action: action.rawValue, expiresAt: expires,
                                              nonce: LinkSigner.makeNonce(random: SystemRandom()))

@@ -101,6 +101,30 @@ import Testing
         #expect(fromVariable.stdout.hasPrefix("https://other.example.test/moderate/\(ids[0])/approve?site=blog&exp="))
     }
 
+    /// Without `--days`, a link lasts the `mail.link_days` setting's days, as the server's mailed
+    /// links do: the configuration file's 2 here, not the default 7.
+    @Test func linksLastTheLinkDaysSetting() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let db = ["--db", scratch.database]
+        let ids = try await seeded(scratch)
+        let config = scratch.url.appendingPathComponent("margin.toml")
+        try "[mail]\nlink_days = 2\n".write(to: config, atomically: true, encoding: .utf8)
+        func expiry(_ arguments: [String]) async throws -> Int64? {
+            let made = try await CLI.run(["moderate", "link", String(ids[0]), "approve"] + arguments + db)
+            let url = URLComponents(string: made.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+            return url?.queryItems?.first { $0.name == "exp" }?.value.flatMap { Int64($0) }
+        }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let day: Int64 = 86_400_000
+        let fromFile = try #require(try await expiry(["--config", config.path]))
+        #expect(abs(fromFile - (now + 2 * day)) < 60_000, "expires \(fromFile), now \(now)")
+        let given = try #require(try await expiry(["--config", config.path, "--days", "5"]))
+        #expect(abs(given - (now + 5 * day)) < 60_000)
+        let byDefault = try #require(try await expiry([]))
+        #expect(abs(byDefault - (now + 7 * day)) < 60_000)
+    }
+
     @Test func linksAreSignedForThePublicURLAndWorkOnce() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
