@@ -20,10 +20,10 @@ import Testing
         #expect(connection.send(Array(head.utf8) + body[..<20]))
         // SIGTERM only once the server has read what was sent: then it has the request, and its
         // handler waits for the rest of the body.
-        try #require(try await Self.eventually { connection.serverHasRead(port: server.port) }, "the server never read the request")
+        try #require(try await eventually { connection.serverHasRead(port: server.port) }, "the server never read the request")
         server.signal(SIGTERM)
 
-        let refused = try await Self.eventually { RawConnection(port: server.port) == nil }
+        let refused = try await eventually { RawConnection(port: server.port) == nil }
         #expect(refused, "new connections are still accepted after SIGTERM")
         #expect(server.process.isRunning, "the server exited with a request in flight")
 
@@ -53,7 +53,7 @@ import Testing
         let connection = try #require(RawConnection(port: server.port))
         let head = "POST /api/v1/comments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"
         #expect(connection.send(Array(head.utf8)))
-        try #require(try await Self.eventually { connection.serverHasRead(port: server.port) }, "the server never read the request")
+        try #require(try await eventually { connection.serverHasRead(port: server.port) }, "the server never read the request")
         server.signal(SIGTERM)
         // Far below the request's deadline: only the grace can end the request this soon.
         let exit = try await server.waitForExit(timeout: .seconds(120))
@@ -223,22 +223,29 @@ import Testing
         #expect((bodies.first?["likes"] as? NSNumber)?.intValue == 1)
     }
 
-    static func require(_ result: Program.Result) throws {
-        try #require(result.status == 0, "\(result.stdout)\(result.stderr)")
+    /// Given a database broken under the running server (its votes table dropped), when the
+    /// widget votes (a request with an Origin, whose error the CORS layer answers), then the
+    /// answer is the JSON 500 with CORS headers and the log says what went wrong, as for any other.
+    @Test func anErrorAnsweredToTheWidgetIsLogged() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let server = try await ServeProcess.start(database: scratch.database, arguments: ["--rate-limit", "off"])
+        defer { server.signal(SIGTERM) }
+        let origin = ["Origin": "http://localhost:4000"]
+        let posted = await HTTP.send("POST", port: server.port, path: "/api/v1/comments",
+                                     json: #"{"site":"default","uri":"/broken/","text":"A comment to vote on."}"#, headers: origin)
+        let id = try #require(posted?.json?["id"] as? Int, "\(String(describing: posted?.body))")
+        let dropped = try await Tool.run("sqlite3", [scratch.database, "DROP TABLE votes"])
+        try #require(dropped.status == 0, "\(dropped.stderr)")
+        let voted = await HTTP.send("POST", port: server.port, path: "/api/v1/comments/\(id)/vote", json: #"{"value":1}"#, headers: origin)
+        #expect(voted?.status == 500)
+        #expect((voted?.json?["error"] as? [String: Any])?["code"] as? String == "internal_error")
+        #expect(voted?.headers["access-control-allow-origin"] == "http://localhost:4000")
+        #expect(try await server.waitForLog("unexpected error", timeout: .seconds(10)), "nothing logged: \(server.log.suffix(2000))")
     }
 
-    /// Polls `condition` every `interval` until it holds or `timeout` passes; whether it held.
-    /// The bound only keeps a broken server from hanging the run: it is generous for a loaded
-    /// machine and measures nothing.
-    static func eventually(
-        timeout: Duration = .seconds(60), every interval: Duration = .milliseconds(20), _ condition: () async throws -> Bool
-    ) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if try await condition() { return true }
-            if ContinuousClock.now >= deadline { return false }
-            try await Task.sleep(for: interval)
-        }
+    static func require(_ result: Program.Result) throws {
+        try #require(result.status == 0, "\(result.stdout)\(result.stderr)")
     }
 }
 

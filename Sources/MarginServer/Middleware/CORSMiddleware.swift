@@ -35,9 +35,9 @@ struct SiteCORSMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            // Errors must carry CORS headers too, or the widget cannot read them.
-            response = try (APIError.from(error) ?? APIError(.internalServerError, code: "internal_error", message: "Something went wrong on the server."))
-                .response(from: request, context: context)
+            // Errors must carry CORS headers too, or the widget cannot read them; answered (and
+            // logged) as everywhere else.
+            response = try ErrorMiddleware<Context>.response(for: error, request: request, context: context)
         }
         if allowed {
             response.headers[.accessControlAllowOrigin] = origin
