@@ -19,13 +19,15 @@ enum MailOptions {
     }
 
     /// A notifier so CLI decisions queue the same reply mails as the server's (delivered by it),
-    /// with the `mail.from` and `mail.moderators` settings as `margin serve` resolves them.
+    /// with the `mail.*` settings as `margin serve` resolves them.
     static func notifier(store: any CommentStore, publicURL: String?, file: ConfigFile?) -> Notifier {
         let environment = ProcessInfo.processInfo.environment
         let settings = MailSettings(
             from: ServerSettings.mailFrom.resolved(environment: environment, file: file) ?? "margin@localhost",
             moderators: ServerSettings.moderators.resolved(environment: environment, file: file),
-            publicURL: Self.publicURL(publicURL, file: file))
+            publicURL: Self.publicURL(publicURL, file: file),
+            linkLifetimeSeconds: Int64(ServerSettings.linkDays.resolved(environment: environment, file: file)) * 86_400,
+            maxPerRecipientPerDay: ServerSettings.mailMaxPerRecipientPerDay.resolved(environment: environment, file: file))
         return Notifier(store: store, settings: settings, clock: SystemClock(), random: SystemRandom())
     }
 }
