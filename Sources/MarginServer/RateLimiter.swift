@@ -22,7 +22,7 @@ final class RateLimiter: Sendable {
     func take(site: String, client: String, limit: RateLimit) async -> Int? {
         guard !limit.windows.isEmpty else { return nil }
         let now = clock.nowMillis()
-        let key = "\(site)|\(limit)|\(client)"
+        let key = Self.key(site: site, client: client, limit: limit)
         if let shared { return (try? await shared.take(key: key, limit: limit, now: now)) ?? nil }
         return buckets.withLock { buckets in
             if buckets.count >= maximumClients { Self.prune(&buckets, limit: limit, now: now) }
@@ -38,11 +38,16 @@ final class RateLimiter: Sendable {
     func wait(site: String, client: String, limit: RateLimit) -> Int? {
         guard !limit.windows.isEmpty else { return nil }
         let now = clock.nowMillis()
-        let key = "\(site)|\(limit)|\(client)"
+        let key = Self.key(site: site, client: client, limit: limit)
         return buckets.withLock { buckets in
             guard let known = buckets[key] else { return nil }
             return TokenBucket.take(known, limit: limit, now: now).wait
         }
+    }
+
+    /// The buckets' key: one set of buckets per site, limit and client.
+    private static func key(site: String, client: String, limit: RateLimit) -> String {
+        "\(site)|\(limit)|\(client)"
     }
 
     /// Forgets clients whose buckets have refilled; they are indistinguishable from new ones.

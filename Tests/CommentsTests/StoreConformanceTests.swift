@@ -268,7 +268,7 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
             try await store.train(features: ["w:casino"], asSpam: true)
             // When someone asks with her key
             let byKey = try await store.screeningFacts(
-                siteID: "blog", query: ScreeningQuery(email: "ada@example.org", author: "Ada", ip: "203.0.113.0", body: "same words",
+                siteID: "blog", query: ScreeningQuery(body: "same words",
                 since: 2000, excluding: nil, features: ["w:casino", "w:same"], authorKeyHash: "ada-key"))
             // Then her approved history counts
             #expect(byKey.stored == StoredFacts(approvedBefore: 2, duplicates: 1))
@@ -279,13 +279,13 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
             #expect(byKey.classifier == (try await store.classifierCounts(features: ["w:casino", "w:same"])))
             // When someone types her email (any case), or her name on her network, without the key
             let byEmail = try await store.screeningFacts(
-                siteID: "blog", query: ScreeningQuery(email: "ADA@Example.org", author: "Ada", ip: "203.0.113.0", body: "same words",
+                siteID: "blog", query: ScreeningQuery(body: "same words",
                 since: 2000, excluding: nil, features: []))
             let byName = try await store.screeningFacts(
-                siteID: "blog", query: ScreeningQuery(email: nil, author: "Ada", ip: "203.0.113.0", body: "new words",
+                siteID: "blog", query: ScreeningQuery(body: "new words",
                 since: 0, excluding: nil, features: []))
             let otherKey = try await store.screeningFacts(
-                siteID: "blog", query: ScreeningQuery(email: "ada@example.org", author: "Ada", ip: "203.0.113.0", body: "same words",
+                siteID: "blog", query: ScreeningQuery(body: "same words",
                 since: 0, excluding: nil, features: [], authorKeyHash: "mallory-key"))
             // Then nothing vouches for them
             #expect(byEmail.stored == StoredFacts(approvedBefore: 0, duplicates: 1))
@@ -293,7 +293,7 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
             #expect(otherKey.stored == StoredFacts(approvedBefore: 0, duplicates: 2))
             // When one of her comments is edited (no key sent with an edit)
             let edit = try await store.screeningFacts(
-                siteID: "blog", query: ScreeningQuery(email: "ada@example.org", author: "Ada", ip: "203.0.113.0", body: "same words",
+                siteID: "blog", query: ScreeningQuery(body: "same words",
                 since: 0, excluding: first.id, features: []))
             // Then its own stored key counts her other approved comment
             #expect(edit.stored == StoredFacts(approvedBefore: 1, duplicates: 1))
@@ -353,7 +353,7 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
         try await withStore(kind) { store in
             try await insert(store, "same words", at: 1000)
             try await store.addBlock(BlockEntry(kind: .word, value: "casino", reason: nil, createdAt: 1))
-            let query = ScreeningQuery(email: "ada@example.org", author: "Ada", ip: "203.0.113.0", body: "same words",
+            let query = ScreeningQuery(body: "same words",
                                        since: 0, excluding: nil, features: ["w:same"])
             let seen = Mutex<[(CommentThread?, ScreeningFacts?)]>([])
             let plan = ScreeningPlan(query: query) { thread, found in
@@ -363,7 +363,7 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
             var comment = draft("same words", status: .approved, at: 2000)
             comment.email = "ada@example.org"
             let expected = try await store.screeningFacts(
-                siteID: "blog", query: ScreeningQuery(email: "ada@example.org", author: "Ada", ip: "203.0.113.0", body: "same words",
+                siteID: "blog", query: ScreeningQuery(body: "same words",
                 since: 0, excluding: nil, features: ["w:same"]))
 
             let (thread, stored) = try await store.insert(NewComment(siteID: "blog", uri: "/post/", title: "Post", comment: comment), screening: plan, mail: nil)
@@ -385,7 +385,7 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
     func manyNewCommentsAtOnceEachGetTheirOwnOutcome(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             let parent = try await insert(store, "the parent", uri: "/busy/")
-            let plan = ScreeningPlan(query: ScreeningQuery(email: nil, author: "Ada", ip: nil, body: "x", since: 0, excluding: nil, features: [])) { _, _ in
+            let plan = ScreeningPlan(query: ScreeningQuery(body: "x", since: 0, excluding: nil, features: [])) { _, _ in
                 Judgement(status: .approved)
             }
             let outcomes = await withTaskGroup(of: (Int, Result<Comment, any Error>).self) { group in

@@ -13,10 +13,10 @@ import Testing
         // When texts spell it in full-width letters, capitals, or with invisible characters
         for text in ["Buy ＶＩＡＧＲＡ now", "cheap vi\u{200B}agra here", "VIAGRA!", "vi\u{00AD}ag\u{2060}ra", "v\u{FEFF}iagra"] {
             // Then each hits it
-            #expect(SpamFactFinder.matches(block, text: text, author: nil, email: nil, hosts: [], ip: nil) == block, "\(text.debugDescription)")
+            #expect(SpamFactFinder.matches(block, text: text, author: nil, email: nil, hosts: []) == block, "\(text.debugDescription)")
         }
         // And a word merely containing it does not
-        #expect(SpamFactFinder.matches(block, text: "viagras", author: nil, email: nil, hosts: [], ip: nil).isEmpty)
+        #expect(SpamFactFinder.matches(block, text: "viagras", author: nil, email: nil, hosts: []).isEmpty)
     }
 
     @Test func authorsAndEmailsAreFoldedOnBothSides() {
@@ -24,8 +24,8 @@ import Testing
         let author = BlockEntry(kind: .author, value: "Ｓpam Ｂot", createdAt: 1)
         let email = BlockEntry(kind: .email, value: "Bot@Example.ORG", createdAt: 1)
         // When a comment names them in another dress, then both match
-        #expect(SpamFactFinder.matches([author], text: "hi", author: "spam\u{200B} bot", email: nil, hosts: [], ip: nil) == [author])
-        #expect(SpamFactFinder.matches([email], text: "hi", author: nil, email: "ｂｏｔ@example.org", hosts: [], ip: nil) == [email])
+        #expect(SpamFactFinder.matches([author], text: "hi", author: "spam\u{200B} bot", email: nil, hosts: []) == [author])
+        #expect(SpamFactFinder.matches([email], text: "hi", author: nil, email: "ｂｏｔ@example.org", hosts: []) == [email])
     }
 
     @Test func aFormTimestampOlderThanTheMaximumEarnsNothing() {

@@ -156,7 +156,7 @@ import Testing
             BlockEntry(kind: .word, value: "카지노"),
         ]
         func kinds(text: String = "hello", author: String? = nil, email: String? = nil, hosts: [String] = []) -> [BlockKind] {
-            SpamFactFinder.matches(list, text: text, author: author, email: email, hosts: hosts, ip: nil).map(\.kind)
+            SpamFactFinder.matches(list, text: text, author: author, email: email, hosts: hosts).map(\.kind)
         }
         #expect(kinds(text: "Buy VIAGRA now") == [.word])
         #expect(kinds(text: "viagrafalls is a place").isEmpty)

@@ -16,15 +16,4 @@ static inline int margin_sqlite_enable_defensive(sqlite3 *db) {
 #endif
 }
 
-/// Whether SQLITE_DBCONFIG_DEFENSIVE is on for `db`.
-static inline int margin_sqlite_defensive_enabled(sqlite3 *db) {
-#ifdef SQLITE_DBCONFIG_DEFENSIVE
-    int enabled = 0;
-    if (sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, -1, &enabled) != SQLITE_OK) return 0;
-    return enabled;
-#else
-    return 0;
-#endif
-}
-
 #endif

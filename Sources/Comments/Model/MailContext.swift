@@ -31,4 +31,12 @@ extension MailContext {
 
 /// Builds the mails a change causes, inside the transaction that makes the change, so a comment
 /// and its notifications are stored together or not at all.
+extension MailContext {
+    /// The keys (`AddressKey`) of the addresses among `comment` and `parent` that asked to hear
+    /// of replies, each once and sorted (the order PostgreSQL takes their locks in).
+    static func askingKeys(comment: Comment, parent: Comment?) -> [String] {
+        Set([comment, parent].compactMap { $0 }.filter(\.notify).compactMap { $0.email.map(AddressKey.hash) }).sorted()
+    }
+}
+
 public typealias MailBuilder = @Sendable (MailContext) -> [OutgoingMail]

@@ -13,6 +13,15 @@ public enum ThreadDocument {
         siteID: String, uri: String, thread: CommentThread?, comments: [Comment], limit: Int?, after: Int64?,
         avatars: AvatarSource = .identicon
     ) throws -> [UInt8] {
+        try encodeCounting(siteID: siteID, uri: uri, thread: thread, comments: comments, limit: limit, after: after, avatars: avatars).bytes
+    }
+
+    /// `encode`, and how many top-level comments the whole thread has (a comment whose parent is
+    /// not shown counts as top-level), as a cache needs to know whether `limit` cut the page.
+    public static func encodeCounting(
+        siteID: String, uri: String, thread: CommentThread?, comments: [Comment], limit: Int?, after: Int64?,
+        avatars: AvatarSource = .identicon
+    ) throws -> (bytes: [UInt8], topLevel: Int) {
         var children: [Int64: [Int]] = [:]
         var roots: [Int] = []
         let present = Set(comments.map(\.id))
@@ -65,7 +74,7 @@ public enum ThreadDocument {
             stack.append((children[comment.id] ?? [], 0))
         }
         json.raw("}")
-        return json.bytes
+        return (json.bytes, roots.count)
     }
 
     /// One comment's fields as a reader may see them; hidden ones keep only their place.

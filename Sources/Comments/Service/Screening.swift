@@ -54,10 +54,11 @@ public struct ScreeningQuery: Sendable {
     /// The author key's hash: the author's approved history is counted by it alone (a typed
     /// email or name proves nothing). Nil for an edit means the edited comment's own key.
     public var authorKeyHash: String?
-    public var email: String?
-    public var author: String?
-    public var ip: String?
-    public var body: String
+    /// The text whose duplicates are counted.
+    public let body: String
+    /// `body`'s digest as `comments.body_digest` holds it, worked out here, before the store's
+    /// transaction: folding a long text is the costliest part of the lookup.
+    public let bodyDigest: Int64
     /// Duplicates count from this time on.
     public var since: Int64
     /// The comment being edited, not counted as its own duplicate.
@@ -65,12 +66,9 @@ public struct ScreeningQuery: Sendable {
     /// The learned classifier's features of the text.
     public var features: [String]
 
-    public init(email: String?, author: String?, ip: String?, body: String, since: Int64, excluding: Int64?, features: [String],
-                authorKeyHash: String? = nil) {
+    public init(body: String, since: Int64, excluding: Int64?, features: [String], authorKeyHash: String? = nil) {
         self.authorKeyHash = authorKeyHash
-        self.email = email
-        self.author = author
-        self.ip = ip
+        self.bodyDigest = SQLiteStore.digest(body)
         self.body = body
         self.since = since
         self.excluding = excluding

@@ -12,7 +12,7 @@ struct MarginImportSession {
     let now: Int64
     let editWindowMillis: Int64
 
-    init(writer: SQLiteMarginImportWriter, now: Int64 = Int64(Date().timeIntervalSince1970 * 1000), editWindowMillis: Int64 = Limits.editWindowMillis) {
+    init(writer: SQLiteMarginImportWriter, now: Int64, editWindowMillis: Int64) {
         self.writer = writer
         self.now = now
         self.editWindowMillis = editWindowMillis

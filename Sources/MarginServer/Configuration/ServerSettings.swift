@@ -230,7 +230,7 @@ public enum ServerSettings {
         apply: { $0.notifyAllComments = $1 })
 
     public static let linkDays = Setting<Int>(
-        "mail.link_days", env: "MARGIN_LINK_DAYS", flag: "--link-days", default: 7,
+        "mail.link_days", env: "MARGIN_LINK_DAYS", flag: "--link-days", default: Int(MailSettings.defaultLinkLifetimeSeconds / 86_400),
         "days a moderation link works",
         flagHelp: "Days a moderation link works (env {env}; default {default}).",
         problem: { $0 > 0 ? nil : "must be at least 1" },
@@ -238,7 +238,7 @@ public enum ServerSettings {
 
     public static let mailMaxPerRecipientPerDay = Setting<Int>(
         "mail.max_per_recipient_per_day", env: "MARGIN_MAIL_MAX_PER_RECIPIENT_PER_DAY", flag: "--mail-max-per-recipient-per-day",
-        default: 10,
+        default: MailSettings.defaultMaxPerRecipientPerDay,
         "most reader mails (reply notifications, confirmations) to one address in any 24 hours; more are dropped",
         flagHelp: """
             Most reader mails (replies, confirmations) to one address in 24 hours \

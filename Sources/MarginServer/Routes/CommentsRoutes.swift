@@ -136,11 +136,8 @@ struct CommentsRoutes: Sendable {
                 }
             }
             if let (thread, comments) = try await service.store.visibleComments(siteID: site.id, uri: uri) {
-                let bytes = try ThreadDocument.encode(
+                let (bytes, topLevel) = try ThreadDocument.encodeCounting(
                     siteID: site.id, uri: uri, thread: thread, comments: comments, limit: limit, after: after, avatars: site.avatars)
-                // Counted as ThreadDocument pages: a comment whose parent is not shown is top-level.
-                let shown = Set(comments.map(\.id))
-                let topLevel = comments.count { $0.parentID.map { !shown.contains($0) } ?? true }
                 return cache.store(
                     query.normalized(topLevel: topLevel), version: thread.version, threadID: thread.id, avatars: site.avatars,
                     bytes: bytes, stamp: stamp, mark: mark, topLevel: topLevel)

@@ -4,7 +4,6 @@ import Hummingbird
 /// Liveness for load balancers and systemd: 200 when the database answers, 503 when not. The
 /// database is checked at most once every two seconds however many ask (`RecentReading`).
 struct HealthRoutes: Sendable {
-    let store: any CommentStore
     let clock: any MarginClock
     /// When the server started, in the clock's milliseconds (for `uptime_seconds`).
     let startedAt: Int64
@@ -12,8 +11,8 @@ struct HealthRoutes: Sendable {
     /// nil on PostgreSQL.
     let check: RecentReading<DatabaseHealth?>
 
+    /// Checks `store`.
     init(store: any CommentStore, clock: any MarginClock, startedAt: Int64) {
-        self.store = store
         self.clock = clock
         self.startedAt = startedAt
         check = RecentReading(clock: clock) { try await store.health() }

@@ -5,15 +5,13 @@ import NIOCore
 /// `GET /metrics`: the server's metrics in the Prometheus text format (version 0.0.4).
 struct MetricsRoutes: Sendable {
     let metrics: ServerMetrics
-    /// The database the gauges describe.
-    let store: any StatisticsStore
     /// The last reading of the gauges: the database is read at most once every two seconds
     /// however many scrape.
     let statistics: RecentReading<StoreStatistics>
 
-    init(metrics: ServerMetrics, store: any StatisticsStore, clock: any MarginClock = SystemClock()) {
+    /// The gauges describe `store`.
+    init(metrics: ServerMetrics, store: any StatisticsStore, clock: any MarginClock) {
         self.metrics = metrics
-        self.store = store
         statistics = RecentReading(clock: clock) { try await store.statistics() }
         Self.made?(statistics)
     }

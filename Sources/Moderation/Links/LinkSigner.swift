@@ -84,7 +84,7 @@ public struct LinkSigner: Sendable {
 
     /// Whether `key` may still verify a link for `action` at `now`: it is current, or retired less
     /// than the longest lifetime of such a link ago (unsubscribe links live longer than the rest).
-    public func isLive(_ key: SigningKey, action: String = "", now: Int64) -> Bool {
+    private func isLive(_ key: SigningKey, action: String, now: Int64) -> Bool {
         guard let retiredAt = key.retiredAt, let linkLifetimeMillis else { return true }
         let lifetime = action == "unsubscribe" ? max(linkLifetimeMillis, Self.unsubscribeLifetimeMillis) : linkLifetimeMillis
         return now <= retiredAt + lifetime

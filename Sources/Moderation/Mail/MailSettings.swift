@@ -13,9 +13,16 @@ public struct MailSettings: Sendable, Equatable {
     public var linkLifetimeSeconds: Int64
     /// Most reader mails (replies, confirmations) to one address in any 24 hours; more are dropped.
     public var maxPerRecipientPerDay: Int
+    /// The default of `maxPerRecipientPerDay` (the `mail.max_per_recipient_per_day` setting).
+    public static let defaultMaxPerRecipientPerDay = 10
+    /// The default of `linkLifetimeSeconds`: seven days (the `mail.link_days` setting).
+    public static let defaultLinkLifetimeSeconds: Int64 = 7 * 86_400
+
+    /// `linkLifetimeSeconds` in milliseconds, as stored times are.
+    public var linkLifetimeMillis: Int64 { linkLifetimeSeconds * 1000 }
 
     public init(from: String, moderators: [String] = [], notifyAll: Bool = false, publicURL: String,
-                linkLifetimeSeconds: Int64 = 7 * 86_400, maxPerRecipientPerDay: Int = 10) {
+                linkLifetimeSeconds: Int64 = defaultLinkLifetimeSeconds, maxPerRecipientPerDay: Int = defaultMaxPerRecipientPerDay) {
         self.maxPerRecipientPerDay = maxPerRecipientPerDay
         self.from = from
         self.moderators = moderators

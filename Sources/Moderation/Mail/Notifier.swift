@@ -9,9 +9,6 @@ public struct Notifier: Sendable {
     public let clock: any MarginClock
     public let random: any RandomSource
 
-    /// How long unsubscribe links work.
-    static let unsubscribeLifetimeMillis = LinkSigner.unsubscribeLifetimeMillis
-
     public init(store: any CommentStore, settings: MailSettings, clock: any MarginClock, random: any RandomSource) {
         self.store = store
         self.settings = settings
@@ -43,7 +40,7 @@ public struct Notifier: Sendable {
         // A published comment that asks for replies: its address confirms first, once (again only
         // after the last confirmation link expired unanswered). Held and spam comments ask nothing.
         if justPublished, comment.notify, let email = comment.email {
-            let askAgainAfter = settings.linkLifetimeSeconds * 1000
+            let askAgainAfter = settings.linkLifetimeMillis
             let ask: Bool = switch context.consent(for: email) {
             case .unasked: true
             case .requested(let at): now - at >= askAgainAfter
@@ -70,15 +67,13 @@ public struct Notifier: Sendable {
         var body = "Someone (we hope you) commented at \(context.site.name) with this address and asked to be told of replies:\n\n"
         body += "  \(pageURL(context, settings: settings))#margin-comment-\(comment.id)\n\n"
         if let link = signer.sign(site: context.site.id, commentID: comment.id, action: "confirm",
-                                  expiresAt: now + settings.linkLifetimeSeconds * 1000, nonce: LinkSigner.makeNonce(random: random)) {
+                                  expiresAt: now + settings.linkLifetimeMillis, nonce: LinkSigner.makeNonce(random: random)) {
             body += "To get mail about replies, open this link and press the button (it works for \(settings.linkLifetimeSeconds / 86_400) day(s)):\n\n"
             body += "  \(settings.publicURL)\(link.pathAndQuery)\n\n"
         }
         body += "If it was not you, ignore this mail: without your confirmation you get no mail from us about it.\n"
         var headers: [[String]] = []
-        if let link = signer.sign(site: context.site.id, commentID: comment.id, action: "unsubscribe",
-                                  expiresAt: now + unsubscribeLifetimeMillis, nonce: LinkSigner.makeNonce(random: random)) {
-            let url = settings.publicURL + link.pathAndQuery
+        if let url = unsubscribeURL(context, commentID: comment.id, signer: signer, settings: settings, now: now, random: random) {
             body += "To make sure this blog never mails this address again: \(url)\n"
             headers.append(["List-Unsubscribe", "<\(url)>"])
         }
@@ -86,6 +81,15 @@ public struct Notifier: Sendable {
             kind: .confirmation, commentID: comment.id, recipients: [email],
             subject: "[\(context.site.name)] Confirm reply notifications", body: body, headers: headers,
             messageID: messageID(random: random, settings: settings), createdAt: now, dailyCap: settings.maxPerRecipientPerDay)
+    }
+
+    /// A signed link that unsubscribes the address of comment `commentID` (its page offers this
+    /// thread or the whole blog); nil when there is no key to sign with.
+    static func unsubscribeURL(_ context: MailContext, commentID: Int64, signer: LinkSigner, settings: MailSettings, now: Int64,
+                               random: any RandomSource) -> String? {
+        signer.sign(site: context.site.id, commentID: commentID, action: "unsubscribe",
+                    expiresAt: now + LinkSigner.unsubscribeLifetimeMillis, nonce: LinkSigner.makeNonce(random: random))
+            .map { settings.publicURL + $0.pathAndQuery }
     }
 
     static func pageURL(_ context: MailContext, settings: MailSettings) -> String {
@@ -100,7 +104,7 @@ public struct Notifier: Sendable {
 
     static func moderatorMail(_ context: MailContext, to moderators: [String], signer: LinkSigner, settings: MailSettings, now: Int64, random: any RandomSource) -> OutgoingMail {
         let comment = context.comment
-        let expires = now + settings.linkLifetimeSeconds * 1000
+        let expires = now + settings.linkLifetimeMillis
         let links = ModerationAction.allCases.compactMap { action -> String? in
             guard let link = signer.sign(site: context.site.id, commentID: comment.id, action: action.rawValue, expiresAt: expires,
                                          nonce: LinkSigner.makeNonce(random: random))
@@ -138,9 +142,7 @@ public struct Notifier: Sendable {
         var body = "\(comment.author ?? "Someone") replied to your comment on \"\(title)\":\n\n"
         body += comment.body + "\n\n"
         body += "Read the thread: \(page)\n"
-        if let link = signer.sign(site: context.site.id, commentID: parent.id, action: "unsubscribe",
-                                  expiresAt: now + unsubscribeLifetimeMillis, nonce: LinkSigner.makeNonce(random: random)) {
-            let url = settings.publicURL + link.pathAndQuery
+        if let url = unsubscribeURL(context, commentID: parent.id, signer: signer, settings: settings, now: now, random: random) {
             body += "\nYou get this mail because you asked to be told of replies. Stop them (for this thread or everything from this blog): \(url)\n"
             headers.append(["List-Unsubscribe", "<\(url)>"])
             headers.append(["List-Unsubscribe-Post", "List-Unsubscribe=One-Click"])

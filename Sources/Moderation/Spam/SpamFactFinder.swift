@@ -29,19 +29,20 @@ public enum SpamFactFinder {
     }
 
 
-    /// The blocklist entries a comment (and its sender's address) match. Both sides are folded
-    /// first (`TextFold`: NFKC, case, invisible characters), so `ＶＩＡＧＲＡ` and `vi\u{200B}agra`
-    /// hit a `viagra` word.
-    public static func matches(_ blocklist: [BlockEntry], text: String, author: String?, email: String?, hosts: [String], ip: String?) -> [BlockEntry] {
+    /// The blocklist entries a comment matches. Both sides are folded first (`TextFold`: NFKC,
+    /// case, invisible characters), so `ＶＩＡＧＲＡ` and `vi\u{200B}agra` hit a `viagra` word.
+    /// Address entries are not among them: a blocked network is refused at the door, before any
+    /// screening (`CommentsRoutes.checkBlocked`).
+    public static func matches(_ blocklist: [BlockEntry], text: String, author: String?, email: String?, hosts: [String]) -> [BlockEntry] {
         guard !blocklist.isEmpty else { return [] }
         let lowerText = TextFold.fold(text)
         let lowerAuthor = author.map(TextFold.fold)
         let lowerEmail = email.map(TextFold.fold)
         let emailDomain = lowerEmail.flatMap { $0.split(separator: "@").last.map(String.init) }
         return blocklist.filter { entry in
-            let value = entry.kind == .ip ? entry.value.lowercased() : TextFold.fold(entry.value)
+            let value = TextFold.fold(entry.value)
             switch entry.kind {
-            case .ip: return ip.map { IPBlock.matches(rule: value, address: $0) } ?? false
+            case .ip: return false
             case .email: return lowerEmail == value
             case .author: return lowerAuthor == value
             case .domain:

@@ -48,7 +48,7 @@ public struct SpamScreening: Screening {
         let hosts = SpamFactFinder.linkHosts(text: comment.body, website: comment.website)
         let features = SpamClassifier.features(comment.body)
         let query = ScreeningQuery(
-            email: comment.email, author: comment.author, ip: comment.ip, body: comment.body,
+            body: comment.body,
             since: now - 86_400_000, excluding: draft.isEdit ? comment.id : nil, features: features,
             authorKeyHash: draft.authorKeyHash)
         let formRenderedAt = formTimestamp.verify(draft.formTimestamp, site: draft.site.id)
@@ -67,7 +67,7 @@ public struct SpamScreening: Screening {
                 honeypot: honeypot, formTimestampSent: formTimestampSent,
                 formRenderedAt: formRenderedAt, now: now,
                 linkCount: textHosts.count, linkHosts: hosts,
-                blocklistHits: SpamFactFinder.matches(found.blocklist, text: comment.body, author: comment.author, email: comment.email, hosts: hosts, ip: nil),
+                blocklistHits: SpamFactFinder.matches(found.blocklist, text: comment.body, author: comment.author, email: comment.email, hosts: hosts),
                 duplicates: found.stored.duplicates, threadCreatedAt: thread?.createdAt, approvedBefore: found.stored.approvedBefore,
                 spamProbability: probability, isEdit: isEdit)
         })

@@ -138,7 +138,7 @@ extension PostgresStore {
         }
         let duplicates = try await values(connection.query("""
             SELECT COUNT(*) FROM comments
-            WHERE site_id = \(siteID) AND body_digest = \(SQLiteStore.digest(query.body)) AND created_at >= \(query.since)
+            WHERE site_id = \(siteID) AND body_digest = \(query.bodyDigest) AND created_at >= \(query.since)
                 AND id != \(excluding)
             """, logger: logger), as: Int64.self).first ?? 0
         return ScreeningFacts(

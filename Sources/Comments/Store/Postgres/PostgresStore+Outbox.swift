@@ -114,8 +114,7 @@ extension PostgresStore {
         // other's confirmation mail and count. Locks are taken in one order (sorted), so two
         // replies to each other's authors at once cannot deadlock.
         var consents: [String: ReplyConsent] = [:]
-        let keys = Set([comment, parent].compactMap { $0 }.filter(\.notify).compactMap { $0.email.map(AddressKey.hash) }).sorted()
-        for key in keys {
+        for key in MailContext.askingKeys(comment: comment, parent: parent) {
             try await lockAddress(connection, logger, key)
             consents[key] = try await replyConsent(connection, logger, addressHash: key, siteID: site.id)
         }

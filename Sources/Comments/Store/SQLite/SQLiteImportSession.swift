@@ -65,8 +65,8 @@ struct SQLiteImportSession {
             var readerStarted = false
             do {
                 try db.inTransaction {
-                    if let seed = options.seedSite, seed.id == options.siteID, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sites") == 0 {
-                        try SQLiteStore.insertSite(seed, db)
+                    if let seed = options.seedSite, seed.id == options.siteID {
+                        _ = try SQLiteStore.insertSiteIfNoneExist(seed, db)
                     }
                     guard try Bool.fetchOne(db, sql: "SELECT 1 FROM sites WHERE id = ?", arguments: [options.siteID]) == true else {
                         throw CommentsError.siteNotFound(options.siteID)

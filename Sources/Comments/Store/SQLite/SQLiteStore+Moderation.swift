@@ -132,7 +132,7 @@ extension SQLiteStore {
             SELECT COUNT(*) FROM comments
             WHERE site_id = ? AND body_digest = ? AND created_at >= ? AND id != ?
             """),
-            arguments: [siteID, Self.digest(query.body), query.since, excluding]) ?? 0
+            arguments: [siteID, query.bodyDigest, query.since, excluding]) ?? 0
         return StoredFacts(approvedBefore: approved, duplicates: duplicates)
     }
 

@@ -15,9 +15,7 @@ extension SQLiteStore {
         }
         // The consent of every address that asked to hear of replies, read in this transaction.
         var consents: [String: ReplyConsent] = [:]
-        for asking in [comment, parent].compactMap({ $0 }) where asking.notify {
-            guard let email = asking.email else { continue }
-            let key = AddressKey.hash(email)
+        for key in MailContext.askingKeys(comment: comment, parent: parent) {
             consents[key] = try replyConsent(db, addressHash: key, siteID: site.id)
         }
         let context = MailContext(site: site, thread: thread, comment: comment, parent: parent, previousStatus: previousStatus, consents: consents)

@@ -22,11 +22,14 @@ extension SQLiteStore {
     }
 
     public func addSiteIfNoneExist(_ site: Site) async throws -> Bool {
-        try await write { db in
-            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sites") == 0 else { return false }
-            try Self.insertSite(site, db)
-            return true
-        }
+        try await write { db in try Self.insertSiteIfNoneExist(site, db) }
+    }
+
+    /// Inserts `site` in the caller's transaction when the database has no site at all; whether it did.
+    static func insertSiteIfNoneExist(_ site: Site, _ db: Database) throws -> Bool {
+        guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sites") == 0 else { return false }
+        try insertSite(site, db)
+        return true
     }
 
     /// Inserts `site` in the caller's transaction.
