@@ -1,6 +1,7 @@
 import Comments
 import Foundation
 import SafeHTML
+import TestSupport
 import Testing
 
 /// A Margin import does not trust its file: markup goes through the sanitiser (what Margin itself
@@ -19,10 +20,9 @@ import Testing
 
     /// A scratch directory, removed by `body`'s end.
     func withDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("margin-trust-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: url) }
-        return try await body(url)
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        return try await body(scratch.url)
     }
 
     /// A database with comments posted the way readers post them (markdown with a code language,

@@ -150,7 +150,7 @@ import Testing
         }
         // Once the outbox holds five mails, each marked sent, no sender can take one again;
         // a duplicate could only come from a send already under way.
-        let allSent = try await ShutdownAndStorageTests.eventually(every: .milliseconds(200)) {
+        let allSent = try await eventually(every: .milliseconds(200)) {
             try await outbox("SELECT COUNT(*) || '/' || COUNT(sent_at) FROM outbox") == "5/5"
         }
         let listed = try await outbox("SELECT id, sent_at, attempts, last_error FROM outbox")
@@ -229,7 +229,7 @@ import Testing
             group.addTask {
                 // The writers stop however this ends.
                 defer { stopped.set() }
-                _ = try await ShutdownAndStorageTests.eventually(every: .milliseconds(50)) {
+                _ = try await eventually(every: .milliseconds(50)) {
                     let texts = acknowledged.texts
                     return texts.filter { $0.hasPrefix("w0-") }.count >= 5 && texts.filter { $0.hasPrefix("w1-") }.count >= 5
                 }
@@ -238,7 +238,7 @@ import Testing
                 // B's writers are the odd ones.
                 let onB = { acknowledged.texts.filter { Int($0.dropFirst().prefix { $0 != "-" }).map { $0 % 2 == 1 } == true }.count }
                 let afterKill = onB()
-                let tookMore = try await ShutdownAndStorageTests.eventually { onB() >= afterKill + 5 }
+                let tookMore = try await eventually { onB() >= afterKill + 5 }
                 #expect(tookMore, "B took no more writes once A was gone")
             }
             try await group.waitForAll()

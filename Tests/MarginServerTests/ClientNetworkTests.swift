@@ -2,6 +2,7 @@
 import Foundation
 import Moderation
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import MarginServer
@@ -279,8 +280,7 @@ import Testing
                 }
             }
             defer { release.withLock { $0 = true } }
-            for _ in 0..<3000 where !holding.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
-            try #require(holding.withLock { $0 })
+            try #require(try await eventually(timeout: .seconds(30), every: .milliseconds(10)) { holding.withLock { $0 } })
             // When a wrong token (of a real token id) and a malformed one are checked
             let wrong = try await server.client.get("/api/v1/admin/export", headers: [("Authorization", "Bearer mgn_\(made.id)_wrong")])
             let malformed = try await server.client.get("/api/v1/admin/export", headers: [("Authorization", "Bearer nonsense")])

@@ -51,15 +51,14 @@ import Testing
         #expect(adminToken.hasPrefix("mgn_"))
         let wrongAdminToken = String(adminToken.dropLast(6)) + "zzzzzz"
 
-        let port = try freePort()
-        let server = try await ServeProcess(arguments: [
-            "serve", "--port", String(port), "--db", database, "--log-level", "trace", "--log-format", format,
+        let server = try await ServeProcess.start(database: database, arguments: [
+            "--log-level", "trace", "--log-format", format,
             "--smtp-host", "127.0.0.1", "--smtp-port", String(sink.port), "--smtp-security", "none",
             "--smtp-user", smtpUser, "--smtp-password-file", passwordFile,
             "--moderator", "moderator@example.org", "--notify-all", "--mail-from", "margin@example.org",
             // Posts come without a form timestamp; nothing is to be held for that here.
             "--spam-hold", "50", "--spam-threshold", "100",
-        ], port: port)
+        ])
         defer { server.stop() }
         let client = server.client
 
@@ -103,12 +102,7 @@ import Testing
         let nonce = try #require(query.first { $0.name == "nonce" }?.value)
 
         // The refused reply notification has been tried and logged by now, or soon.
-        var logged = false
-        for _ in 0..<200 where !logged {
-            logged = server.log.contains("not delivered")
-            if !logged { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(logged, "the refused notification was never logged")
+        #expect(try await server.waitForLog("not delivered", timeout: .seconds(10)), "the refused notification was never logged")
         #expect(try await server.terminate() == 0)
 
         let store = try SQLiteStore(path: database)
@@ -159,9 +153,7 @@ import Testing
         let directory = try Scratch()
         defer { directory.remove() }
         let database = directory.path("margin.sqlite")
-        let port = try freePort()
-        let server = try await ServeProcess(arguments: ["serve", "--port", String(port), "--db", database], port: port,
-                                            environment: ["MARGIN_LOG_FORMAT": "json"])
+        let server = try await ServeProcess.start(database: database, environment: ["MARGIN_LOG_FORMAT": "json"])
         defer { server.stop() }
         #expect(try await server.client.get("/api/v1/comments?site=default&uri=/env/").status == 200)
         #expect(try await server.terminate() == 0)

@@ -416,13 +416,11 @@ import Testing
 
             // Then, once the outbox is empty, the moderator has both mails and the reader one
             _ = try await sink.waitForMessages(count: 3, timeout: .seconds(30))
-            var pending = -1.0
-            for _ in 0..<600 where pending != 0 {
+            let emptied = try await eventually(timeout: .seconds(30), every: .milliseconds(50)) {
                 let samples = try ObservabilityTests.parse(try await margin.client.get("/metrics").text)
-                pending = ObservabilityTests.value(samples, "margin_mail_outbox_pending")
-                if pending != 0 { try await Task.sleep(for: .milliseconds(50)) }
+                return ObservabilityTests.value(samples, "margin_mail_outbox_pending") == 0
             }
-            #expect(pending == 0, "mail still waiting in the outbox")
+            #expect(emptied, "mail still waiting in the outbox")
             let mails = try sink.messages()
             #expect(mails.filter { $0.recipients == ["moderator@example.org"] }.count == 2)
             let toReader = mails.filter { $0.recipients == ["reader@example.org"] }

@@ -8,9 +8,8 @@ import Testing
 /// literal (the arguments, environment or configuration file of a server it runs), apart from the
 /// sources that only parse or print settings. A setting without one must be exempted, with a reason.
 @Suite struct SettingsCoverageTests {
-    /// The repository root (this file is `<root>/Tests/MarginServerTests/SettingsCoverageTests.swift`).
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().resolvingSymlinksInPath()
+    /// The repository root, links resolved.
+    static let root = TestEnvironment.repositoryRoot.resolvingSymlinksInPath()
 
     /// Test sources whose mentions of settings are not behaviour tests, and why.
     static let notBehaviourTests: [String: String] = [

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import MarginServer
 import Testing
 
@@ -7,8 +8,7 @@ import Testing
 @Suite struct SettingsDocumentationTests {
     /// The README's table rows, each split into its cells (without the outer empty ones).
     static func readmeRows() throws -> [[String]] {
-        let readme = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md"), encoding: .utf8)
+        let readme = try String(contentsOf: TestEnvironment.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
         return readme.split(separator: "\n").filter { $0.hasPrefix("| `") }.map { row in
             row.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
                 .map { $0.trimmingCharacters(in: .whitespaces) }

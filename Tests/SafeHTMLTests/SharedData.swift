@@ -1,16 +1,12 @@
 import Foundation
+import TestSupport
 
 /// The shared test corpora in `../shared/data` next to the repository (XSS payloads, Disqus and
 /// WordPress exports).
 enum SharedData {
-    /// `../shared/data`, found from this file's path (three levels below the repository root).
+    /// `../shared/data`, beside the repository.
     static var directory: URL {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()
-            .deletingLastPathComponent()
-            .deletingLastPathComponent()
-            .appendingPathComponent("../shared/data")
-            .standardizedFileURL
+        TestEnvironment.repositoryRoot.appendingPathComponent("../shared/data").standardizedFileURL
     }
 
     /// The XSS payload corpus, `[{"payload", "sources"}]`.

@@ -83,12 +83,7 @@ public final class ServeProcess: @unchecked Sendable {
     /// Waits (bounded) until a line of the log satisfies `matches`; whether one did. A line the
     /// server wrote before it answered may still be on its way through the pipe.
     public func waitForLog(timeout: Duration = .seconds(30), where matches: (Substring) -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if log.split(separator: "\n").contains(where: matches) { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return log.split(separator: "\n").contains(where: matches)
+        try await eventually(timeout: timeout, every: .milliseconds(50)) { log.split(separator: "\n").contains(where: matches) }
     }
 
     /// Waits (bounded) until the log contains `text`; whether it did.
