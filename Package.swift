@@ -85,7 +85,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             // Compiled in by scripts/embed-assets (EmbedAssets.swift), not shipped beside the binary.
-            exclude: ["Embed/embed.js", "Embed/embed.css", "Embed/demo.css"],
+            exclude: ["Embed/embed.js", "Embed/embed.css", "Embed/demo.css", "Console/console.html", "Console/console.css",
+                      "Console/console-i18n.js", "Console/console-core.js", "Console/console-queue.js", "Console/console-detail.js",
+                      "Console/console-views.js"],
             swiftSettings: strict
         ),
         // The system zlib (gzip for responses); Debian's zlib1g-dev, which scripts/install-deps installs.

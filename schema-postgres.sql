@@ -95,9 +95,14 @@ CREATE TABLE moderation_log (
     action TEXT NOT NULL,
     actor TEXT NOT NULL CHECK (actor IN ('cli', 'link', 'admin-api', 'spam-filter', 'author', 'reader')),
     reason TEXT,
-    at BIGINT NOT NULL
+    at BIGINT NOT NULL,
+    -- The acting moderator's address (or token:<name>); NULL for the CLI and the spam filter.
+    moderator TEXT,
+    -- The comment's status before the decision (what `restore` goes back to).
+    from_status TEXT
 );
 CREATE INDEX moderation_log_by_comment ON moderation_log (comment_id, at);
+CREATE INDEX moderation_log_by_site ON moderation_log (site_id, id);
 
 CREATE TABLE used_links (
     nonce TEXT PRIMARY KEY,
@@ -105,13 +110,16 @@ CREATE TABLE used_links (
     expires_at BIGINT NOT NULL
 );
 
+-- A blocklist entry applies to one site, or (site_id null) to every site; one per kind, value and site.
 CREATE TABLE blocklist (
     kind TEXT NOT NULL CHECK (kind IN ('ip', 'email', 'domain', 'word', 'author')),
     value TEXT NOT NULL,
     reason TEXT,
     created_at BIGINT NOT NULL,
-    PRIMARY KEY (kind, value)
+    site_id TEXT REFERENCES sites(id) ON DELETE CASCADE
 );
+CREATE UNIQUE INDEX blocklist_key ON blocklist (kind, value, coalesce(site_id, ''));
+CREATE INDEX blocklist_by_site_id ON blocklist (site_id);
 
 CREATE TABLE spam_tokens (
     token TEXT PRIMARY KEY,
@@ -169,6 +177,34 @@ CREATE TABLE admin_tokens (
     created_at BIGINT NOT NULL,
     last_used_at BIGINT,
     revoked_at BIGINT
+);
+
+-- Who may sign in to the moderation console and sees every site (moderators come from the sites).
+CREATE TABLE admin_users (
+    email TEXT PRIMARY KEY,
+    created_at BIGINT NOT NULL
+);
+
+-- Console sessions: the cookie is mgs_<id>_<secret>; only the secret's SHA-256 is stored.
+CREATE TABLE console_sessions (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    user_agent TEXT
+);
+CREATE INDEX console_sessions_by_email ON console_sessions (email);
+
+-- The console's queue across sites, and its word-prefix search over author name and text
+-- (every run of other than letters and digits a space, so that hosts, paths and addresses split
+-- into words as SQLite's unicode61 tokenizer splits them).
+CREATE INDEX comments_by_status_time ON comments (status, created_at, id);
+CREATE INDEX comments_by_time ON comments (created_at, id);
+CREATE INDEX comments_by_ip ON comments (ip) WHERE ip IS NOT NULL;
+CREATE INDEX comments_by_words ON comments USING gin (
+    to_tsvector('simple', regexp_replace(coalesce(author, '') || ' ' || body, '[^[:alnum:]]+', ' ', 'g'))
 );
 
 -- Rate limits shared by every node: one token bucket per (scope, key).

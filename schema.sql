@@ -106,7 +106,7 @@ CREATE TABLE moderation_log (
     actor TEXT NOT NULL CHECK (actor IN ('cli', 'link', 'admin-api', 'spam-filter', 'author', 'reader')),
     reason TEXT,
     at INTEGER NOT NULL
-);
+, moderator TEXT, from_status TEXT);
 
 CREATE INDEX moderation_log_by_comment ON moderation_log (comment_id, at);
 
@@ -114,14 +114,6 @@ CREATE TABLE used_links (
     nonce TEXT PRIMARY KEY NOT NULL,
     used_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL
-) WITHOUT ROWID;
-
-CREATE TABLE blocklist (
-    kind TEXT NOT NULL CHECK (kind IN ('ip', 'email', 'domain', 'word', 'author')),
-    value TEXT NOT NULL,
-    reason TEXT,
-    created_at INTEGER NOT NULL,
-    PRIMARY KEY (kind, value)
 ) WITHOUT ROWID;
 
 CREATE TABLE spam_tokens (
@@ -184,5 +176,72 @@ CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL AND fa
 CREATE INDEX outbox_by_recipient ON outbox (recipient_hash, created_at) WHERE recipient_hash IS NOT NULL;
 
 CREATE INDEX comments_by_author_key ON comments (author_key_hash, site_id, status) WHERE author_key_hash IS NOT NULL;
+
+CREATE TABLE blocklist (
+    kind TEXT NOT NULL CHECK (kind IN ('ip', 'email', 'domain', 'word', 'author')),
+    value TEXT NOT NULL,
+    reason TEXT,
+    created_at INTEGER NOT NULL,
+    site_id TEXT REFERENCES sites(id) ON DELETE CASCADE
+);
+
+CREATE UNIQUE INDEX blocklist_key ON blocklist (kind, value, coalesce(site_id, ''));
+
+CREATE INDEX blocklist_by_site_id ON blocklist (site_id);
+
+CREATE TABLE admin_users (
+    email TEXT PRIMARY KEY NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE console_sessions (
+    id TEXT PRIMARY KEY NOT NULL,
+    email TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    user_agent TEXT
+);
+
+CREATE INDEX console_sessions_by_email ON console_sessions (email);
+
+CREATE INDEX moderation_log_by_site ON moderation_log (site_id, id);
+
+CREATE INDEX comments_by_status_time ON comments (status, created_at, id);
+
+CREATE INDEX comments_by_time ON comments (created_at);
+
+CREATE INDEX comments_by_ip ON comments (ip) WHERE ip IS NOT NULL;
+
+CREATE VIRTUAL TABLE comments_fts USING fts5(
+    body, author, content='comments', content_rowid='id', tokenize="unicode61 remove_diacritics 0"
+)
+/* comments_fts(body,author) */;
+
+CREATE TABLE IF NOT EXISTS 'comments_fts_data'(id INTEGER PRIMARY KEY, block BLOB);
+
+CREATE TABLE IF NOT EXISTS 'comments_fts_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS 'comments_fts_docsize'(id INTEGER PRIMARY KEY, sz BLOB);
+
+CREATE TABLE IF NOT EXISTS 'comments_fts_config'(k PRIMARY KEY, v) WITHOUT ROWID;
+
+CREATE TRIGGER comments_fts_on_insert AFTER INSERT ON comments BEGIN
+    INSERT INTO comments_fts (rowid, body, author) VALUES (NEW.id, NEW.body, NEW.author);
+
+END;
+
+CREATE TRIGGER comments_fts_on_delete AFTER DELETE ON comments BEGIN
+    INSERT INTO comments_fts (comments_fts, rowid, body, author) VALUES ('delete', OLD.id, OLD.body, OLD.author);
+
+END;
+
+CREATE TRIGGER comments_fts_on_update AFTER UPDATE OF body, author ON comments BEGIN
+    INSERT INTO comments_fts (comments_fts, rowid, body, author) VALUES ('delete', OLD.id, OLD.body, OLD.author);
+
+    INSERT INTO comments_fts (rowid, body, author) VALUES (NEW.id, NEW.body, NEW.author);
+
+END;
 
 INSERT INTO spam_totals (id) VALUES (1);

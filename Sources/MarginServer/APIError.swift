@@ -66,6 +66,7 @@ extension APIError {
             return APIError(.unauthorized, code: "invalid_edit_token", message: message, headers: [.wwwAuthenticate: "Bearer"])
         case .editWindowClosed: return APIError(.forbidden, code: "edit_window_closed", message: message)
         case .threadLocked: return APIError(.forbidden, code: "thread_locked", message: message)
+        case .nothingToRestore: return APIError(.conflict, code: "nothing_to_restore", message: message)
         case .storageUnavailable:
             return APIError(.serviceUnavailable, code: "storage_unavailable", message: message, headers: [.retryAfter: "5"])
         // Only at start-up, never from a request: the server does not start with a bad URL.

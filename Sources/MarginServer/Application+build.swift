@@ -65,11 +65,22 @@ public func buildApplication(
     ).register(on: router)
     SiteRoutes(service: service, formTimestamp: formTimestamp, publicURL: configuration.resolvedPublicURL)
         .register(on: router)
-    ModerationRoutes(store: store, moderator: Moderator(store: store, clock: clock, notifier: notifier), clock: clock,
-                     linkLifetimeMillis: Int64(configuration.linkLifetimeDays) * 86_400_000)
+    let moderator = Moderator(store: store, clock: clock, notifier: notifier)
+    let linkLifetimeMillis = Int64(configuration.linkLifetimeDays) * 86_400_000
+    ModerationRoutes(store: store, moderator: moderator, clock: clock, linkLifetimeMillis: linkLifetimeMillis)
         .register(on: router)
-    AdminRoutes(store: store, clock: clock, failures: RateLimiter(clock: clock),
+    let gate = ConsoleGate(store: store, clock: clock, failures: RateLimiter(clock: clock),
+                           publicURL: configuration.resolvedPublicURL, defaultModerators: configuration.moderators)
+    AdminRoutes(store: store, clock: clock, gate: gate,
                 editWindowMillis: Int64(configuration.editWindowSeconds) * 1000).register(on: router)
+    SignInRoutes(gate: gate, store: store, clock: clock, random: random, mail: transport.map { _ in configuration.mailSettings },
+                 limiter: RateLimiter(clock: clock, shared: store.sharedRateLimits), logger: logger, linkLifetimeMillis: linkLifetimeMillis)
+        .register(on: router)
+    CommentModerationRoutes(gate: gate, store: store, moderator: moderator, clock: clock).register(on: router)
+    ConsoleSiteRoutes(gate: gate, store: store).register(on: router)
+    BlocklistRoutes(gate: gate, store: store, clock: clock).register(on: router)
+    ActivityRoutes(gate: gate, store: store, clock: clock).register(on: router)
+    ConsolePageRoutes().register(on: router)
     HealthRoutes(store: store, clock: clock, startedAt: clock.nowMillis()).register(on: router)
     MetricsRoutes(metrics: metrics, store: store, clock: clock).register(on: router)
     PageRoutes().register(on: router)

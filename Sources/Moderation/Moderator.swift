@@ -15,23 +15,23 @@ public struct Moderator: Sendable {
     }
 
     /// Applies `action` to a comment. Approve trains the classifier on it as ham, spam as spam
-    /// (undoing an earlier opposite decision); an approval mails whoever asked for replies.
+    /// (undoing an earlier opposite decision), restore as whatever it restores; an approval mails
+    /// whoever asked for replies. `moderator` is the acting person's address for the log (nil
+    /// for the CLI); `link` the signed link it came through.
     public func act(
-        on commentID: Int64, action: ModerationAction, actor: ModerationActor, reason: String? = nil,
-        linkNonce: (nonce: String, expiresAt: Int64)? = nil
+        on commentID: Int64, action: ModerationAction, actor: ModerationActor, moderator: String? = nil, reason: String? = nil,
+        link: LinkUse? = nil
     ) async throws -> ModerationOutcome {
+        let decision = ModerationDecision(
+            commentID: commentID, action: action, actor: actor, moderator: moderator, reason: reason, at: clock.nowMillis(), link: link)
         guard let comment = try await store.comment(id: commentID) else {
-            if let linkNonce {
+            if link != nil {
                 // A link for a comment that is gone may still have been used: report that rather than 404.
-                return try await store.moderate(
-                    commentID: commentID, action: action, actor: actor, reason: reason, at: clock.nowMillis(),
-                    linkNonce: linkNonce, features: nil, mail: nil)
+                return try await store.moderate(decision, features: nil, mail: nil)
             }
             throw CommentsError.commentNotFound(commentID)
         }
         let mail = try await notifier?.builder()
-        return try await store.moderate(
-            commentID: commentID, action: action, actor: actor, reason: reason, at: clock.nowMillis(),
-            linkNonce: linkNonce, features: SpamClassifier.features(comment.body), mail: mail)
+        return try await store.moderate(decision, features: SpamClassifier.features(comment.body), mail: mail)
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 
 /// `margin admin …`: access to the admin API.
 struct Admin: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage admin API access.", subcommands: [Token.self])
+    static let configuration = CommandConfiguration(abstract: "Manage admin API access, console admins and their sessions.", subcommands: [Token.self, Users.self, LoginLink.self, Sessions.self])
 
     /// `margin admin token …`
     struct Token: AsyncParsableCommand {

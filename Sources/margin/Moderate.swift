@@ -83,7 +83,7 @@ struct Moderate: AsyncParsableCommand {
                     print("")
                     print("Log:")
                     for entry in log.reversed() {
-                        print("  \(formatTime(entry.at))  \(entry.action) by \(entry.actor.rawValue)\(entry.reason.map { ": \($0)" } ?? "")")
+                        print("  \(formatTime(entry.at))  \(entry.action) by \(entry.moderator ?? entry.actor.rawValue)\(entry.reason.map { ": \($0)" } ?? "")")
                     }
                 }
             }
@@ -110,7 +110,7 @@ struct Moderate: AsyncParsableCommand {
                     switch try await moderator.act(on: id, action: action, actor: .cli, reason: reason) {
                     case .applied(let comment):
                         print("\(id): \(comment.map { $0.status.rawValue } ?? "removed")")
-                    case .linkAlreadyUsed:
+                    case .linkAlreadyUsed, .alreadyDecided:
                         print("\(id): unchanged")
                     }
                 }
@@ -195,8 +195,9 @@ struct Moderate: AsyncParsableCommand {
             } else if entries.isEmpty {
                 print("The log is empty.")
             } else {
-                printTable(["WHEN", "COMMENT", "SITE", "ACTION", "BY", "REASON"], entries.map {
-                    [formatTime($0.at), String($0.commentID), $0.siteID, $0.action, $0.actor.rawValue, $0.reason ?? ""]
+                printTable(["WHEN", "COMMENT", "SITE", "ACTION", "BY", "REASON"], entries.map { entry in
+                    let by = entry.moderator.map { "\(entry.actor.rawValue) (\($0))" } ?? entry.actor.rawValue
+                    return [formatTime(entry.at), String(entry.commentID), entry.siteID, entry.action, by, entry.reason ?? ""]
                 })
             }
         }

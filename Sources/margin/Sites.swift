@@ -187,32 +187,23 @@ struct SiteView: Encodable {
 /// Checks on site ids and origins given on the command line.
 enum SiteArguments {
     static func validate(id: String, origins: [String]) throws {
-        guard !id.isEmpty, id.count <= 64,
-              id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
-        else { throw ValidationError("A site id is 1–64 letters, digits, '-' or '_'.") }
-        for origin in origins {
-            let lower = origin.lowercased()
-            guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
-                throw ValidationError("An origin is scheme://host[:port], e.g. https://blog.example.org (got '\(origin)').")
-            }
-            let rest = lower.drop(while: { $0 != "/" }).dropFirst(2)
-            guard !rest.isEmpty, !rest.contains("/") || rest.hasSuffix("/") && rest.dropLast().contains("/") == false else {
-                throw ValidationError("An origin has no path: '\(origin)'.")
-            }
-        }
+        try checked { try SiteRules.id(id); _ = try SiteRules.origins(origins) }
     }
 
     static func rateLimit(_ text: String?) throws -> RateLimit? {
-        guard let text else { return nil }
-        guard let limit = RateLimit(parsing: text) else {
-            throw ValidationError("A rate limit is like 3/min,20/h (units s, min, h, day) or off; got '\(text)'.")
-        }
-        return limit
+        try checked { try SiteRules.rateLimit(text) }
     }
 
     static func validate(moderators: [String]) throws {
-        for email in moderators where (try? FieldRules.email(email, required: true)) == nil {
-            throw ValidationError("'\(email)' is not an email address.")
+        try checked { _ = try SiteRules.moderators(moderators) }
+    }
+
+    /// The rule's sentence as a usage error.
+    static func checked<T>(_ check: () throws -> T) throws -> T {
+        do {
+            return try check()
+        } catch CommentsError.invalidField(_, let message) {
+            throw ValidationError(message)
         }
     }
 

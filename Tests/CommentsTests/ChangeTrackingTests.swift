@@ -42,7 +42,7 @@ import Testing
         #expect(store.settingsStamp() == blocked, "stable while nothing happens")
         try await comment(store, "after the block")
         #expect(store.settingsStamp() == blocked)
-        _ = try await store.removeBlock(kind: .ip, value: "198.51.100.0/24")
+        _ = try await store.removeBlock(kind: .ip, value: "198.51.100.0/24", siteID: nil)
         let unblocked = try #require(store.settingsStamp())
         #expect(unblocked != blocked)
         var site = try #require(try await store.site(id: "blog"))

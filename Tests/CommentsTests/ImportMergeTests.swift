@@ -38,7 +38,7 @@ import Testing
                     SELECT 'log ' || action || ' ' || actor || ' ' || COALESCE(reason, '-') || ' ' || at || ' on ' || COALESCE(\(about("comment_id")), '-')
                     FROM moderation_log
                     UNION ALL
-                    SELECT 'block ' || kind || ' ' || value FROM blocklist
+                    SELECT 'block ' || kind || ' ' || value || ' ' || COALESCE(site_id, 'all') || ' ' || COALESCE(reason, '-') FROM blocklist
                     ORDER BY 1
                     """)
             }
@@ -223,7 +223,7 @@ import Testing
         #expect(difference(merged, expectedContents).isEmpty, "\(difference(merged, expectedContents))")
         #expect(merged.filter { $0.hasPrefix("vote ") }.count == 2)
         #expect(merged.contains { $0.hasPrefix("log reject cli rude") })
-        #expect(merged.contains("block domain spam.example"))
+        #expect(merged.contains("block domain spam.example all spam") && merged.contains("block domain spam.example blog blog only"))
         #expect(merged.contains { $0.hasPrefix("site default ") })
 
         // A dry run writes nothing.
@@ -246,8 +246,8 @@ import Testing
 
         _ = try await store.importStaged(keep: { _ in true }) { copy in
             // Another node rejects a comment while the import runs ...
-            _ = try await store.moderate(commentID: moderated.id, action: .reject, actor: .cli, reason: nil, at: 5000,
-                                         linkNonce: nil, features: [], mail: nil)
+            _ = try await store.moderate(ModerationDecision(commentID: moderated.id, action: .reject, actor: .cli, at: 5000),
+                                         features: [], mail: nil)
             // ... and the import (as importers do) fills a title, approves the held comment and
             // moves a comment to a new thread.
             try await copy.writer.write { db in

@@ -31,17 +31,19 @@ import Testing
         }
         defer { stores.forEach { $0.close() } }
         try await stores[0].addSite(Site(id: "blog", name: "Blog", origins: [], createdAt: 1))
-        #expect(try await stores[2].sites().map(\.id) == ["blog"])
+        // The default site a new database starts with, added once.
+        #expect(try await stores[2].sites().map(\.id) == ["blog", "default"])
         // A fourth start finds everything applied and changes nothing.
         let again = try await PostgresStore(location: location, connectTimeout: PostgresTestCluster.patience)
         defer { again.close() }
-        #expect(try await again.sites().map(\.id) == ["blog"])
+        #expect(try await again.sites().map(\.id) == ["blog", "default"])
     }
 
     @Test func sitesAddListUpdateRemove() async throws {
         let store = try await PostgresStore(location: PostgresLocation(url: try await PostgresTestCluster.freshDatabase()), connectTimeout: PostgresTestCluster.patience)
         defer { store.close() }
-        #expect(try await store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: 7)))
+        // A new database starts with the default site.
+        #expect(try await store.sites().map(\.id) == ["default"])
         #expect(try await !store.addSiteIfNoneExist(Site.embeddedDefault(createdAt: 8)))
         await #expect(throws: CommentsError.siteExists("default")) {
             try await store.addSite(Site(id: "default", name: "Again", origins: []))

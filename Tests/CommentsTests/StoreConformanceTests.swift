@@ -14,8 +14,15 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
     var testDescription: String { rawValue }
 
-    /// A fresh, empty, migrated store and a function that disposes of it.
-    func make() async throws -> (store: any CommentStore, cleanup: @Sendable () -> Void) {
+    /// A fresh, empty, migrated store and a function that disposes of it; `seeded` keeps the
+    /// default site a new database (file or PostgreSQL) starts with.
+    func make(seeded: Bool = false) async throws -> (store: any CommentStore, cleanup: @Sendable () -> Void) {
+        let (store, cleanup) = try await makeNew()
+        if !seeded, try await store.site(id: "default") != nil { try await store.removeSite(id: "default", force: false) }
+        return (store, cleanup)
+    }
+
+    private func makeNew() async throws -> (store: any CommentStore, cleanup: @Sendable () -> Void) {
         switch self {
         case .postgres:
             let store = try await PostgresStore(
@@ -104,6 +111,16 @@ func insert(_ store: any CommentStore, _ text: String, uri: String = "/post/", s
         #expect(try await store.addSiteIfNoneExist(Site(id: "default", name: "D", origins: [])))
         #expect(try await !store.addSiteIfNoneExist(Site(id: "other", name: "O", origins: [])))
         #expect(try await store.sites().map(\.id) == ["default"])
+    }
+
+    @Test(arguments: [StoreKind.sqliteFile, .postgres])
+    func aNewDatabaseStartsWithTheDefaultSite(kind: StoreKind) async throws {
+        let (store, cleanup) = try await kind.make(seeded: true)
+        defer { cleanup() }
+        let site = try #require(try await store.site(id: "default"))
+        #expect(site.isUntouchedDefault)
+        #expect(try await store.sites().map(\.id) == ["default"])
+        #expect(try await !store.addSiteIfNoneExist(Site(id: "other", name: "O", origins: [])))
     }
 
     @Test(arguments: StoreKind.allCases)

@@ -41,9 +41,11 @@ import Testing
         _ = try await store.insert(NewComment(siteID: "blog", uri: "/b/", title: "B", comment: draft("with mail", at: 5000)), mail: mail)
         _ = try await store.vote(commentID: first.id, voter: "voter-1", value: 1, at: 6000)
         _ = try await store.vote(commentID: first.id, voter: "voter-2", value: -1, at: 6001)
-        _ = try await store.moderate(commentID: reply.id, action: .reject, actor: .cli, reason: "rude", at: 7000,
-                                     linkNonce: ("nonce-1", 9_999_999), features: ["w:rude", "w:words"], mail: nil)
+        _ = try await store.moderate(ModerationDecision(commentID: reply.id, action: .reject, actor: .cli, moderator: "mod@example.org",
+                                                        reason: "rude", at: 7000, link: LinkUse(nonce: "nonce-1", expiresAt: 9_999_999, issuedAt: 6500)),
+                                     features: ["w:rude", "w:words"], mail: nil)
         try await store.addBlock(BlockEntry(kind: .domain, value: "spam.example", reason: "spam", createdAt: 8000))
+        try await store.addBlock(BlockEntry(kind: .domain, value: "spam.example", reason: "blog only", createdAt: 8001, siteID: "blog"))
         try await store.train(features: ["w:cheap", "w:pills"], asSpam: true)
         try await store.addSigningKey(SigningKey(id: "k1", secret: Array(0...31), createdAt: 9000))
         _ = try await store.secret(named: "form", make: { Array(repeating: 0xAB, count: 32) }, at: 9001)
@@ -137,7 +139,7 @@ import Testing
         } catch let error as CommentsError {
             #expect("\(error)".contains("already holds"))
         }
-        #expect(try await store.sites().map(\.id) == ["blog"])
+        #expect(try await store.sites().map(\.id) == ["blog", "default"])
 
         await #expect(throws: CommentsError.self) { try await StoreCopy(from: source, to: source).run() }
         await #expect(throws: CommentsError.self) {

@@ -41,6 +41,30 @@ import Testing
         #expect(!(try await CLI.run(["sites", "list"] + db)).stdout.contains("My Blog"))
     }
 
+    /// A new database has the default site whichever command creates it, not only after
+    /// `margin serve` ran once.
+    @Test func theDefaultSiteCanBeChangedOnABrandNewFile() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let updated = try await CLI.run(["sites", "update", "default", "--moderation", "all", "--db", scratch.database])
+        #expect(updated.status == 0, "\(updated.stderr)")
+        let listed = try await CLI.run(["sites", "list", "--json", "--db", scratch.database])
+        let sites = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+        #expect(sites.map { $0["id"] as? String } == ["default"])
+        #expect(sites.first?["moderation"] as? String == "all")
+        #expect(sites.first?["origins"] as? [String] == ["http://localhost:*", "http://127.0.0.1:*"])
+    }
+
+    @Test func theDefaultSiteCanBeChangedOnABrandNewPostgresDatabase() async throws {
+        let url = try await PostgresTestCluster.freshDatabase()
+        let updated = try await CLI.run(["sites", "update", "default", "--moderation", "all", "--db", url])
+        #expect(updated.status == 0, "\(updated.stderr)")
+        let listed = try await CLI.run(["sites", "list", "--json", "--db", url])
+        let sites = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+        #expect(sites.map { $0["id"] as? String } == ["default"])
+        #expect(sites.first?["moderation"] as? String == "all")
+    }
+
     @Test func removeRefusesASiteWithCommentsUnlessForced() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }

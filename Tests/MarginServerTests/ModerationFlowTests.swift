@@ -95,6 +95,35 @@ import Testing
         }
     }
 
+    /// A mailed link used after someone decided in the console says who decided, and changes
+    /// nothing; restore is the console's alone, never a mailed link.
+    @Test func aLinkAfterAConsoleDecisionSaysWhoDecided() async throws {
+        try await withMailingServer { server, sink in
+            try await setMode(server, .all)
+            let ts = try await formTimestamp(server)
+            let posted = try await server.post(["site": "default", "uri": "/decided/", "author": "Eve", "text": "Decide me", "ts": ts])
+            let id = Int64(try #require(posted.json.int("id")))
+            let mail = try #require(try await sink.waitForMessages(count: 1, timeout: .seconds(20)).first)
+            #expect(mail.body.range(of: #"/moderate/\d+/restore"#, options: .regularExpression) == nil)
+            let spam = try link("spam", in: mail.body)
+            server.clock.advance(seconds: 60)
+            let decided = try await server.store.moderate(
+                ModerationDecision(commentID: id, action: .approve, actor: .adminAPI, moderator: "alice@example.org", at: server.clock.nowMillis()),
+                features: nil, mail: nil)
+            #expect(decided == .applied(try await server.store.comment(id: id)))
+
+            let late = try await server.client.send("POST", spam)
+            #expect(late.status == 409)
+            #expect(late.text.contains("Already approved by alice@example.org"), "\(late.text)")
+            #expect(try await server.store.comment(id: id)?.status == .approved)
+            #expect(try await server.store.moderationLog(commentID: id, limit: 1).first?.action == "approve")
+
+            let restore = spam.replacingOccurrences(of: "/spam?", with: "/restore?")
+            #expect(try await server.client.send("POST", restore).status == 404)
+            #expect(try await server.client.get(restore).status == 404)
+        }
+    }
+
     @Test func tamperedExpiredAndRotatedLinks() async throws {
         try await withMailingServer { server, sink in
             try await setMode(server, .all)
@@ -212,7 +241,7 @@ import Testing
             #expect(refused.status == 403)
             #expect(refused.errorCode == "blocked")
             #expect(try await server.store.commentCount(siteID: "default") == 0)
-            #expect(try await server.store.removeBlock(kind: .ip, value: "127.0.0.0/8"))
+            #expect(try await server.store.removeBlock(kind: .ip, value: "127.0.0.0/8", siteID: nil))
             let again = try await server.post(["site": "default", "uri": "/blocked/", "text": "hello"])
             #expect(again.status == 201, "\(again.text)")
         }

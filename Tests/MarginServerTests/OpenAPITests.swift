@@ -85,6 +85,10 @@ import Testing
             let get = try await server.client.get("/api/v1/comments/7")
             #expect(get.status == 405)
             #expect(get.header("Allow") == "DELETE, PATCH")
+            // A path one route names exactly is that route's, never a parameter's (`bulk` is no `{id}`).
+            let bulk = try await server.client.get("/api/v1/admin/comments/bulk")
+            #expect(bulk.status == 405)
+            #expect(bulk.header("Allow") == "POST")
             let unknown = try await server.client.get("/api/v1/nothing-here")
             #expect(unknown.status == 404)
             #expect(unknown.errorCode == "not_found")

@@ -31,4 +31,10 @@ public struct CivilTime: Sendable, Equatable {
         year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
         weekday = Int(((days % 7) + 11) % 7)  // 1970-01-01 was a Thursday (index 4 from Sunday).
     }
+
+    /// `YYYY-MM-DD`.
+    public var isoDate: String {
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(year)-\(two(month))-\(two(day))"
+    }
 }

@@ -10,6 +10,8 @@ public enum CommentsError: Error, Equatable, Sendable {
     case invalidEditToken
     case editWindowClosed
     case threadLocked
+    /// `restore` of a comment no person has decided on (the spam filter's holding is no decision).
+    case nothingToRestore(Int64)
     /// The database could not be reached or written (disk full, read-only, locked).
     case storageUnavailable(String)
     /// A `postgres://` database URL that cannot be used as it is; says what is wrong.
@@ -32,6 +34,7 @@ extension CommentsError: CustomStringConvertible {
         case .invalidEditToken: "The edit token is missing or does not match this comment."
         case .editWindowClosed: "The edit window for this comment has closed."
         case .threadLocked: "This thread is closed for new comments."
+        case .nothingToRestore(let id): "Comment \(id) has no decision to undo."
         case .storageUnavailable(let why): "The comment store is unavailable: \(why)"
         case .invalidDatabaseURL(let why): "The database URL cannot be used: \(why)."
         case .copyRefused(let why): "The move failed: \(why)."

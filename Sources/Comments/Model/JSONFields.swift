@@ -34,6 +34,18 @@ public struct JSONFields {
         return number.int64Value
     }
 
+    /// An array of integers, or nil when absent or null; each element checked as `integer` does.
+    public func integers(_ key: String) throws -> [Int64]? {
+        guard let value = value(key) else { return nil }
+        guard let array = value as? [Any] else { throw failure(key, "must be an array of integers") }
+        return try array.map { element in
+            guard let number = element as? NSNumber, !(element is NSDecimalNumber), !Self.isBoolean(number),
+                  number.doubleValue.rounded() == number.doubleValue, abs(number.doubleValue) < 9.0e15
+            else { throw failure(key, "must be an array of integers") }
+            return number.int64Value
+        }
+    }
+
     /// A number field, or nil when absent or null.
     public func double(_ key: String) throws -> Double? {
         guard let value = value(key) else { return nil }

@@ -39,6 +39,14 @@ public struct Site: Sendable, Equatable {
         Site(id: "default", name: "Margin", origins: ["http://localhost:*", "http://127.0.0.1:*"], moderation: .none, createdAt: createdAt)
     }
 
+    /// Whether this is the default site as a new database gets it, changed in nothing but its
+    /// creation time (an import's own `default` may replace it).
+    public var isUntouchedDefault: Bool {
+        var site = self
+        site.createdAt = 0
+        return site == Site.embeddedDefault(createdAt: 0)
+    }
+
     /// Whether a browser `Origin` header value is one of this site's origins (`*` matches any port).
     public func allows(origin: String) -> Bool {
         let candidate = origin.lowercased()

@@ -26,9 +26,15 @@ public final class SiteCache: Sendable {
         try await all()[id]
     }
 
-    /// Every blocklist entry.
+    /// Every blocklist entry, of every site and global.
     public func blocklist() async throws -> [BlockEntry] {
         try await cached(in: cachedBlocklist) { store in try await store.blocklist() }
+    }
+
+    /// The blocklist entries that apply to site `id` (its own and the global ones); the global
+    /// ones alone for nil.
+    public func blocklist(siteID id: String?) async throws -> [BlockEntry] {
+        try await blocklist().filter { $0.siteID == nil || $0.siteID == id }
     }
 
     /// What `slot` holds if it was loaded at the current settings stamp, else `load`ed anew.

@@ -2,10 +2,10 @@
 /// database can serve the same API. Every implementation must pass `StoreConformance`.
 ///
 /// What every store does is a requirement here or of the protocols it refines (admin tokens,
-/// statistics, maintenance, transfer staging). What only some stores can do is a capability property that is nil
+/// statistics, maintenance, transfer staging, the moderation console). What only some stores can do is a capability property that is nil
 /// on the others (`changeTracking`, `sharedRateLimits`, `checkpointing`): callers ask the
 /// store, never its concrete type.
-public protocol CommentStore: AdminTokenStore, StatisticsStore, MaintenanceStore, TransferStaging {
+public protocol CommentStore: AdminTokenStore, StatisticsStore, MaintenanceStore, TransferStaging, ConsoleStore {
     // MARK: Capabilities
 
     /// Change stamps for read caches; nil when the store cannot tell what changed (then
@@ -75,30 +75,33 @@ public protocol CommentStore: AdminTokenStore, StatisticsStore, MaintenanceStore
 
     /// Comments for moderators, newest first, optionally of one site and one status.
     func moderationQueue(siteID: String?, status: CommentStatus?, limit: Int) async throws -> [(CommentThread, Comment)]
-    /// Applies a moderator's decision atomically: consumes the single-use link nonce (if given),
-    /// changes the status (or deletes), writes `moderation_log`, moves the classifier's counts for
-    /// `features` to the decision's side (approve = ham, spam = spam), and queues `mail`.
-    func moderate(
-        commentID: Int64, action: ModerationAction, actor: ModerationActor, reason: String?, at: Int64,
-        linkNonce: (nonce: String, expiresAt: Int64)?, features: [String]?, mail: MailBuilder?
-    ) async throws -> ModerationOutcome
+    /// Applies a moderator's decision atomically: spends the single-use link nonce (if any),
+    /// answers `alreadyDecided` for a link when a person (CLI, link or admin API) decided about
+    /// the comment at or after the link's `issuedAt`, changes the status (or deletes; `restore`
+    /// goes back to the status before the latest decision a person made that was not a restore,
+    /// and throws `CommentsError.nothingToRestore` when there is none), writes
+    /// `moderation_log` with the moderator and the status before, moves the classifier's counts
+    /// for `features` to the decision's side (approved = ham, spam = spam, anything else
+    /// restored = untrained), and queues `mail`.
+    func moderate(_ decision: ModerationDecision, features: [String]?, mail: MailBuilder?) async throws -> ModerationOutcome
     /// Whether a single-use link nonce has been spent.
     func isLinkUsed(nonce: String) async throws -> Bool
     /// The audit log, newest first, of one comment or of everything.
     func moderationLog(commentID: Int64?, limit: Int) async throws -> [ModerationLogEntry]
     /// Everything the spam rules ask the store about one comment of `siteID`, read at one
     /// moment: the author's approved history, duplicates of the text since `query.since`, the
-    /// blocklist and the classifier's counts for `query.features`.
+    /// blocklist entries of `siteID` and the global ones, and the classifier's counts for
+    /// `query.features`.
     func screeningFacts(siteID: String, query: ScreeningQuery) async throws -> ScreeningFacts
 
     // MARK: Blocklist
 
-    /// Every blocklist entry, by kind and value.
+    /// Every blocklist entry, of every site and global, by kind, value and site (global first).
     func blocklist() async throws -> [BlockEntry]
-    /// Adds (or replaces) an entry.
+    /// Adds an entry, or replaces the reason of the one with its kind, value and site.
     func addBlock(_ entry: BlockEntry) async throws
-    /// Removes an entry; false when there was none.
-    func removeBlock(kind: BlockKind, value: String) async throws -> Bool
+    /// Removes the entry of `siteID` (nil: the global one); false when there was none.
+    func removeBlock(kind: BlockKind, value: String, siteID: String?) async throws -> Bool
 
     // MARK: Learned classifier
 
@@ -130,6 +133,8 @@ public protocol CommentStore: AdminTokenStore, StatisticsStore, MaintenanceStore
     func markSent(mailID: Int64, at: Int64) async throws
     /// Records a failed attempt: retried at `retryAt`, or given up when nil.
     func markFailed(mailID: Int64, error: String, at: Int64, retryAt: Int64?) async throws
+    /// Queues one mail that belongs to no comment (a console sign-in link).
+    func queue(mail: OutgoingMail) async throws
     /// The outbox, newest first (for operators and tests).
     func outbox(limit: Int) async throws -> [OutgoingMail]
     /// Turns off reply notifications for `email` in one thread; returns how many comments changed.

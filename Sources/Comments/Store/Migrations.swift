@@ -12,6 +12,7 @@ public enum Migrations {
         ("v7-outbox-claims", v7OutboxClaims),
         ("v8-reply-consent-and-author-keys", v8ReplyConsentAndAuthorKeys),
         ("v9-site-vote-rate-limit", v9SiteVoteRateLimit),
+        ("v10-moderation-console", v10ModerationConsole),
     ]
 
     static let v1Core = """
@@ -259,5 +260,61 @@ public enum Migrations {
     /// NULL is the server's `vote_rate_limit`.
     static let v9SiteVoteRateLimit = """
     ALTER TABLE sites ADD COLUMN vote_rate_limit TEXT;
+    """
+
+    /// The moderation console: who may sign in (`admin_users`; moderators come from the sites),
+    /// their sessions (only a hash of each secret), who decided and from which status in the
+    /// log (for `restore`), the indexes its listings page through, and word-prefix search over
+    /// the text and author name (an FTS5 index over `comments`, filled here and kept in step by
+    /// triggers; a bulk path that sets the triggers aside rebuilds it). The blocklist gains a
+    /// site (null: every site), one entry per kind, value and site: rebuilt, since a `WITHOUT
+    /// ROWID` table's key cannot hold the null of a global entry.
+    static let v10ModerationConsole = """
+    ALTER TABLE blocklist RENAME TO blocklist_global;
+    CREATE TABLE blocklist (
+        kind TEXT NOT NULL CHECK (kind IN ('ip', 'email', 'domain', 'word', 'author')),
+        value TEXT NOT NULL,
+        reason TEXT,
+        created_at INTEGER NOT NULL,
+        site_id TEXT REFERENCES sites(id) ON DELETE CASCADE
+    );
+    INSERT INTO blocklist (kind, value, reason, created_at) SELECT kind, value, reason, created_at FROM blocklist_global;
+    DROP TABLE blocklist_global;
+    CREATE UNIQUE INDEX blocklist_key ON blocklist (kind, value, coalesce(site_id, ''));
+    CREATE INDEX blocklist_by_site_id ON blocklist (site_id);
+    CREATE TABLE admin_users (
+        email TEXT PRIMARY KEY NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE console_sessions (
+        id TEXT PRIMARY KEY NOT NULL,
+        email TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        revoked_at INTEGER,
+        user_agent TEXT
+    );
+    CREATE INDEX console_sessions_by_email ON console_sessions (email);
+    ALTER TABLE moderation_log ADD COLUMN moderator TEXT;
+    ALTER TABLE moderation_log ADD COLUMN from_status TEXT;
+    CREATE INDEX moderation_log_by_site ON moderation_log (site_id, id);
+    CREATE INDEX comments_by_status_time ON comments (status, created_at, id);
+    CREATE INDEX comments_by_time ON comments (created_at);
+    CREATE INDEX comments_by_ip ON comments (ip) WHERE ip IS NOT NULL;
+    CREATE VIRTUAL TABLE comments_fts USING fts5(
+        body, author, content='comments', content_rowid='id', tokenize="unicode61 remove_diacritics 0"
+    );
+    INSERT INTO comments_fts (comments_fts) VALUES ('rebuild');
+    CREATE TRIGGER comments_fts_on_insert AFTER INSERT ON comments BEGIN
+        INSERT INTO comments_fts (rowid, body, author) VALUES (NEW.id, NEW.body, NEW.author);
+    END;
+    CREATE TRIGGER comments_fts_on_delete AFTER DELETE ON comments BEGIN
+        INSERT INTO comments_fts (comments_fts, rowid, body, author) VALUES ('delete', OLD.id, OLD.body, OLD.author);
+    END;
+    CREATE TRIGGER comments_fts_on_update AFTER UPDATE OF body, author ON comments BEGIN
+        INSERT INTO comments_fts (comments_fts, rowid, body, author) VALUES ('delete', OLD.id, OLD.body, OLD.author);
+        INSERT INTO comments_fts (rowid, body, author) VALUES (NEW.id, NEW.body, NEW.author);
+    END;
     """
 }

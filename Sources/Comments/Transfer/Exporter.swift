@@ -97,31 +97,35 @@ public struct Exporter: Sendable {
             json.raw("}\n")
             out.append(json.bytes)
         }
-        try rows.eachLogEntry(siteID) { id, comment, site, action, actor, reason, at in
+        try rows.eachLogEntry(siteID) { entry in
             var json = JSONWriter()
             json.raw("{\"type\":\"log\",")
-            json.key("id"); json.number(id); json.raw(",")
-            json.key("comment"); json.number(comment); json.raw(",")
-            json.key("site"); json.string(site); json.raw(",")
-            json.key("action"); json.string(action); json.raw(",")
-            json.key("actor"); json.string(actor); json.raw(",")
-            json.key("reason"); json.string(reason); json.raw(",")
-            json.key("at"); json.number(at)
+            json.key("id"); json.number(entry.id); json.raw(",")
+            json.key("comment"); json.number(entry.commentID); json.raw(",")
+            json.key("site"); json.string(entry.siteID); json.raw(",")
+            json.key("action"); json.string(entry.action); json.raw(",")
+            json.key("actor"); json.string(entry.actor.rawValue); json.raw(",")
+            json.key("moderator"); json.string(entry.moderator); json.raw(",")
+            json.key("reason"); json.string(entry.reason); json.raw(",")
+            json.key("from_status"); json.string(entry.fromStatus?.rawValue); json.raw(",")
+            json.key("at"); json.number(entry.at)
             json.raw("}\n")
             out.append(json.bytes)
         }
-        // The blocklist is server-wide; it travels with a whole-database export.
-        if siteID == nil {
-            try rows.eachBlock { kind, value, reason, createdAt in
-                var json = JSONWriter()
-                json.raw("{\"type\":\"block\",")
-                json.key("kind"); json.string(kind); json.raw(",")
-                json.key("value"); json.string(value); json.raw(",")
-                json.key("reason"); json.string(reason); json.raw(",")
-                json.key("created_at"); json.number(createdAt)
-                json.raw("}\n")
-                out.append(json.bytes)
-            }
+        // Console admins and their sessions are not exported: a session's hash lets nobody in,
+        // but which addresses may sign in is the installation's business, not the data's, and
+        // a restore should not bring back sign-ins revoked since. (`margin migrate` moves both.)
+        // Global entries travel with a whole-database export only; a site's own go with it too.
+        try rows.eachBlock(siteID) { entry in
+            var json = JSONWriter()
+            json.raw("{\"type\":\"block\",")
+            json.key("kind"); json.string(entry.kind.rawValue); json.raw(",")
+            json.key("value"); json.string(entry.value); json.raw(",")
+            json.key("site"); json.string(entry.siteID); json.raw(",")
+            json.key("reason"); json.string(entry.reason); json.raw(",")
+            json.key("created_at"); json.number(entry.createdAt)
+            json.raw("}\n")
+            out.append(json.bytes)
         }
     }
 

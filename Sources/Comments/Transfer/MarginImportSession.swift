@@ -148,13 +148,23 @@ struct MarginImportSession {
         if try writer.logEntryExists(comment: comment, action: action, actor: actor, at: at) { return }
         let exportedID = try line.requiredInteger("id")
         let idFree = try writer.logIDIsFree(exportedID)
+        // Exports written before the console leave out the moderator and the status before.
+        let fromStatus = try line.string("from_status")
+        if let fromStatus, CommentStatus(rawValue: fromStatus) == nil {
+            throw ImportError(message: "unknown from_status '\(fromStatus)'", line: number, column: 1)
+        }
         try writer.insertLogEntry(
             id: idFree ? exportedID : nil, comment: comment, site: try line.required("site"), action: action, actor: actor,
-            reason: try line.string("reason"), at: at)
+            moderator: try line.string("moderator"), reason: try line.string("reason"), fromStatus: fromStatus, at: at)
     }
 
     func block(_ line: JSONFields, number: Int) throws {
-        try writer.insertBlock(kind: try line.required("kind"), value: try line.required("value"), reason: try line.string("reason"),
+        // Exports written before entries had a site leave it out: those were global.
+        let site = try line.string("site")
+        if let site, try !writer.siteExists(site) {
+            throw ImportError(message: "block of site '\(site)', which is neither in the file nor in the database", line: number, column: 1)
+        }
+        try writer.insertBlock(kind: try line.required("kind"), value: try line.required("value"), site: site, reason: try line.string("reason"),
                                createdAt: try line.integer("created_at") ?? 0)
     }
 

@@ -5,8 +5,10 @@ import Logging
 /// Moves a whole installation from one store to another (SQLite to PostgreSQL and back, or
 /// between two of either): every row of every table both stores hold, with its ids, read from
 /// one consistent snapshot of the source and written into an empty target, then counted again
-/// on both sides. Signing keys, secrets and admin tokens travel too, so links mailed and tokens
-/// handed out before the move keep working after it.
+/// on both sides. Signing keys, secrets, admin tokens, console admins and their sessions travel
+/// too, so links mailed, tokens handed out and console sign-ins made before the move keep
+/// working after it. SQLite's search index (`comments_fts`) is no table of the list: the target
+/// rebuilds its own.
 ///
 /// The target must hold no thread and no comment. A PostgreSQL target is written in one
 /// transaction; a SQLite target is built in a file beside the path and renamed into place once
@@ -16,7 +18,7 @@ public struct StoreCopy: Sendable {
     /// left out: buckets refill.
     public static let tables = [
         "sites", "threads", "comments", "votes", "moderation_log", "used_links", "blocklist", "signing_keys", "secrets",
-        "spam_tokens", "spam_totals", "outbox", "admin_tokens", "reply_consent",
+        "spam_tokens", "spam_totals", "outbox", "admin_tokens", "reply_consent", "admin_users", "console_sessions",
     ]
 
     /// Rows of one table on each side after the move.

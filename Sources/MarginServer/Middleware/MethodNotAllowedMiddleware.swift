@@ -19,10 +19,15 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The methods some route takes at `path`, sorted; empty when no route has the path.
     func allowedMethods(at path: String) -> [String] {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        let methods = routes.filter { route in
+        var matching = routes.filter { route in
             route.path.count == segments.count && zip(route.path, segments).allSatisfy { $0 ~= $1 }
-        }.map(\.method.rawValue)
-        return Set(methods).sorted()
+        }
+        // The router takes a segment a route names exactly over a parameter, and does not come
+        // back (`/comments/bulk` is never `/comments/{id}`): list only the methods it would reach.
+        for (index, segment) in segments.enumerated() where matching.contains(where: { $0.path[index].description == segment }) {
+            matching.removeAll { $0.path[index].description != segment }
+        }
+        return Set(matching.map(\.method.rawValue)).sorted()
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -3,12 +3,13 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// The admin API (`/api/v1/admin/…`) behind hashed bearer tokens: streamed exports and uploads
-/// to import. Failed token attempts are rate-limited per client.
+/// Exports and imports in the admin API (`/api/v1/admin/export`, `/import`), for admin tokens
+/// and admins signed in to the console (`ConsoleGate`): streamed exports and uploads to import.
 struct AdminRoutes: Sendable {
     let store: any CommentStore
     let clock: any MarginClock
-    let failures: RateLimiter
+    /// Admin tokens and admins' console sessions.
+    let gate: ConsoleGate
     /// The server's edit window: an imported edit key hash is kept only for comments older than this.
     var editWindowMillis: Int64 = Limits.editWindowMillis
     /// Largest upload accepted for import.
@@ -22,29 +23,8 @@ struct AdminRoutes: Sendable {
         admin.post("import", use: importUpload)
     }
 
-    /// Ten failed attempts a minute from one client network; counted in memory, per node.
+    /// Ten failed token attempts a minute from one client network; counted in memory, per node.
     static let failureLimit = RateLimit(windows: [.init(count: 10, seconds: 60)])
-
-    /// Checks the bearer token; 401 without a valid one, 429 after too many failures. A request
-    /// with no `Authorization` header guesses nothing: 401, never counted. A client network
-    /// (an IPv4 address, an IPv6 /64) over the failure limit is refused before its token is even
-    /// looked at, so guessing stops there. A failed check writes nothing to the database (the
-    /// failures are counted in memory; only a valid token's last use is stamped).
-    func authorize(_ request: Request, context: MarginRequestContext) async throws {
-        let unauthorized = APIError(.unauthorized, code: "invalid_admin_token", message: "An admin token is required (margin admin token create).",
-                                    headers: [.wwwAuthenticate: "Bearer"])
-        guard request.headers[.authorization] != nil else { throw unauthorized }
-        let client = context.clientIP.map(IPAnonymizer.clientKey(of:)) ?? "unknown"
-        if let wait = failures.wait(site: "admin", client: client, limit: Self.failureLimit) {
-            throw Self.tooManyFailures(wait)
-        }
-        let presented = CommentsRoutes.bearer(request) ?? ""
-        if !presented.isEmpty, try await store.verifyAdminToken(presented, at: clock.nowMillis()) != nil { return }
-        if let wait = await failures.take(site: "admin", client: client, limit: Self.failureLimit) {
-            throw Self.tooManyFailures(wait)
-        }
-        throw unauthorized
-    }
 
     static func tooManyFailures(_ wait: Int) -> APIError {
         APIError(.tooManyRequests, code: "rate_limited", message: "Too many failed attempts; wait \(wait) s.",
@@ -53,7 +33,7 @@ struct AdminRoutes: Sendable {
 
     /// `GET /api/v1/admin/export?format=margin|disqus|csv[&site=]`, streamed.
     @Sendable func export(_ request: Request, context: MarginRequestContext) async throws -> Response {
-        try await authorize(request, context: context)
+        try await gate.caller(request, context: context).requireAdmin()
         let query = request.uri.queryParameters
         let formatText = query["format"].map(String.init) ?? "margin"
         guard let format = ExportFormat(rawValue: formatText) else {
@@ -98,7 +78,7 @@ struct AdminRoutes: Sendable {
 
     /// `POST /api/v1/admin/import?format=disqus|wordpress|isso|margin[&site=][&dry_run=1|true|0|false]` with the file as the body.
     @Sendable func importUpload(_ request: Request, context: MarginRequestContext) async throws -> Response {
-        try await authorize(request, context: context)
+        try await gate.changingCaller(request, context: context).requireAdmin()
         let query = request.uri.queryParameters
         guard let format = query["format"].map(String.init).flatMap(ImportFormat.init(rawValue:)) else {
             throw CommentsError.invalidField(field: "format", message: "must be \(ImportFormat.listed)")

@@ -213,7 +213,7 @@ struct CommentsRoutes: Sendable {
         try checkOrigin(request, site: site, commentID: id)
         let body = try await JSONBody.decode(VoteRequest.self, from: request, context: context)
         if let ip = context.clientIP {
-            try await checkBlocked(ip)
+            try await checkBlocked(ip, siteID: site?.id)
             // The site's own limit when it has one; an unknown comment is the service's 404.
             if let wait = await limiter.take(site: "votes", client: IPAnonymizer.clientKey(of: ip), limit: site?.voteRateLimit ?? voteRateLimit) {
                 throw APIError(
@@ -228,9 +228,12 @@ struct CommentsRoutes: Sendable {
 
     // MARK: Helpers
 
-    /// A blocklisted address is refused (403 `blocked`), for posts and votes alike.
-    func checkBlocked(_ ip: String) async throws {
-        let blocked = try await service.sites.blocklist().contains { $0.kind == .ip && IPBlock.matches(rule: $0.value.lowercased(), address: ip) }
+    /// An address blocklisted for the site (or for every site) is refused (403 `blocked`), for
+    /// posts and votes alike; `siteID` nil (an unknown comment) checks the global entries.
+    func checkBlocked(_ ip: String, siteID: String?) async throws {
+        let blocked = try await service.sites.blocklist(siteID: siteID).contains {
+            $0.kind == .ip && IPBlock.matches(rule: $0.value.lowercased(), address: ip)
+        }
         if blocked {
             throw APIError(.forbidden, code: "blocked", message: "Comments from your network are not accepted here.")
         }
@@ -268,7 +271,7 @@ struct CommentsRoutes: Sendable {
     /// client network over the site's rate limit waits (429 with Retry-After).
     func checkClient(_ context: MarginRequestContext, site: Site) async throws {
         guard let ip = context.clientIP else { return }
-        try await checkBlocked(ip)
+        try await checkBlocked(ip, siteID: site.id)
         if let wait = await limiter.take(site: site.id, client: IPAnonymizer.clientKey(of: ip), limit: site.rateLimit ?? defaultRateLimit) {
             throw APIError(
                 .tooManyRequests, code: "rate_limited",

@@ -51,7 +51,9 @@ struct ModerationRoutes: Sendable {
     }
 
     func action(_ context: MarginRequestContext) throws -> ModerationAction {
-        guard let text = context.parameters.get("action"), let action = ModerationAction(rawValue: text) else {
+        guard let text = context.parameters.get("action"), let action = ModerationAction(rawValue: text),
+              ModerationAction.linkActions.contains(action)
+        else {
             throw Page.error(.notFound, "There is no such moderation action.")
         }
         return action
@@ -78,12 +80,19 @@ struct ModerationRoutes: Sendable {
     @Sendable func moderate(_ request: Request, context: MarginRequestContext) async throws -> Response {
         let action = try action(context)
         let verified = try await verify(request, context: context, action: action.rawValue)
-        let outcome = try await moderator.act(
-            on: verified.link.commentID, action: action, actor: .link, reason: nil,
-            linkNonce: (verified.link.nonce, verified.link.expiresAt))
+        // When the link was mailed: a person's decision since then stands over it.
+        let lifetime = linkLifetimeMillis ?? MailSettings.defaultLinkLifetimeSeconds * 1000
+        let use = LinkUse(nonce: verified.link.nonce, expiresAt: verified.link.expiresAt, issuedAt: verified.link.expiresAt - lifetime)
+        let outcome = try await moderator.act(on: verified.link.commentID, action: action, actor: .link, link: use)
         switch outcome {
         case .linkAlreadyUsed(let comment):
             return Page.alreadyUsed(comment)
+        case .alreadyDecided(let entry, _):
+            let status = entry.action == "restore" ? "restored" : (ModerationAction(rawValue: entry.action)?.resultingStatus?.rawValue ?? entry.action)
+            let who = entry.moderator ?? entry.actor.rawValue
+            let body = "<h1>Already \(escapeHTML(status)) by \(escapeHTML(who))</h1>\n"
+                + "<p>Comment \(verified.link.commentID) was moderated after this link was sent; nothing has changed.</p>"
+            return Page.response(.conflict, title: "Already decided", body: body)
         case .applied(let comment):
             let state = comment.map { "It is now <strong>\(escapeHTML($0.status.rawValue))</strong>." } ?? "It has been removed."
             return Page.response(.ok, title: "Done", body: "<h1>Done: \(escapeHTML(action.rawValue))</h1>\n<p>Comment \(verified.link.commentID). \(state)</p>")
@@ -185,7 +194,9 @@ enum Page {
         var headers = PageRoutes.securityHeaders
         headers[.cacheControl] = "no-store"
         headers[.contentSecurityPolicy] = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-        headers[.referrerPolicy] = "no-referrer"
+        // Not no-referrer: under it Chromium posts these pages' forms with `Origin: null`, and
+        // the console's sign-in form must show its own origin. Other hosts still get no referrer.
+        headers[.referrerPolicy] = "same-origin"
         headers[HTTPField.Name("X-Robots-Tag")!] = "noindex"
         return headers
     }()

@@ -105,7 +105,7 @@ public struct Notifier: Sendable {
     static func moderatorMail(_ context: MailContext, to moderators: [String], signer: LinkSigner, settings: MailSettings, now: Int64, random: any RandomSource) -> OutgoingMail {
         let comment = context.comment
         let expires = now + settings.linkLifetimeMillis
-        let links = ModerationAction.allCases.compactMap { action -> String? in
+        let links = ModerationAction.linkActions.compactMap { action -> String? in
             guard let link = signer.sign(site: context.site.id, commentID: comment.id, action: action.rawValue, expiresAt: expires,
                                          nonce: LinkSigner.makeNonce(random: random))
             else { return nil }

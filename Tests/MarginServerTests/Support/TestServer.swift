@@ -6,6 +6,7 @@ import MarginServer
 import Moderation
 import ServiceLifecycle
 import Synchronization
+import Testing
 import TestSupport
 
 /// A clock the test moves by hand.
@@ -17,6 +18,26 @@ final class TestClock: MarginClock {
     func nowMillis() -> Int64 { now.withLock { $0 } }
 
     func advance(seconds: Int64) { now.withLock { $0 += seconds * 1000 } }
+}
+
+/// Which store a test server runs on.
+enum TestBackend: String, Sendable, CaseIterable, CustomTestStringConvertible {
+    /// A SQLite file in a temporary directory.
+    case sqlite
+    /// A fresh database on the test PostgreSQL cluster.
+    case postgres
+
+    var testDescription: String { rawValue }
+
+    /// A new, empty store of this kind.
+    func makeStore(sqlitePath: String) async throws -> any CommentStore {
+        switch self {
+        case .sqlite: try SQLiteStore(path: sqlitePath)
+        case .postgres:
+            try await PostgresStore(location: PostgresLocation(url: try await PostgresTestCluster.freshDatabase()),
+                                    connectTimeout: PostgresTestCluster.patience)
+        }
+    }
 }
 
 /// The real server on 127.0.0.1 and a free port, on a real SQLite file in a temporary directory.
@@ -40,6 +61,42 @@ struct TestServer {
         let path = directory.database
         let store = try SQLiteStore(path: path)
         let clock = TestClock()
+        return try await serve(store: store, databasePath: path, clock: clock, editWindowSeconds: editWindowSeconds,
+                               mailTransport: mailTransport, configure: configure) { client in
+            try await body(TestServer(client: client, store: store, clock: clock, databasePath: path))
+        }
+    }
+
+    /// Starts a server on a new store of `backend`, runs `body` against it, and stops it.
+    static func with<T: Sendable>(
+        backend: TestBackend,
+        mailTransport: (any MailTransport)? = nil,
+        configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: (BackendServer) async throws -> T
+    ) async throws -> T {
+        let directory = try Scratch()
+        defer { directory.remove() }
+        let store = try await backend.makeStore(sqlitePath: directory.database)
+        defer { try? store.close() }
+        let clock = TestClock()
+        // A known port, so the public URL (the only origin the console's changes may come from) is right.
+        let port = try freePort()
+        return try await serve(store: store, databasePath: directory.database, clock: clock, editWindowSeconds: 900,
+                               mailTransport: mailTransport, configure: { configuration in
+            configuration.port = port
+            configuration.publicURL = "http://127.0.0.1:\(port)"
+            configure(&configuration)
+        }) { client in
+            try await body(BackendServer(client: client, store: store, clock: clock))
+        }
+    }
+
+    /// Runs the real server on `store` until `body` returns, then stops it as SIGTERM does.
+    private static func serve<T: Sendable>(
+        store: any CommentStore, databasePath path: String, clock: TestClock, editWindowSeconds: Int,
+        mailTransport: (any MailTransport)?, configure: (inout ServerConfiguration) -> Void,
+        _ body: (HTTPClient) async throws -> T
+    ) async throws -> T {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "margin-test")
         logger.logLevel = .warning
@@ -57,10 +114,9 @@ struct TestServer {
             group.addTask { try await services.run() }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw CancellationError() }
-            let server = TestServer(client: HTTPClient(port: port), store: store, clock: clock, databasePath: path)
             // Stop the way SIGTERM does: stop accepting, finish what is in flight.
             do {
-                let result = try await body(server)
+                let result = try await body(HTTPClient(port: port))
                 await services.triggerGracefulShutdown()
                 try await group.waitForAll()
                 return result
@@ -95,6 +151,15 @@ struct TestServer {
         guard response.status == 200 else { throw TestFailure("thread GET gave \(response.status): \(response.text)") }
         return response.json
     }
+}
+
+/// The real server on a store of either kind (`TestServer.with(backend:)`).
+struct BackendServer {
+    let client: HTTPClient
+    let store: any CommentStore
+    let clock: TestClock
+
+    var port: Int { client.port }
 }
 
 extension Dictionary where Key == String, Value == Any {

@@ -41,7 +41,7 @@ enum ImportMerge {
         Table(name: "comments", key: ["id"], freshIDs: true, references: ["thread_id": "threads", "parent_id": "comments"], managed: []),
         Table(name: "votes", key: ["comment_id", "voter"], freshIDs: false, references: ["comment_id": "comments"], managed: []),
         Table(name: "moderation_log", key: ["id"], freshIDs: true, references: ["comment_id": "comments"], managed: []),
-        Table(name: "blocklist", key: ["kind", "value"], freshIDs: false, references: [:], managed: []),
+        Table(name: "blocklist", key: ["kind", "value", "site_id"], freshIDs: false, references: [:], managed: []),
     ]
 
     /// What the merge wrote.
@@ -288,6 +288,8 @@ enum ImportMerge {
                 try PostgresRowWriter.bind(change.old, as: types[change.column] ?? "text", column: change.column, into: &bindings)
                 var conditions = ["\(change.column.quotedDatabaseIdentifier) IS NOT DISTINCT FROM $2"]
                 for (index, key) in table.key.enumerated() {
+                    // A global blocklist entry's key holds a null site.
+                    if change.key[index] == .null { conditions.append("\(key.quotedDatabaseIdentifier) IS NULL"); continue }
                     try PostgresRowWriter.bind(change.key[index], as: types[key] ?? "text", column: key, into: &bindings)
                     conditions.append("\(key.quotedDatabaseIdentifier) = $\(bindings.count)")
                 }

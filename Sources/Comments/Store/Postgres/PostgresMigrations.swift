@@ -11,6 +11,7 @@ enum PostgresMigrations {
         ("v2-bulk-writes-bump-once", v2),
         ("v3-reply-consent-and-author-keys", v3),
         ("v4-site-vote-rate-limit", v4),
+        ("v5-moderation-console", v5),
     ]
 
     /// The lock every node takes while it migrates (any constant of our own).
@@ -298,5 +299,40 @@ CREATE INDEX comments_by_author_key ON comments (author_key_hash, site_id, statu
     /// (SQLite migration v9 does the same).
     static let v4 = #"""
 ALTER TABLE sites ADD COLUMN vote_rate_limit TEXT;
+"""#
+
+    /// The moderation console (SQLite migration v10 does the same): admins, their sessions
+    /// (hashed secrets), who decided and from which status in the log, the listings' indexes,
+    /// and word-prefix search through a GIN index on the `simple` text configuration of the
+    /// author name and text (no extension needed). The blocklist gains a site (null: every
+    /// site), one entry per kind, value and site.
+    static let v5 = #"""
+ALTER TABLE blocklist ADD COLUMN site_id TEXT REFERENCES sites(id) ON DELETE CASCADE;
+ALTER TABLE blocklist DROP CONSTRAINT blocklist_pkey;
+CREATE UNIQUE INDEX blocklist_key ON blocklist (kind, value, coalesce(site_id, ''));
+CREATE INDEX blocklist_by_site_id ON blocklist (site_id);
+CREATE TABLE admin_users (
+    email TEXT PRIMARY KEY,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE console_sessions (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    user_agent TEXT
+);
+CREATE INDEX console_sessions_by_email ON console_sessions (email);
+ALTER TABLE moderation_log ADD COLUMN moderator TEXT;
+ALTER TABLE moderation_log ADD COLUMN from_status TEXT;
+CREATE INDEX moderation_log_by_site ON moderation_log (site_id, id);
+CREATE INDEX comments_by_status_time ON comments (status, created_at, id);
+CREATE INDEX comments_by_time ON comments (created_at, id);
+CREATE INDEX comments_by_ip ON comments (ip) WHERE ip IS NOT NULL;
+CREATE INDEX comments_by_words ON comments USING gin (
+    to_tsvector('simple', regexp_replace(coalesce(author, '') || ' ' || body, '[^[:alnum:]]+', ' ', 'g'))
+);
 """#
 }

@@ -17,17 +17,27 @@ extension PostgresStore {
         }
     }
 
-    public func moderate(
-        commentID: Int64, action: ModerationAction, actor: ModerationActor, reason: String?, at: Int64,
-        linkNonce: (nonce: String, expiresAt: Int64)?, features: [String]?, mail: MailBuilder?
-    ) async throws -> ModerationOutcome {
+    public func moderate(_ decision: ModerationDecision, features: [String]?, mail: MailBuilder?) async throws -> ModerationOutcome {
         try await transaction { connection, logger in
+            let commentID = decision.commentID
             let current = try await Self.comments(connection.query(
                 "SELECT \(unescaped: Comment.columns) FROM comments WHERE id = \(commentID) FOR UPDATE", logger: logger)).first
-            if let linkNonce {
+            if let link = decision.link {
+                if try await !Self.values(connection.query("SELECT 1 FROM used_links WHERE nonce = \(link.nonce)", logger: logger), as: Int32.self).isEmpty {
+                    return .linkAlreadyUsed(current)
+                }
+                // A person decided since the link was mailed: theirs stands, and the link stays unspent.
+                if let decided = try await Self.logEntries(connection.query("""
+                    SELECT \(unescaped: Self.logColumns) FROM moderation_log WHERE comment_id = \(commentID)
+                        AND actor IN ('cli', 'link', 'admin-api') AND action IN ('approve', 'reject', 'spam', 'delete', 'restore')
+                        AND at >= \(link.issuedAt)
+                    ORDER BY id DESC LIMIT 1
+                    """, logger: logger)).first {
+                    return .alreadyDecided(decided, current)
+                }
                 // The nonce's primary key makes a link single-use across every node.
                 let inserted = try await Self.values(connection.query("""
-                    INSERT INTO used_links (nonce, used_at, expires_at) VALUES (\(linkNonce.nonce), \(at), \(linkNonce.expiresAt))
+                    INSERT INTO used_links (nonce, used_at, expires_at) VALUES (\(link.nonce), \(decision.at), \(link.expiresAt))
                     ON CONFLICT (nonce) DO NOTHING RETURNING 1
                     """, logger: logger), as: Int32.self)
                 if inserted.isEmpty { return .linkAlreadyUsed(current) }
@@ -36,23 +46,62 @@ extension PostgresStore {
             guard let thread = try await Self.threads(connection.query(
                 "SELECT \(unescaped: Self.threadColumns) FROM threads WHERE id = \(current.threadID)", logger: logger)).first
             else { throw CommentsError.storageUnavailable("thread \(current.threadID) is missing") }
-            try await Self.log(connection, logger, ModerationLogEntry(
-                commentID: commentID, siteID: thread.siteID, action: action.rawValue, actor: actor, reason: reason, at: at))
-            if let features, action == .approve || action == .spam {
-                try await Self.retrain(connection, logger, commentID: commentID, features: features, asSpam: action == .spam)
+            let target: CommentStatus
+            if let status = decision.action.resultingStatus {
+                target = status
+            } else {
+                target = try await Self.restoredStatus(connection, logger, current)
             }
-            if action == .delete {
+            try await Self.log(connection, logger, ModerationLogEntry(
+                commentID: commentID, siteID: thread.siteID, action: decision.action.rawValue, actor: decision.actor,
+                moderator: decision.moderator, reason: decision.reason, fromStatus: current.status, at: decision.at))
+            if let features {
+                switch (decision.action, target) {
+                case (.approve, _), (.restore, .approved):
+                    try await Self.retrain(connection, logger, commentID: commentID, features: features, asSpam: false)
+                case (.spam, _), (.restore, .spam):
+                    try await Self.retrain(connection, logger, commentID: commentID, features: features, asSpam: true)
+                case (.restore, _): try await Self.untrain(connection, logger, commentID: commentID, features: features)
+                default: break
+                }
+            }
+            if decision.action == .delete {
                 _ = try await Self.deleteComment(connection, logger, commentID)
                 return .applied(try await Self.comments(connection.query(
                     "SELECT \(unescaped: Comment.columns) FROM comments WHERE id = \(commentID)", logger: logger)).first)
             }
             guard let updated = try await Self.comments(connection.query(
-                "UPDATE comments SET status = \(action.resultingStatus.rawValue) WHERE id = \(commentID) RETURNING \(unescaped: Comment.columns)",
+                "UPDATE comments SET status = \(target.rawValue) WHERE id = \(commentID) RETURNING \(unescaped: Comment.columns)",
                 logger: logger)).first
             else { throw CommentsError.commentNotFound(commentID) }
             try await Self.queue(connection, logger, mail, thread: thread, comment: updated, previousStatus: current.status)
             return .applied(updated)
         }
+    }
+
+    /// Where `restore` takes `comment`: the status before the latest decision a person made that
+    /// was not a restore (`pending` when it was logged before statuses were). Throws
+    /// `nothingToRestore` when no person decided: what the spam filter held was never decided.
+    static func restoredStatus(_ connection: PostgresConnection, _ logger: Logger, _ comment: Comment) async throws -> CommentStatus {
+        // A tombstone lost its text and author: there is nothing left to bring back.
+        if comment.status == .deleted {
+            throw CommentsError.invalidField(field: "action", message: "a deleted comment cannot be restored")
+        }
+        guard let before = try await values(connection.query("""
+            SELECT from_status FROM moderation_log
+            WHERE comment_id = \(comment.id) AND actor IN ('cli', 'link', 'admin-api') AND action IN ('approve', 'reject', 'spam', 'delete')
+            ORDER BY id DESC LIMIT 1
+            """, logger: logger), as: String?.self).first
+        else { throw CommentsError.nothingToRestore(comment.id) }
+        return before.flatMap(CommentStatus.init(rawValue:)) ?? .pending
+    }
+
+    /// Takes one comment's training back out of the classifier's counts.
+    static func untrain(_ connection: PostgresConnection, _ logger: Logger, commentID: Int64, features: [String]) async throws {
+        let previous = try await values(connection.query("SELECT trained_as FROM comments WHERE id = \(commentID)", logger: logger), as: String?.self).first ?? nil
+        guard let previous else { return }
+        try await count(connection, logger, features: features, asSpam: previous == "spam", delta: -1)
+        try await connection.query("UPDATE comments SET trained_as = NULL WHERE id = \(commentID)", logger: logger)
     }
 
     public func isLinkUsed(nonce: String) async throws -> Bool {
@@ -63,18 +112,27 @@ extension PostgresStore {
 
     public func moderationLog(commentID: Int64?, limit: Int) async throws -> [ModerationLogEntry] {
         try await transaction { connection, logger in
-            let rows = try await connection.query("""
-                SELECT id, comment_id, site_id, action, actor, reason, at FROM moderation_log
+            try await Self.logEntries(connection.query("""
+                SELECT \(unescaped: Self.logColumns) FROM moderation_log
                 WHERE \(commentID)::bigint IS NULL OR comment_id = \(commentID)
                 ORDER BY at DESC, id DESC LIMIT \(Int64(limit))
-                """, logger: logger)
-            var entries: [ModerationLogEntry] = []
-            for try await (id, comment, site, action, actor, reason, at) in rows.decode((Int64, Int64, String, String, String, String?, Int64).self) {
-                entries.append(ModerationLogEntry(
-                    id: id, commentID: comment, siteID: site, action: action, actor: ModerationActor(rawValue: actor) ?? .cli, reason: reason, at: at))
-            }
-            return entries
+                """, logger: logger))
         }
+    }
+
+    /// The columns `logEntries` decodes, in its order.
+    static let logColumns = "id, comment_id, site_id, action, actor, moderator, reason, from_status, at"
+
+    /// The log entries of a `SELECT \(logColumns) FROM moderation_log …`.
+    static func logEntries(_ rows: PostgresRowSequence) async throws -> [ModerationLogEntry] {
+        var entries: [ModerationLogEntry] = []
+        for try await (id, comment, site, action, actor, moderator, reason, from, at) in rows.decode(
+            (Int64, Int64, String, String, String, String?, String?, String?, Int64).self) {
+            entries.append(ModerationLogEntry(
+                id: id, commentID: comment, siteID: site, action: action, actor: ModerationActor(rawValue: actor) ?? .cli,
+                moderator: moderator, reason: reason, fromStatus: from.flatMap(CommentStatus.init(rawValue:)), at: at))
+        }
+        return entries
     }
 
     public func screeningFacts(siteID: String, query: ScreeningQuery) async throws -> ScreeningFacts {
@@ -84,22 +142,29 @@ extension PostgresStore {
     // MARK: Blocklist
 
     public func blocklist() async throws -> [BlockEntry] {
-        try await read { connection, logger in try await Self.blocklist(connection, logger) }
+        try await read { connection, logger in try await Self.blocklist(connection, logger, siteID: nil) }
     }
 
     public func addBlock(_ entry: BlockEntry) async throws {
         try await transaction { connection, logger in
+            if let siteID = entry.siteID,
+               try await Self.values(connection.query("SELECT 1 FROM sites WHERE id = \(siteID)", logger: logger), as: Int32.self).isEmpty {
+                throw CommentsError.siteNotFound(siteID)
+            }
             _ = try await connection.query("""
-                INSERT INTO blocklist (kind, value, reason, created_at) VALUES (\(entry.kind.rawValue), \(entry.value), \(entry.reason), \(entry.createdAt))
-                ON CONFLICT (kind, value) DO UPDATE SET reason = excluded.reason
+                INSERT INTO blocklist (kind, value, reason, created_at, site_id)
+                VALUES (\(entry.kind.rawValue), \(entry.value), \(entry.reason), \(entry.createdAt), \(entry.siteID))
+                ON CONFLICT (kind, value, (coalesce(site_id, ''))) DO UPDATE SET reason = excluded.reason
                 """, logger: logger)
         }
     }
 
-    public func removeBlock(kind: BlockKind, value: String) async throws -> Bool {
+    public func removeBlock(kind: BlockKind, value: String, siteID: String?) async throws -> Bool {
         try await transaction { connection, logger in
-            try await !Self.values(connection.query(
-                "DELETE FROM blocklist WHERE kind = \(kind.rawValue) AND value = \(value) RETURNING 1", logger: logger), as: Int32.self).isEmpty
+            try await !Self.values(connection.query("""
+                DELETE FROM blocklist WHERE kind = \(kind.rawValue) AND value = \(value) AND coalesce(site_id, '') = \(siteID ?? "")
+                RETURNING 1
+                """, logger: logger), as: Int32.self).isEmpty
         }
     }
 
@@ -117,8 +182,9 @@ extension PostgresStore {
 
     static func log(_ connection: PostgresConnection, _ logger: Logger, _ entry: ModerationLogEntry) async throws {
         try await connection.query("""
-            INSERT INTO moderation_log (comment_id, site_id, action, actor, reason, at)
-            VALUES (\(entry.commentID), \(entry.siteID), \(entry.action), \(entry.actor.rawValue), \(entry.reason), \(entry.at))
+            INSERT INTO moderation_log (comment_id, site_id, action, actor, moderator, reason, from_status, at)
+            VALUES (\(entry.commentID), \(entry.siteID), \(entry.action), \(entry.actor.rawValue), \(entry.moderator), \(entry.reason),
+                \(entry.fromStatus?.rawValue), \(entry.at))
             """, logger: logger)
     }
 
@@ -143,16 +209,20 @@ extension PostgresStore {
             """, logger: logger), as: Int64.self).first ?? 0
         return ScreeningFacts(
             stored: StoredFacts(approvedBefore: Int(approved), duplicates: Int(duplicates)),
-            blocklist: try await blocklist(connection, logger),
+            blocklist: try await blocklist(connection, logger, siteID: siteID),
             classifier: try await classifierCounts(connection, logger, features: query.features))
     }
 
-    static func blocklist(_ connection: PostgresConnection, _ logger: Logger) async throws -> [BlockEntry] {
+    /// Every entry, or (with `siteID`) the entries that apply to that site: its own and the global ones.
+    static func blocklist(_ connection: PostgresConnection, _ logger: Logger, siteID: String?) async throws -> [BlockEntry] {
         var entries: [BlockEntry] = []
-        for try await (kind, value, reason, createdAt) in try await connection.query(
-            "SELECT kind, value, reason, created_at FROM blocklist ORDER BY kind, value", logger: logger
-        ).decode((String, String, String?, Int64).self) {
-            entries.append(BlockEntry(kind: BlockKind(rawValue: kind) ?? .word, value: value, reason: reason, createdAt: createdAt))
+        for try await (kind, value, reason, createdAt, site) in try await connection.query("""
+            SELECT kind, value, reason, created_at, site_id FROM blocklist
+            WHERE \(siteID)::text IS NULL OR site_id IS NULL OR site_id = \(siteID)
+            ORDER BY kind, value, site_id NULLS FIRST
+            """, logger: logger
+        ).decode((String, String, String?, Int64, String?).self) {
+            entries.append(BlockEntry(kind: BlockKind(rawValue: kind) ?? .word, value: value, reason: reason, createdAt: createdAt, siteID: site))
         }
         return entries
     }

@@ -24,6 +24,16 @@ extension PostgresStore {
         }
     }
 
+    public func queue(mail: OutgoingMail) async throws {
+        try await transaction { connection, logger in
+            _ = try await connection.query("""
+                INSERT INTO outbox (kind, comment_id, recipients, subject, body, headers, message_id, created_at, next_attempt_at)
+                VALUES (\(mail.kind.rawValue), \(mail.commentID), \(JSONText.encode(mail.recipients)), \(mail.subject),
+                        \(mail.body), \(JSONText.encodeRows(mail.headers)), \(mail.messageID), \(mail.createdAt), \(mail.nextAttemptAt))
+                """, logger: logger)
+        }
+    }
+
     public func markSent(mailID: Int64, at: Int64) async throws {
         try await transaction { connection, logger in
             _ = try await connection.query(

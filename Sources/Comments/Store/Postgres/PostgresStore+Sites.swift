@@ -63,7 +63,7 @@ extension PostgresStore {
     static let siteColumns =
         "id, name, origins, moderation, require_author, require_email, created_at, rate_limit, moderators, avatars, vote_rate_limit"
 
-    private static func insertSite(_ site: Site) -> PostgresQuery {
+    static func insertSite(_ site: Site) -> PostgresQuery {
         """
         INSERT INTO sites (id, name, origins, moderation, require_author, require_email, created_at, rate_limit, moderators, avatars,
             vote_rate_limit)

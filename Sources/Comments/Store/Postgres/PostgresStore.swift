@@ -79,7 +79,9 @@ public final class PostgresStore: CommentStore {
     // MARK: Migrations
 
     /// Applies the migrations not yet applied, each in its own transaction, holding an advisory
-    /// lock so that nodes starting together do not race.
+    /// lock so that nodes starting together do not race. When they build the schema from
+    /// nothing, the embedded default site is added under the same lock: a new database has it
+    /// whichever command created it.
     func migrate() async throws {
         try await client.withConnection { connection in
             try await Self.execute("SELECT pg_advisory_lock(\(PostgresMigrations.advisoryLock))", on: connection, logger: logger)
@@ -87,6 +89,7 @@ public final class PostgresStore: CommentStore {
                 try await Self.execute("CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)", on: connection, logger: logger)
                 let applied = Set(try await Self.values(
                     connection.query(PostgresQuery("SELECT id FROM schema_migrations"), logger: logger), as: String.self))
+                let fresh = applied.isEmpty
                 for migration in PostgresMigrations.all where !applied.contains(migration.id) {
                     try await Self.execute("BEGIN", on: connection, logger: logger)
                     do {
@@ -101,6 +104,11 @@ public final class PostgresStore: CommentStore {
                         try? await Self.execute("ROLLBACK", on: connection, logger: logger)
                         throw error
                     }
+                }
+                if fresh {
+                    let now = Int64(Date().timeIntervalSince1970 * 1000)
+                    let sites = try await Self.values(connection.query(PostgresQuery("SELECT COUNT(*) FROM sites"), logger: logger), as: Int64.self)
+                    if sites.first == 0 { try await connection.query(Self.insertSite(Site.embeddedDefault(createdAt: now)), logger: logger) }
                 }
             } catch {
                 try? await Self.execute("SELECT pg_advisory_unlock(\(PostgresMigrations.advisoryLock))", on: connection, logger: logger)

@@ -41,9 +41,10 @@ struct BulkLoad {
         indexes = []
     }
 
-    /// Recreates the dropped triggers.
+    /// Recreates the dropped triggers, and rebuilds the search index the load's rows bypassed.
     mutating func restoreTriggers(_ db: Database) throws {
         for sql in triggers { try db.execute(sql: sql) }
         triggers = []
+        try SQLiteStore.rebuildSearchIndex(db)
     }
 }

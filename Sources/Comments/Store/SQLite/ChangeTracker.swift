@@ -18,8 +18,7 @@ import Synchronization
 /// nothing else can have moved the stamp. (Before this, every such reader started an epoch:
 /// under a mixed load most new comments emptied every cached thread and the sites.)
 ///
-/// (Not by observing tables: SQLite reports no row changes of `WITHOUT ROWID` tables, which the
-/// blocklist is.)
+/// (Not by observing tables: SQLite reports no row changes of `WITHOUT ROWID` tables.)
 final class ChangeTracker: TransactionObserver, @unchecked Sendable {
     private struct State {
         var epoch: Int64 = 0

@@ -72,20 +72,26 @@ struct SQLiteExportReader {
     }
 
     /// Every moderation log entry (of the site), by id.
-    func eachLogEntry(
-        _ siteID: String?,
-        _ body: (_ id: Int64, _ comment: Int64, _ site: String, _ action: String, _ actor: String, _ reason: String?, _ at: Int64) throws -> Void
-    ) throws {
+    func eachLogEntry(_ siteID: String?, _ body: (ModerationLogEntry) throws -> Void) throws {
         let (where_, arguments) = Self.siteFilter(siteID)
         let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM moderation_log \(where_) ORDER BY id", arguments: arguments)
         while let row = try cursor.next() {
-            try body(row["id"], row["comment_id"], row["site_id"], row["action"], row["actor"], row["reason"], row["at"])
+            try body(ModerationLogEntry(
+                id: row["id"], commentID: row["comment_id"], siteID: row["site_id"], action: row["action"],
+                actor: ModerationActor(rawValue: row["actor"]) ?? .cli, moderator: row["moderator"], reason: row["reason"],
+                fromStatus: (row["from_status"] as String?).flatMap(CommentStatus.init(rawValue:)), at: row["at"]))
         }
     }
 
-    /// Every blocklist entry, by kind and value.
-    func eachBlock(_ body: (_ kind: String, _ value: String, _ reason: String?, _ createdAt: Int64) throws -> Void) throws {
-        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM blocklist ORDER BY kind, value")
-        while let row = try cursor.next() { try body(row["kind"], row["value"], row["reason"], row["created_at"]) }
+    /// Every blocklist entry (global and of every site), or (with `siteID`) that site's own, by
+    /// kind, value and site.
+    func eachBlock(_ siteID: String?, _ body: (BlockEntry) throws -> Void) throws {
+        let (where_, arguments) = Self.siteFilter(siteID)
+        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM blocklist \(where_) ORDER BY kind, value, site_id NULLS FIRST", arguments: arguments)
+        while let row = try cursor.next() {
+            try body(BlockEntry(
+                kind: BlockKind(rawValue: row["kind"]) ?? .word, value: row["value"], reason: row["reason"], createdAt: row["created_at"],
+                siteID: row["site_id"]))
+        }
     }
 }

@@ -35,11 +35,13 @@ enum SQLiteImportNotes {
                     names.map { "\($0.quotedDatabaseIdentifier) \(types[$0] ?? "")" }.joined(separator: ", ")
                 }
                 let newRows = name(.newRows, of: table), oldRows = name(.oldRows, of: table)
+                // Keys compare with IS (as = does, indexes and all, but a global blocklist
+                // entry's null site matches itself).
                 let keys = table.key.map(\.quotedDatabaseIdentifier).joined(separator: ", ")
                 let list = columns.map(\.quotedDatabaseIdentifier).joined(separator: ", ")
-                let matchesOld = table.key.map { "k.\($0.quotedDatabaseIdentifier) = OLD.\($0.quotedDatabaseIdentifier)" }
+                let matchesOld = table.key.map { "k.\($0.quotedDatabaseIdentifier) IS OLD.\($0.quotedDatabaseIdentifier)" }
                     .joined(separator: " AND ")
-                let matchesNew = table.key.map { "k.\($0.quotedDatabaseIdentifier) = NEW.\($0.quotedDatabaseIdentifier)" }
+                let matchesNew = table.key.map { "k.\($0.quotedDatabaseIdentifier) IS NEW.\($0.quotedDatabaseIdentifier)" }
                     .joined(separator: " AND ")
                 try db.execute(sql: "CREATE TEMP TABLE \(newRows) (\(declared(table.key)), PRIMARY KEY (\(keys)))")
                 try db.execute(sql: "CREATE TEMP TABLE \(oldRows) (\(declared(columns)), PRIMARY KEY (\(keys)))")
@@ -76,7 +78,7 @@ enum SQLiteImportNotes {
     ) async throws {
         let selected = (columns.map { "t.\($0.quotedDatabaseIdentifier)" } + notedColumns.map { "n.\($0.quotedDatabaseIdentifier)" })
             .joined(separator: ", ")
-        let join = table.key.map { "t.\($0.quotedDatabaseIdentifier) = n.\($0.quotedDatabaseIdentifier)" }.joined(separator: " AND ")
+        let join = table.key.map { "t.\($0.quotedDatabaseIdentifier) IS n.\($0.quotedDatabaseIdentifier)" }.joined(separator: " AND ")
         let sql = """
             SELECT n.rowid, \(selected) FROM temp.\(name(kind, of: table)) n JOIN main.\(table.name.quotedDatabaseIdentifier) t ON \(join)
             WHERE n.rowid > ? ORDER BY n.rowid LIMIT 500

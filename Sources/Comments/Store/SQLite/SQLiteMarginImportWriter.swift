@@ -21,11 +21,20 @@ struct SQLiteMarginImportWriter {
         }
     }
 
-    /// Adds a site unless its id is taken.
+    /// Adds a site unless its id is taken. The default site a new database starts with, still
+    /// untouched and without threads, gives way to the file's: an export imported into a new
+    /// database exports again byte for byte.
     func insertSite(
         id: String, name: String, origins: [String], moderation: String, requireAuthor: Bool, requireEmail: Bool, rateLimit: String?,
         moderators: [String], createdAt: Int64, avatars: String, voteRateLimit: String?
     ) throws {
+        if let existing = try Row.fetchOne(db, sql: "SELECT * FROM sites WHERE id = ?", arguments: [id]).map(Site.init(row:)),
+           existing.isUntouchedDefault,
+           try Bool.fetchOne(db, sql: "SELECT 1 FROM threads WHERE site_id = ? LIMIT 1", arguments: [id]) != true,
+           // Its own blocklist entries would go with it.
+           try Bool.fetchOne(db, sql: "SELECT 1 FROM blocklist WHERE site_id = ? LIMIT 1", arguments: [id]) != true {
+            try db.execute(sql: "DELETE FROM sites WHERE id = ?", arguments: [id])
+        }
         try db.execute(
             sql: """
             INSERT INTO sites (id, name, origins, moderation, require_author, require_email, rate_limit, moderators, created_at, avatars,
@@ -133,17 +142,27 @@ struct SQLiteMarginImportWriter {
     }
 
     /// Adds a moderation log entry, with `id` or (nil) a new one.
-    func insertLogEntry(id: Int64?, comment: Int64, site: String, action: String, actor: String, reason: String?, at: Int64) throws {
+    func insertLogEntry(
+        id: Int64?, comment: Int64, site: String, action: String, actor: String, moderator: String?, reason: String?, fromStatus: String?, at: Int64
+    ) throws {
         try db.execute(
-            sql: "INSERT INTO moderation_log (id, comment_id, site_id, action, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [id, comment, site, action, actor, reason, at])
+            sql: """
+            INSERT INTO moderation_log (id, comment_id, site_id, action, actor, moderator, reason, from_status, at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            arguments: [id, comment, site, action, actor, moderator, reason, fromStatus, at])
     }
 
-    /// Adds a blocklist entry unless it is stored.
-    func insertBlock(kind: String, value: String, reason: String?, createdAt: Int64) throws {
+    /// Adds a blocklist entry (`site` nil: of every site) unless it is stored.
+    func insertBlock(kind: String, value: String, site: String?, reason: String?, createdAt: Int64) throws {
         try db.execute(
-            sql: "INSERT INTO blocklist (kind, value, reason, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            arguments: [kind, value, reason, createdAt])
+            sql: "INSERT INTO blocklist (kind, value, site_id, reason, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            arguments: [kind, value, site, reason, createdAt])
+    }
+
+    /// Whether a site has this id.
+    func siteExists(_ id: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM sites WHERE id = ?", arguments: [id]) == true
     }
 
     /// Hangs a comment from its parent.

@@ -44,7 +44,8 @@ final class SQLiteRowWriter: RowWriter, @unchecked Sendable {
         }
     }
 
-    /// Checks every reference, then puts the triggers back.
+    /// Checks every reference, then puts the triggers back and fills the search index, whose
+    /// triggers rested while the comments went in.
     func finish() async throws {
         let triggers = self.triggers
         try await writer.writeWithoutTransaction { db in
@@ -55,6 +56,7 @@ final class SQLiteRowWriter: RowWriter, @unchecked Sendable {
         }
         try await writer.write { db in
             for sql in triggers { try db.execute(sql: sql) }
+            try SQLiteStore.rebuildSearchIndex(db)
         }
     }
 

@@ -20,34 +20,79 @@ extension SQLiteStore {
         }
     }
 
-    public func moderate(
-        commentID: Int64, action: ModerationAction, actor: ModerationActor, reason: String?, at: Int64,
-        linkNonce: (nonce: String, expiresAt: Int64)?, features: [String]?, mail: MailBuilder?
-    ) async throws -> ModerationOutcome {
+    public func moderate(_ decision: ModerationDecision, features: [String]?, mail: MailBuilder?) async throws -> ModerationOutcome {
         try await write { db in
-            let current = try Row.fetchOne(db, sql: "SELECT \(Comment.columns) FROM comments WHERE id = ?", arguments: [commentID]).map(Comment.init(row:))
-            if let linkNonce {
+            let commentID = decision.commentID
+            let current = try Self.comment(db, commentID)
+            if let link = decision.link {
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM used_links WHERE nonce = ?", arguments: [link.nonce]) == true {
+                    return .linkAlreadyUsed(current)
+                }
+                // A person decided since the link was mailed: theirs stands, and the link stays unspent.
+                if let decided = try Self.logEntries(db, sql: """
+                    SELECT * FROM moderation_log WHERE comment_id = ? AND actor IN ('cli', 'link', 'admin-api')
+                        AND action IN ('approve', 'reject', 'spam', 'delete', 'restore') AND at >= ?
+                    ORDER BY id DESC LIMIT 1
+                    """, arguments: [commentID, link.issuedAt]).first {
+                    return .alreadyDecided(decided, current)
+                }
                 try db.execute(
                     sql: "INSERT INTO used_links (nonce, used_at, expires_at) VALUES (?, ?, ?) ON CONFLICT (nonce) DO NOTHING",
-                    arguments: [linkNonce.nonce, at, linkNonce.expiresAt])
+                    arguments: [link.nonce, decision.at, link.expiresAt])
                 if db.changesCount == 0 { return .linkAlreadyUsed(current) }
             }
             guard let current else { throw CommentsError.commentNotFound(commentID) }
             let thread = try Self.requireThread(db, current.threadID)
+            let target = try decision.action.resultingStatus ?? Self.restoredStatus(db, current)
             try Self.log(db, ModerationLogEntry(
-                commentID: commentID, siteID: thread.siteID, action: action.rawValue, actor: actor, reason: reason, at: at))
-            if let features, action == .approve || action == .spam {
-                try Self.retrain(db, commentID: commentID, features: features, asSpam: action == .spam)
+                commentID: commentID, siteID: thread.siteID, action: decision.action.rawValue, actor: decision.actor,
+                moderator: decision.moderator, reason: decision.reason, fromStatus: current.status, at: decision.at))
+            if let features {
+                switch (decision.action, target) {
+                case (.approve, _), (.restore, .approved): try Self.retrain(db, commentID: commentID, features: features, asSpam: false)
+                case (.spam, _), (.restore, .spam): try Self.retrain(db, commentID: commentID, features: features, asSpam: true)
+                case (.restore, _): try Self.untrain(db, commentID: commentID, features: features)
+                default: break
+                }
             }
-            if action == .delete {
+            if decision.action == .delete {
                 _ = try Self.deleteComment(db, commentID)
-                return .applied(try Row.fetchOne(db, sql: "SELECT \(Comment.columns) FROM comments WHERE id = ?", arguments: [commentID]).map(Comment.init(row:)))
+                return .applied(try Self.comment(db, commentID))
             }
-            try db.execute(sql: "UPDATE comments SET status = ? WHERE id = ?", arguments: [action.resultingStatus.rawValue, commentID])
-            let updated = try Row.fetchOne(db, sql: "SELECT \(Comment.columns) FROM comments WHERE id = ?", arguments: [commentID]).map(Comment.init(row:))!
+            try db.execute(sql: "UPDATE comments SET status = ? WHERE id = ?", arguments: [target.rawValue, commentID])
+            let updated = try Self.comment(db, commentID)!
             try Self.queue(db, mail, thread: thread, comment: updated, previousStatus: current.status)
             return .applied(updated)
         }
+    }
+
+    /// A comment by id, every column, in the caller's transaction.
+    static func comment(_ db: Database, _ id: Int64) throws -> Comment? {
+        try Row.fetchOne(db, sql: "SELECT \(Comment.columns) FROM comments WHERE id = ?", arguments: [id]).map(Comment.init(row:))
+    }
+
+    /// Where `restore` takes `comment`: the status before the latest decision a person made that
+    /// was not a restore (`pending` when it was logged before statuses were). Throws
+    /// `nothingToRestore` when no person decided: what the spam filter held was never decided.
+    static func restoredStatus(_ db: Database, _ comment: Comment) throws -> CommentStatus {
+        // A tombstone lost its text and author: there is nothing left to bring back.
+        if comment.status == .deleted {
+            throw CommentsError.invalidField(field: "action", message: "a deleted comment cannot be restored")
+        }
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT from_status FROM moderation_log
+            WHERE comment_id = ? AND actor IN ('cli', 'link', 'admin-api') AND action IN ('approve', 'reject', 'spam', 'delete')
+            ORDER BY id DESC LIMIT 1
+            """, arguments: [comment.id])
+        else { throw CommentsError.nothingToRestore(comment.id) }
+        return (row["from_status"] as String?).flatMap(CommentStatus.init(rawValue:)) ?? .pending
+    }
+
+    /// Takes one comment's training back out of the classifier's counts.
+    static func untrain(_ db: Database, commentID: Int64, features: [String]) throws {
+        guard let previous = try String.fetchOne(db, sql: "SELECT trained_as FROM comments WHERE id = ?", arguments: [commentID]) else { return }
+        try count(db, features: features, asSpam: previous == "spam", delta: -1)
+        try db.execute(sql: "UPDATE comments SET trained_as = NULL WHERE id = ?", arguments: [commentID])
     }
 
     /// Moves one comment's training to `asSpam`'s side, undoing an earlier opposite decision.
@@ -80,26 +125,32 @@ extension SQLiteStore {
 
     public func moderationLog(commentID: Int64?, limit: Int) async throws -> [ModerationLogEntry] {
         try await read { db in
-            let rows: [Row]
             if let commentID {
-                rows = try Row.fetchAll(
-                    db, sql: "SELECT * FROM moderation_log WHERE comment_id = ? ORDER BY at DESC, id DESC LIMIT ?",
-                    arguments: [commentID, limit])
-            } else {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM moderation_log ORDER BY at DESC, id DESC LIMIT ?", arguments: [limit])
+                return try Self.logEntries(
+                    db, sql: "SELECT * FROM moderation_log WHERE comment_id = ? ORDER BY at DESC, id DESC LIMIT ?", arguments: [commentID, limit])
             }
-            return rows.map { row in
-                ModerationLogEntry(
-                    id: row["id"], commentID: row["comment_id"], siteID: row["site_id"], action: row["action"],
-                    actor: ModerationActor(rawValue: row["actor"]) ?? .cli, reason: row["reason"], at: row["at"])
-            }
+            return try Self.logEntries(db, sql: "SELECT * FROM moderation_log ORDER BY at DESC, id DESC LIMIT ?", arguments: [limit])
+        }
+    }
+
+    /// The log entries a `SELECT * FROM moderation_log …` finds.
+    static func logEntries(_ db: Database, sql: String, arguments: StatementArguments) throws -> [ModerationLogEntry] {
+        try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            ModerationLogEntry(
+                id: row["id"], commentID: row["comment_id"], siteID: row["site_id"], action: row["action"],
+                actor: ModerationActor(rawValue: row["actor"]) ?? .cli, moderator: row["moderator"], reason: row["reason"],
+                fromStatus: (row["from_status"] as String?).flatMap(CommentStatus.init(rawValue:)), at: row["at"])
         }
     }
 
     static func log(_ db: Database, _ entry: ModerationLogEntry) throws {
         try db.execute(
-            sql: "INSERT INTO moderation_log (comment_id, site_id, action, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [entry.commentID, entry.siteID, entry.action, entry.actor.rawValue, entry.reason, entry.at])
+            sql: """
+            INSERT INTO moderation_log (comment_id, site_id, action, actor, moderator, reason, from_status, at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            arguments: [entry.commentID, entry.siteID, entry.action, entry.actor.rawValue, entry.moderator, entry.reason,
+                        entry.fromStatus?.rawValue, entry.at])
     }
 
     public func screeningFacts(siteID: String, query: ScreeningQuery) async throws -> ScreeningFacts {
@@ -110,7 +161,7 @@ extension SQLiteStore {
     static func screeningFacts(_ db: Database, siteID: String, query: ScreeningQuery) throws -> ScreeningFacts {
         ScreeningFacts(
             stored: try storedFacts(db, siteID: siteID, query: query),
-            blocklist: try blocklist(db),
+            blocklist: try blocklist(db, siteID: siteID),
             classifier: try classifierCounts(db, features: query.features))
     }
 
@@ -139,29 +190,40 @@ extension SQLiteStore {
     // MARK: Blocklist
 
     public func blocklist() async throws -> [BlockEntry] {
-        try await read { db in try Self.blocklist(db) }
+        try await read { db in try Self.blocklist(db, siteID: nil) }
     }
 
-    static func blocklist(_ db: Database) throws -> [BlockEntry] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM blocklist ORDER BY kind, value")).map { row in
-            BlockEntry(kind: BlockKind(rawValue: row["kind"]) ?? .word, value: row["value"], reason: row["reason"], createdAt: row["created_at"])
+    /// Every entry, or (with `siteID`) the entries that apply to that site: its own and the global ones.
+    static func blocklist(_ db: Database, siteID: String?) throws -> [BlockEntry] {
+        let all = "SELECT * FROM blocklist ORDER BY kind, value, site_id NULLS FIRST"
+        let ofSite = "SELECT * FROM blocklist WHERE site_id IS NULL OR site_id = ? ORDER BY kind, value, site_id NULLS FIRST"
+        let rows = try siteID.map { try Row.fetchAll(db.cachedStatement(sql: ofSite), arguments: [$0]) }
+            ?? Row.fetchAll(db.cachedStatement(sql: all))
+        return rows.map { row in
+            BlockEntry(kind: BlockKind(rawValue: row["kind"]) ?? .word, value: row["value"], reason: row["reason"], createdAt: row["created_at"],
+                       siteID: row["site_id"])
         }
     }
 
     public func addBlock(_ entry: BlockEntry) async throws {
         try await write { db in
+            if let siteID = entry.siteID, try Bool.fetchOne(db, sql: "SELECT 1 FROM sites WHERE id = ?", arguments: [siteID]) != true {
+                throw CommentsError.siteNotFound(siteID)
+            }
             try db.execute(
                 sql: """
-                INSERT INTO blocklist (kind, value, reason, created_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT (kind, value) DO UPDATE SET reason = excluded.reason
+                INSERT INTO blocklist (kind, value, reason, created_at, site_id) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (kind, value, coalesce(site_id, '')) DO UPDATE SET reason = excluded.reason
                 """,
-                arguments: [entry.kind.rawValue, entry.value, entry.reason, entry.createdAt])
+                arguments: [entry.kind.rawValue, entry.value, entry.reason, entry.createdAt, entry.siteID])
         }
     }
 
-    public func removeBlock(kind: BlockKind, value: String) async throws -> Bool {
+    public func removeBlock(kind: BlockKind, value: String, siteID: String?) async throws -> Bool {
         try await write { db in
-            try db.execute(sql: "DELETE FROM blocklist WHERE kind = ? AND value = ?", arguments: [kind.rawValue, value])
+            try db.execute(
+                sql: "DELETE FROM blocklist WHERE kind = ? AND value = ? AND coalesce(site_id, '') = ?",
+                arguments: [kind.rawValue, value, siteID ?? ""])
             return db.changesCount > 0
         }
     }

@@ -99,6 +99,18 @@ extension SQLiteStore {
         }
     }
 
+    public func queue(mail: OutgoingMail) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                INSERT INTO outbox (kind, comment_id, recipients, subject, body, headers, message_id, created_at, next_attempt_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                arguments: [mail.kind.rawValue, mail.commentID, JSONText.encode(mail.recipients), mail.subject, mail.body,
+                            JSONText.encodeRows(mail.headers), mail.messageID, mail.createdAt, mail.nextAttemptAt])
+        }
+    }
+
     public func markSent(mailID: Int64, at: Int64) async throws {
         try await write { db in
             try db.execute(sql: "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL, claimed_until = NULL WHERE id = ?", arguments: [at, mailID])

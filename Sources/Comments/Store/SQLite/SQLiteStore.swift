@@ -9,11 +9,12 @@ public final class SQLiteStore: CommentStore {
     /// lives under Store/; tests reach it through `@testable import` to look at the file directly.
     let writer: any DatabaseWriter
 
-    /// Opens (creating if needed) the database at `path` and migrates it.
+    /// Opens (creating if needed) the database at `path` and migrates it. A new database starts
+    /// with the embedded default site, whichever command creates it.
     public init(path: String) throws {
         do {
             writer = try DatabasePool(path: path, configuration: Self.configuration())
-            try Self.migrator.migrate(writer)
+            try Self.migrate(writer, seeding: Site.embeddedDefault(createdAt: Int64(Date().timeIntervalSince1970 * 1000)))
             watch = ChangeWatch(path: path)
             changes = ChangeTracker(watch: watch)
             writer.add(transactionObserver: changes, extent: .databaseLifetime)
@@ -23,7 +24,7 @@ public final class SQLiteStore: CommentStore {
         }
     }
 
-    /// A private in-memory database, for tests and dry runs.
+    /// A private in-memory database, for tests: empty, without the default site.
     public init() throws {
         writer = try DatabaseQueue(configuration: Self.configuration())
         try Self.migrator.migrate(writer)
@@ -86,6 +87,16 @@ public final class SQLiteStore: CommentStore {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 8000")
         }
         return configuration
+    }
+
+    /// Applies the migrations not yet applied; when they build the schema from nothing, adds
+    /// `site` in the same go (nodes and commands opening one new file together add it once).
+    static func migrate(_ writer: any DatabaseWriter, seeding site: Site) throws {
+        // Asked on the writer's connection: a reader opened here would stay open in the pool,
+        // and a bulk import alone on a new file could then not leave WAL mode.
+        let fresh = try writer.writeWithoutTransaction { db in try migrator.appliedIdentifiers(db).isEmpty }
+        try migrator.migrate(writer)
+        if fresh { _ = try writer.write { db in try insertSiteIfNoneExist(site, db) } }
     }
 
     /// The migrations of `Migrations.sqlite`, in order.

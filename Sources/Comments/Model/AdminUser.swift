@@ -1,0 +1,15 @@
+/// Someone who may sign in to the console and sees every site.
+public struct AdminUser: Sendable, Equatable, Codable {
+    public var email: String
+    public var createdAt: Int64
+
+    public init(email: String, createdAt: Int64) {
+        self.email = email
+        self.createdAt = createdAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case email
+        case createdAt = "created_at"
+    }
+}
