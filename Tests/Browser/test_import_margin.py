@@ -8,7 +8,7 @@ import os
 
 from selenium.webdriver.common.by import By  # noqa: E402
 
-from test_embed import INSTRUMENT, SCAN, SETTLED, Blog, Margin, make_driver, open_page, wait
+from support import INSTRUMENT, SCAN, SETTLED, Blog, Margin, make_driver, open_page, wait
 
 PAYLOAD = "<img src=x onerror=alert(document.domain)>"
 
