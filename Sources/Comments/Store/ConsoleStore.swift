@@ -37,9 +37,9 @@ public protocol ConsoleStore: Sendable {
 
     /// Comments matching `query`, in its order, at most `query.limit`, with their threads.
     func comments(matching query: CommentQuery) async throws -> [(CommentThread, Comment)]
-    /// For each address (compared case-insensitively; keys lowercased), the smallest and
-    /// largest id of its approved comments on `siteID`: enough to tell whether it has an
-    /// approved comment other than a given one. Addresses with none are absent.
+    /// For each address (compared case-insensitively; keys lowercased), the ids of up to two of
+    /// its approved comments on `siteID`: enough to tell whether it has an approved comment
+    /// other than a given one. Addresses with none are absent.
     func approvedCommentIDs(siteID: String, emails: [String]) async throws -> [String: [Int64]]
     /// How many comments of the sites (nil: all) have each status.
     func statusCounts(siteIDs: [String]?) async throws -> [CommentStatus: Int]

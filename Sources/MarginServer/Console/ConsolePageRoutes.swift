@@ -22,37 +22,20 @@ struct ConsolePageRoutes: Sendable {
 
     /// One of the console's files: revalidated on every load (`no-cache` with an ETag), so an
     /// upgraded server never runs an old console against its new API.
-    struct File: Sendable {
-        let body: ByteBuffer
-        let contentType: String
-        let etag: String
-
-        init(_ text: String, contentType: String) {
-            body = ByteBuffer(string: text)
-            self.contentType = contentType
-            etag = ThreadCache.etag(for: Array(text.utf8))
-        }
-
-        func response(to request: Request) -> Response {
-            var headers: HTTPFields = [
-                .contentType: contentType, .eTag: etag, .cacheControl: "no-cache",
-                .contentSecurityPolicy: ConsolePageRoutes.contentSecurityPolicy,
-                // Same-origin, not no-referrer: under no-referrer Chromium sends `Origin: null` with the
-                // import upload, which the origin check must refuse.
-                .referrerPolicy: "same-origin", HTTPField.Name("X-Robots-Tag")!: "noindex",
-            ]
-            if ifNoneMatch(request.headers[.ifNoneMatch], matches: etag) {
-                return Response(status: .notModified, headers: headers)
-            }
-            headers[.contentLength] = String(body.readableBytes)
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
-        }
+    static func file(_ text: String, contentType: String) -> PageRoutes.Asset {
+        PageRoutes.Asset(text, headers: [
+            .contentType: contentType, .cacheControl: "no-cache",
+            .contentSecurityPolicy: contentSecurityPolicy,
+            // Same-origin, not no-referrer: under no-referrer Chromium sends `Origin: null` with the
+            // import upload, which the origin check must refuse.
+            .referrerPolicy: "same-origin", HTTPField.Name("X-Robots-Tag")!: "noindex",
+        ])
     }
 
-    static let page = File(ConsoleAssets.page, contentType: "text/html; charset=utf-8")
+    static let page = file(ConsoleAssets.page, contentType: "text/html; charset=utf-8")
     /// The files the page loads, by name under `/admin/`: its stylesheet and its script modules.
-    static let assets: [(name: String, file: File)] = [
-        ("console.css", File(ConsoleAssets.style, contentType: "text/css; charset=utf-8")),
+    static let assets: [(name: String, file: PageRoutes.Asset)] = [
+        ("console.css", file(ConsoleAssets.style, contentType: "text/css; charset=utf-8")),
         ("console-i18n.js", script(ConsoleAssets.i18nScript)),
         ("console-core.js", script(ConsoleAssets.coreScript)),
         ("console-queue.js", script(ConsoleAssets.queueScript)),
@@ -60,5 +43,5 @@ struct ConsolePageRoutes: Sendable {
         ("console-views.js", script(ConsoleAssets.viewsScript)),
     ]
 
-    private static func script(_ text: String) -> File { File(text, contentType: "text/javascript; charset=utf-8") }
+    private static func script(_ text: String) -> PageRoutes.Asset { file(text, contentType: "text/javascript; charset=utf-8") }
 }

@@ -22,27 +22,33 @@ struct PageRoutes: Sendable {
         .referrerPolicy: "strict-origin-when-cross-origin",
     ]
 
-    /// A file served with a strong ETag and a day of caching (a week more while it revalidates).
+    /// A file served with a strong ETag and fixed headers: the widget's with a day of caching (a
+    /// week more while it revalidates), the console's revalidated every time.
     struct Asset: Sendable {
         let body: ByteBuffer
-        let contentType: String
-        let etag: String
+        let headers: HTTPFields
 
+        /// A widget file: cached for a day, and loadable by blogs on other origins.
         init(_ text: String, contentType: String) {
-            body = ByteBuffer(string: text)
-            self.contentType = contentType
-            etag = ThreadCache.etag(for: Array(text.utf8))
-        }
-
-        func response(to request: Request) -> Response {
-            var headers: HTTPFields = [
+            self.init(text, headers: [
                 .contentType: contentType,
-                .eTag: etag,
                 .cacheControl: "public, max-age=86400, stale-while-revalidate=604800",
                 // Blogs on other origins load it with <script src> and <link>.
                 HTTPField.Name("Cross-Origin-Resource-Policy")!: "cross-origin",
-            ]
-            if ifNoneMatch(request.headers[.ifNoneMatch], matches: etag) {
+            ])
+        }
+
+        /// A file with these headers and its ETag.
+        init(_ text: String, headers: HTTPFields) {
+            body = ByteBuffer(string: text)
+            var headers = headers
+            headers[.eTag] = ThreadCache.etag(for: Array(text.utf8))
+            self.headers = headers
+        }
+
+        func response(to request: Request) -> Response {
+            var headers = self.headers
+            if ifNoneMatch(request.headers[.ifNoneMatch], matches: headers[.eTag] ?? "") {
                 return Response(status: .notModified, headers: headers)
             }
             headers[.contentLength] = String(body.readableBytes)

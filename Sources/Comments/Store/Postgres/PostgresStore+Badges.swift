@@ -6,19 +6,21 @@ extension PostgresStore {
     public func approvedCommentIDs(siteID: String, emails: [String]) async throws -> [String: [Int64]] {
         let wanted = Array(Set(emails.map { $0.lowercased() }))
         if wanted.isEmpty { return [:] }
-        // Grouped, not ordered: an ORDER BY … LIMIT here tempted the planner into walking the
-        // site's time order with a poor estimate of how many comments one address has.
+        // Two index lookups' worth per address, driven address by address: given the list at
+        // once (`= ANY`, or grouped MIN/MAX), the planner, which underestimates how many
+        // addresses there are, chose to scan the whole table (0.4 s at a million comments).
         let filter = PostgresFilter()
         let sql = """
-            SELECT lower(email), MIN(id), MAX(id) FROM comments
-            WHERE lower(email) = ANY(\(filter.bind(wanted))) AND site_id = \(filter.bind(siteID)) AND status = 'approved'
-            GROUP BY lower(email)
+            SELECT e.address, s.id FROM unnest(\(filter.bind(wanted))::text[]) AS e(address)
+            CROSS JOIN LATERAL (
+                SELECT id FROM comments WHERE lower(email) = e.address AND site_id = \(filter.bind(siteID)) AND status = 'approved' LIMIT 2
+            ) AS s
             """
         let statement = filter.query(sql)
         return try await read { connection, logger in
             var found: [String: [Int64]] = [:]
-            for try await (address, first, last) in try await connection.query(statement, logger: logger).decode((String, Int64, Int64).self) {
-                found[address, default: []] += first == last ? [first] : [first, last]
+            for try await (address, id) in try await connection.query(statement, logger: logger).decode((String, Int64).self) {
+                found[address, default: []].append(id)
             }
             return found
         }
