@@ -230,6 +230,29 @@ import TestSupport
         }
     }
 
+    @Test func aSessionMadeOnOneNodeWorksOnAnother() async throws {
+        // Given two nodes on one PostgreSQL database
+        let url = try await PostgresTestCluster.freshDatabase()
+        try await TestServer.with(backend: .postgres, postgresURL: url, configure: { $0.moderators = [Self.moderator] }) { first in
+            try await TestServer.with(backend: .postgres, postgresURL: url, configure: { $0.moderators = [Self.moderator] }) { second in
+                let held = try await first.client.postJSON("/api/v1/comments", ["site": "default", "uri": "/post/", "text": "Seen on both"])
+                let id = try #require((held.json["id"] as? NSNumber)?.int64Value)
+                // When a moderator signs in on the first
+                let console = try await ConsoleClient.signIn(first, email: Self.moderator)
+                // Then the second knows the session, its CSRF token and its decisions
+                let session = try await second.client.get("/api/v1/admin/session", headers: [("Cookie", console.cookie)])
+                #expect(session.status == 200 && session.json["csrf_token"] as? String == console.csrf)
+                let decided = try await second.client.send("POST", "/api/v1/admin/comments/\(id)/spam", headers: [
+                    ("Cookie", console.cookie), ("Origin", "http://127.0.0.1:\(second.port)"), ("X-CSRF-Token", console.csrf)])
+                #expect(decided.status == 200)
+                // And signing out on the second ends it on the first
+                _ = try await second.client.send("POST", "/api/v1/admin/sign-out", headers: [
+                    ("Cookie", console.cookie), ("Origin", "http://127.0.0.1:\(second.port)"), ("X-CSRF-Token", console.csrf)])
+                #expect(try await console.get("/api/v1/admin/session").status == 401)
+            }
+        }
+    }
+
     @Test func signInRequestsAreRateLimitedPerClient() async throws {
         try await TestServer.with(backend: .sqlite) { server in
             var statuses: [Int] = []

@@ -29,13 +29,15 @@ enum TestBackend: String, Sendable, CaseIterable, CustomTestStringConvertible {
 
     var testDescription: String { rawValue }
 
-    /// A new, empty store of this kind.
-    func makeStore(sqlitePath: String) async throws -> any CommentStore {
+    /// A new, empty store of this kind; on PostgreSQL, `postgresURL`'s database when given (a
+    /// second node on the same database).
+    func makeStore(sqlitePath: String, postgresURL: String? = nil) async throws -> any CommentStore {
         switch self {
-        case .sqlite: try SQLiteStore(path: sqlitePath)
+        case .sqlite:
+            return try SQLiteStore(path: sqlitePath)
         case .postgres:
-            try await PostgresStore(location: PostgresLocation(url: try await PostgresTestCluster.freshDatabase()),
-                                    connectTimeout: PostgresTestCluster.patience)
+            let url = if let postgresURL { postgresURL } else { try await PostgresTestCluster.freshDatabase() }
+            return try await PostgresStore(location: PostgresLocation(url: url), connectTimeout: PostgresTestCluster.patience)
         }
     }
 }
@@ -70,13 +72,14 @@ struct TestServer {
     /// Starts a server on a new store of `backend`, runs `body` against it, and stops it.
     static func with<T: Sendable>(
         backend: TestBackend,
+        postgresURL: String? = nil,
         mailTransport: (any MailTransport)? = nil,
         configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: (BackendServer) async throws -> T
     ) async throws -> T {
         let directory = try Scratch()
         defer { directory.remove() }
-        let store = try await backend.makeStore(sqlitePath: directory.database)
+        let store = try await backend.makeStore(sqlitePath: directory.database, postgresURL: postgresURL)
         defer { try? store.close() }
         let clock = TestClock()
         // A known port, so the public URL (the only origin the console's changes may come from) is right.
