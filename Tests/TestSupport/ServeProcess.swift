@@ -61,10 +61,18 @@ public final class ServeProcess: @unchecked Sendable {
     public static func start(
         database: String, arguments: [String] = [], environment: [String: String] = [:], launcher: [String] = []
     ) async throws -> ServeProcess {
-        let port = try freePort()
-        return try await ServeProcess(
-            arguments: ["serve", "--host", "127.0.0.1", "--port", String(port), "--db", database] + arguments,
-            port: port, environment: environment, launcher: launcher)
+        // A free port can be taken by another test before the server binds it: then another.
+        for attempt in 1... {
+            let port = try freePort()
+            do {
+                return try await ServeProcess(
+                    arguments: ["serve", "--host", "127.0.0.1", "--port", String(port), "--db", database] + arguments,
+                    port: port, environment: environment, launcher: launcher)
+            } catch let error where attempt < 5 && String(describing: error).contains("Address already in use") {
+                continue
+            }
+        }
+        fatalError("unreachable")
     }
 
     deinit { stop() }

@@ -82,16 +82,29 @@ struct TestServer {
         let store = try await backend.makeStore(sqlitePath: directory.database, postgresURL: postgresURL)
         defer { try? store.close() }
         let clock = TestClock()
-        // A known port, so the public URL (the only origin the console's changes may come from) is right.
-        let port = try freePort()
-        return try await serve(store: store, databasePath: directory.database, clock: clock, editWindowSeconds: 900,
-                               mailTransport: mailTransport, configure: { configuration in
-            configuration.port = port
-            configuration.publicURL = "http://127.0.0.1:\(port)"
-            configure(&configuration)
-        }) { client in
-            try await body(BackendServer(client: client, store: store, clock: clock))
+        // A known port, so the public URL (the only origin the console's changes may come from)
+        // is right. Another test may take a free port before this server binds it: then again.
+        for attempt in 1... {
+            let port = try freePort()
+            do {
+                return try await serve(store: store, databasePath: directory.database, clock: clock, editWindowSeconds: 900,
+                                       mailTransport: mailTransport, configure: { configuration in
+                    configuration.port = port
+                    configuration.publicURL = "http://127.0.0.1:\(port)"
+                    configure(&configuration)
+                }) { client in
+                    try await body(BackendServer(client: client, store: store, clock: clock))
+                }
+            } catch let error where attempt < 5 && Self.isPortTaken(error) {
+                continue
+            }
         }
+        fatalError("unreachable")
+    }
+
+    /// Whether a server failed to start because its port was taken (`EADDRINUSE`).
+    static func isPortTaken(_ error: any Error) -> Bool {
+        error is ServerDidNotStart || String(describing: error).contains("Address already in use")
     }
 
     /// Runs the real server on `store` until `body` returns, then stops it as SIGTERM does.
@@ -114,9 +127,17 @@ struct TestServer {
             onServerRunning: { port in portContinuation.yield(port) })
         let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await services.run() }
+            group.addTask {
+                // A server that stops without ever running (its port was taken meanwhile) must
+                // end the wait for its port, not leave the test waiting for ever.
+                defer { portContinuation.finish() }
+                try await services.run()
+            }
             var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CancellationError() }
+            guard let port = await iterator.next() else {
+                try await group.waitForAll()
+                throw ServerDidNotStart()
+            }
             // Stop the way SIGTERM does: stop accepting, finish what is in flight.
             do {
                 let result = try await body(HTTPClient(port: port))
@@ -155,6 +176,9 @@ struct TestServer {
         return response.json
     }
 }
+
+/// A test server stopped before it listened.
+struct ServerDidNotStart: Error {}
 
 /// The real server on a store of either kind (`TestServer.with(backend:)`).
 struct BackendServer {
