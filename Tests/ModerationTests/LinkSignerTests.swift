@@ -4,6 +4,16 @@ import Testing
 
 /// Moderation links: every way a link can be wrong.
 @Suite struct LinkSignerTests {
+    /// Bytes whose base64url text is all `-` (0xFB 0xEF 0xBE…): the worst case for a key id.
+    struct Dashes: RandomSource {
+        func bytes(_ count: Int) -> [UInt8] { (0..<count).map { [0xFB, 0xEF, 0xBE][$0 % 3] } }
+    }
+
+    @Test func aKeyIdNeverBeginsWithADashThatTheCLIWouldReadAsAnOption() {
+        let key = LinkSigner.makeKey(random: Dashes(), at: 0)
+        #expect(!key.id.contains("-") && key.id.count == 8, "\(key.id)")
+    }
+
     let now: Int64 = 1_790_000_000_000
     let key = SigningKey(id: "k1", secret: Array(repeating: 1, count: 32), createdAt: 0)
 

@@ -106,7 +106,10 @@ public struct LinkSigner: Sendable {
 
     /// A new random key with a short public id.
     public static func makeKey(random: any RandomSource, at time: Int64) -> SigningKey {
-        SigningKey(id: Base64URL.encode(random.bytes(6)), secret: random.bytes(32), createdAt: time)
+        // No `-` in an id: one that began with it read as an option (`margin keys revoke -Ab3…`
+        // said "Missing expected argument"), one time in 64.
+        let id = Base64URL.encode(random.bytes(6)).replacingOccurrences(of: "-", with: "x")
+        return SigningKey(id: id, secret: random.bytes(32), createdAt: time)
     }
 
     /// A random nonce for one link.
