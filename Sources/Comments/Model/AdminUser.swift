@@ -1,3 +1,5 @@
+import Foundation
+
 /// Someone who may sign in to the console and sees every site.
 public struct AdminUser: Sendable, Equatable, Codable {
     public var email: String
@@ -11,5 +13,12 @@ public struct AdminUser: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case email
         case createdAt = "created_at"
+    }
+}
+
+extension AdminUser {
+    /// An address as admins, sessions and console roles compare it: trimmed and lowercased.
+    public static func normalized(_ email: String) -> String {
+        email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
     }
 }

@@ -47,6 +47,12 @@ public struct Site: Sendable, Equatable {
         return site == Site.embeddedDefault(createdAt: 0)
     }
 
+    /// Where the blog's pages are: its first origin without a wildcard port; nil when every
+    /// origin has one (a page's address cannot then be told).
+    public var pageOrigin: String? {
+        origins.first { !$0.contains("*") }
+    }
+
     /// Whether a browser `Origin` header value is one of this site's origins (`*` matches any port).
     public func allows(origin: String) -> Bool {
         let candidate = origin.lowercased()

@@ -28,24 +28,3 @@ public protocol AdminTokenStore: Sendable {
     /// The active token a presented bearer value proves, compared in constant time; marks it used.
     func verifyAdminToken(_ presented: String, at time: Int64) async throws -> AdminToken?
 }
-
-extension AdminToken {
-    /// A new token's id, its secret in full (shown once) and the hash that is stored.
-    static func make(random: any RandomSource) -> (id: String, presented: String, hash: String) {
-        let id = Base64URL.encode(random.bytes(6)).replacingOccurrences(of: "_", with: "x")
-        let secret = Base64URL.encode(random.bytes(32))
-        return (id, "mgn_\(id)_\(secret)", CommentService.hash(token: secret))
-    }
-
-    /// The id and secret of a presented `mgn_<id>_<secret>`; nil for anything else.
-    static func parse(_ presented: String) -> (id: String, secret: String)? {
-        let parts = presented.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "mgn" else { return nil }
-        return (String(parts[1]), String(parts[2]))
-    }
-
-    /// Whether `secret` hashes to `stored`, in constant time.
-    static func matches(_ secret: String, hash stored: String) -> Bool {
-        CommentService.constantTimeEquals(Array(CommentService.hash(token: secret).utf8), Array(stored.utf8))
-    }
-}

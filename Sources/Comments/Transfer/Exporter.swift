@@ -166,7 +166,7 @@ public struct Exporter: Sendable {
         """)
         var origins: [String: String] = [:]
         try rows.eachSite(siteID) { site in
-            origins[site.id] = site.origins.first { !$0.contains("*") } ?? "http://localhost"
+            origins[site.id] = site.pageOrigin ?? "http://localhost"
             out.append("<category dsq:id=\"\(xml(site.id))\"><forum>\(xml(site.id))</forum><title>\(xml(site.name))</title><isDefault>true</isDefault></category>\n")
         }
         try rows.eachThread(siteID) { thread in

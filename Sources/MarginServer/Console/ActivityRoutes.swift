@@ -112,8 +112,7 @@ struct ActivityRoutes: Sendable {
         var siteByID: [String: Site] = [:]
         for site in try await store.sites() { siteByID[site.id] = site }
         let busiest = try await store.busiestThreads(siteIDs: sites, since: since, limit: 10).map { thread, count in
-            let origin = siteByID[thread.siteID]?.origins.first { !$0.contains("*") }
-            return BusyThread(thread: .init(id: thread.id, uri: thread.uri, title: thread.title, url: origin.map { $0 + thread.uri }), comments: count)
+            BusyThread(thread: .init(thread, site: siteByID[thread.siteID]), comments: count)
         }
         let stats = Stats(
             pending: counts[.pending] ?? 0, statuses: Dictionary(uniqueKeysWithValues: CommentStatus.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),

@@ -13,6 +13,14 @@ struct ModeratedComment: Encodable, Sendable {
 
         enum CodingKeys: String, CodingKey { case id, uri, title, url }
 
+        /// A thread with its address on the blog, when `site` names a fixed origin.
+        init(_ thread: CommentThread, site: Site?) {
+            id = thread.id
+            uri = thread.uri
+            title = thread.title
+            url = site?.pageOrigin.map { $0 + thread.uri }
+        }
+
         /// Every key, `null` included.
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -87,8 +95,7 @@ struct ModeratedComment: Encodable, Sendable {
     init(_ comment: Comment, thread: CommentThread, site: Site?, firstTime: Bool) {
         id = comment.id
         self.site = thread.siteID
-        let origin = site?.origins.first { !$0.contains("*") }
-        self.thread = ThreadView(id: thread.id, uri: thread.uri, title: thread.title, url: origin.map { $0 + thread.uri })
+        self.thread = ThreadView(thread, site: site)
         parentID = comment.parentID
         status = comment.status
         author = comment.author

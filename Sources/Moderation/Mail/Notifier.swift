@@ -93,7 +93,7 @@ public struct Notifier: Sendable {
     }
 
     static func pageURL(_ context: MailContext, settings: MailSettings) -> String {
-        let origin = context.site.origins.first { !$0.contains("*") } ?? settings.publicURL
+        let origin = context.site.pageOrigin ?? settings.publicURL
         return origin + context.thread.uri
     }
 

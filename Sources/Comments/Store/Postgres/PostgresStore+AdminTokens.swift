@@ -2,7 +2,7 @@ import PostgresNIO
 
 extension PostgresStore {
     public func createAdminToken(name: String, random: any RandomSource, at time: Int64) async throws -> (AdminToken, String) {
-        let made = AdminToken.make(random: random)
+        let made = PrefixedSecret.adminToken.make(random: random)
         _ = try await transaction { connection, logger in
             try await connection.query(
                 "INSERT INTO admin_tokens (id, name, secret_hash, created_at) VALUES (\(made.id), \(name), \(made.hash), \(time))",
@@ -33,14 +33,14 @@ extension PostgresStore {
     }
 
     public func verifyAdminToken(_ presented: String, at time: Int64) async throws -> AdminToken? {
-        guard let (id, secret) = AdminToken.parse(presented) else { return nil }
+        guard let (id, secret) = PrefixedSecret.adminToken.parse(presented) else { return nil }
         return try await transaction { connection, logger in
             let rows = try await connection.query(
                 "SELECT name, created_at, secret_hash FROM admin_tokens WHERE id = \(id) AND revoked_at IS NULL", logger: logger)
             var found: (name: String, createdAt: Int64, hash: String)?
             for try await (name, createdAt, hash) in rows.decode((String, Int64, String).self) { found = (name, createdAt, hash) }
             // A wrong token writes nothing: only a valid one's last use is stamped.
-            guard let found, AdminToken.matches(secret, hash: found.hash) else { return nil }
+            guard let found, PrefixedSecret.matches(secret, hash: found.hash) else { return nil }
             try await connection.query("UPDATE admin_tokens SET last_used_at = \(time) WHERE id = \(id)", logger: logger)
             return AdminToken(id: id, name: found.name, createdAt: found.createdAt, lastUsedAt: time, revokedAt: nil)
         }

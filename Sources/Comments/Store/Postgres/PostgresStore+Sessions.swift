@@ -38,7 +38,7 @@ extension PostgresStore {
     public func createConsoleSession(
         email: String, userAgent: String?, random: any RandomSource, at: Int64
     ) async throws -> (ConsoleSession, String) {
-        let made = ConsoleSession.make(random: random)
+        let made = PrefixedSecret.consoleSession.make(random: random)
         let session = ConsoleSession(id: made.id, email: AdminUser.normalized(email), createdAt: at, lastSeenAt: at, userAgent: userAgent)
         _ = try await transaction { connection, logger in
             try await connection.query("""
@@ -50,7 +50,7 @@ extension PostgresStore {
     }
 
     public func verifyConsoleSession(_ presented: String, at: Int64, policy: SessionPolicy) async throws -> ConsoleSession? {
-        guard let (id, secret) = ConsoleSession.parse(presented) else { return nil }
+        guard let (id, secret) = PrefixedSecret.consoleSession.parse(presented) else { return nil }
         // Checked in a read: a wrong or stale cookie writes nothing.
         let found = try await read { connection, logger -> ConsoleSession? in
             let rows = try await connection.query(
@@ -58,7 +58,7 @@ extension PostgresStore {
             for try await (id, email, createdAt, lastSeenAt, revokedAt, userAgent, hash)
                 in rows.decode((String, String, Int64, Int64, Int64?, String?, String).self) {
                 let session = ConsoleSession(id: id, email: email, createdAt: createdAt, lastSeenAt: lastSeenAt, revokedAt: revokedAt, userAgent: userAgent)
-                if ConsoleSession.matches(secret, hash: hash), session.isLive(at: at, policy: policy) { return session }
+                if PrefixedSecret.matches(secret, hash: hash), session.isLive(at: at, policy: policy) { return session }
             }
             return nil
         }

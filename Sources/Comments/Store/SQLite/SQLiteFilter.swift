@@ -14,9 +14,14 @@ struct SQLiteFilter {
     /// (which the indexes are built with) for an ASCII value; for any other, Swift's Unicode
     /// lowercasing of both sides (GRDB's `swiftLowercaseString`), since NOCASE folds ASCII only.
     static func foldedEquals(_ column: String, _ value: String) -> String {
-        value.allSatisfy(\.isASCII) ? "\(column) = ? COLLATE NOCASE" : "swiftLowercaseString(\(column)) = swiftLowercaseString(?)"
+        value.isASCIIOnly ? "\(column) = ? COLLATE NOCASE" : "swiftLowercaseString(\(column)) = swiftLowercaseString(?)"
     }
 
     /// `WHERE a AND b`, or nothing.
     var whereClause: String { conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") }
+}
+
+extension String {
+    /// Whether every character is ASCII (SQLite's NOCASE folds only those).
+    var isASCIIOnly: Bool { utf8.allSatisfy { $0 < 0x80 } }
 }

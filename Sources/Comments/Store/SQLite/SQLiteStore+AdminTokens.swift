@@ -3,7 +3,7 @@ import GRDB
 // Admin tokens on SQLite: only a hash of each secret is stored.
 extension SQLiteStore {
     public func createAdminToken(name: String, random: any RandomSource, at time: Int64) async throws -> (AdminToken, String) {
-        let made = AdminToken.make(random: random)
+        let made = PrefixedSecret.adminToken.make(random: random)
         try await writer.write { db in
             try db.execute(sql: "INSERT INTO admin_tokens (id, name, secret_hash, created_at) VALUES (?, ?, ?, ?)",
                            arguments: [made.id, name, made.hash, time])
@@ -27,12 +27,12 @@ extension SQLiteStore {
     }
 
     public func verifyAdminToken(_ presented: String, at time: Int64) async throws -> AdminToken? {
-        guard let (id, secret) = AdminToken.parse(presented) else { return nil }
+        guard let (id, secret) = PrefixedSecret.adminToken.parse(presented) else { return nil }
         // Checked in a read: a wrong token never takes the write lock (it once queued behind
         // every writer, and answered 503 while another process held the file), nor writes.
         let found = try await read { db -> AdminToken? in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM admin_tokens WHERE id = ? AND revoked_at IS NULL", arguments: [id]),
-                  AdminToken.matches(secret, hash: row["secret_hash"])
+                  PrefixedSecret.matches(secret, hash: row["secret_hash"])
             else { return nil }
             return AdminToken(id: id, name: row["name"], createdAt: row["created_at"], lastUsedAt: time, revokedAt: nil)
         }

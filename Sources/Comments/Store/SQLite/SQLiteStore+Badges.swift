@@ -43,8 +43,3 @@ extension SQLiteStore {
         Array(repeating: "?", count: count).joined(separator: ", ")
     }
 }
-
-extension String {
-    /// Whether every character is ASCII (SQLite's NOCASE folds only those).
-    var isASCIIOnly: Bool { utf8.allSatisfy { $0 < 0x80 } }
-}

@@ -32,7 +32,7 @@ extension SQLiteStore {
     public func createConsoleSession(
         email: String, userAgent: String?, random: any RandomSource, at: Int64
     ) async throws -> (ConsoleSession, String) {
-        let made = ConsoleSession.make(random: random)
+        let made = PrefixedSecret.consoleSession.make(random: random)
         let session = ConsoleSession(id: made.id, email: AdminUser.normalized(email), createdAt: at, lastSeenAt: at, userAgent: userAgent)
         try await write { db in
             try db.execute(
@@ -45,11 +45,11 @@ extension SQLiteStore {
     }
 
     public func verifyConsoleSession(_ presented: String, at: Int64, policy: SessionPolicy) async throws -> ConsoleSession? {
-        guard let (id, secret) = ConsoleSession.parse(presented) else { return nil }
+        guard let (id, secret) = PrefixedSecret.consoleSession.parse(presented) else { return nil }
         // Checked in a read: a wrong or stale cookie never takes the write lock.
         let found = try await read { db -> ConsoleSession? in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM console_sessions WHERE id = ?", arguments: [id]),
-                  ConsoleSession.matches(secret, hash: row["secret_hash"])
+                  PrefixedSecret.matches(secret, hash: row["secret_hash"])
             else { return nil }
             let session = Self.session(row)
             return session.isLive(at: at, policy: policy) ? session : nil
