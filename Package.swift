@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -63,6 +64,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // Hook deliveries: HTTPS with certificate checks, no redirects, deadlines, and
+                // `dnsOverride` to connect to the very address DestinationGuard vetted.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),
@@ -87,7 +91,7 @@ let package = Package(
             // Compiled in by scripts/embed-assets (EmbedAssets.swift), not shipped beside the binary.
             exclude: ["Embed/embed.js", "Embed/embed.css", "Embed/demo.css", "Console/console.html", "Console/console.css",
                       "Console/console-i18n.js", "Console/console-core.js", "Console/console-queue.js", "Console/console-detail.js",
-                      "Console/console-views.js"],
+                      "Console/console-views.js", "Console/console-hooks.js"],
             swiftSettings: strict
         ),
         // The system zlib (gzip for responses); Debian's zlib1g-dev, which scripts/install-deps installs.

@@ -244,4 +244,48 @@ CREATE TRIGGER comments_fts_on_update AFTER UPDATE OF body, author ON comments B
 
 END;
 
+CREATE TABLE hooks (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    site_id TEXT REFERENCES sites(id) ON DELETE CASCADE,
+    preset TEXT NOT NULL CHECK (preset IN ('webhook', 'slack', 'mattermost', 'discord', 'telegram', 'matrix', 'ntfy')),
+    url TEXT NOT NULL,
+    target TEXT,
+    secret TEXT,
+    events TEXT NOT NULL,
+    trusted INTEGER NOT NULL DEFAULT 0,
+    allow_private INTEGER NOT NULL DEFAULT 0,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
+CREATE INDEX hooks_by_site_id ON hooks (site_id);
+
+CREATE TABLE hook_deliveries (
+    id INTEGER PRIMARY KEY,
+    hook_id INTEGER NOT NULL REFERENCES hooks(id) ON DELETE CASCADE,
+    event_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    comment_id INTEGER,
+    site_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    claimed_until INTEGER,
+    delivered_at INTEGER,
+    failed_at INTEGER,
+    last_status INTEGER,
+    last_error TEXT,
+    last_response TEXT,
+    UNIQUE (hook_id, event_id)
+);
+
+CREATE INDEX hook_deliveries_due ON hook_deliveries (next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
+
+CREATE INDEX hook_deliveries_by_hook ON hook_deliveries (hook_id, id);
+
+CREATE INDEX hook_deliveries_by_comment ON hook_deliveries (comment_id) WHERE comment_id IS NOT NULL;
+
 INSERT INTO spam_totals (id) VALUES (1);

@@ -1,6 +1,7 @@
 import Comments
 import Foundation
 import Hummingbird
+import Moderation
 import NIOCore
 
 /// An error as the API answers it: `{"error": {"code", "message"}}` with its status. Every error
@@ -42,6 +43,7 @@ extension APIError {
         switch error {
         case let error as APIError: return error
         case let error as CommentsError: return from(error)
+        case let error as HookError: return from(error)
         case let error as HTTPError: return from(error)
         case let error as NIOTooManyBytesError:
             return APIError(.contentTooLarge, code: "body_too_large",
@@ -59,6 +61,7 @@ extension APIError {
         case .siteExists: return APIError(.conflict, code: "site_exists", message: message)
         case .siteHasComments: return APIError(.conflict, code: "site_has_comments", message: message)
         case .commentNotFound: return APIError(.notFound, code: "comment_not_found", message: message)
+        case .hookNotFound: return APIError(.notFound, code: "hook_not_found", message: message)
         case .invalidField(let field, _): return APIError(.unprocessableContent, code: "invalid_\(field)", message: message)
         case .originNotAllowed: return APIError(.forbidden, code: "origin_not_allowed", message: message)
         // A missing or wrong credential is 401 with a challenge (RFC 9110), as in the admin API.
@@ -74,6 +77,14 @@ extension APIError {
             return APIError(.serviceUnavailable, code: "storage_unavailable", message: message, headers: [.retryAfter: "5"])
         // Only from `margin migrate`, never from a request.
         case .copyRefused: return APIError(.conflict, code: "migration_refused", message: message)
+        }
+    }
+
+    static func from(_ error: HookError) -> APIError {
+        switch error {
+        case .invalid(let field, _): return APIError(.unprocessableContent, code: "invalid_\(field)", message: error.description)
+        // The sentence names the host and the address it resolved to, and how to allow it.
+        case .destinationRefused: return APIError(.unprocessableContent, code: "destination_refused", message: error.description)
         }
     }
 

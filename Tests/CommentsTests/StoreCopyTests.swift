@@ -34,6 +34,12 @@ import Testing
         let reply = try await insert(store, "a reply\r\nwith CRLF and \u{0007} bell", uri: "/a/", parent: first.id, at: 2000)
         try await insert(store, "held", uri: "/a/", status: .pending, at: 3000)
         try await insert(store, "spam", uri: "/b/", status: .spam, at: 4000)
+        // A hook hears what follows: its deliveries, one failed with an answer, travel too.
+        let hook = try await store.addHook(Hook(
+            name: "team «chat»", siteID: "blog", preset: .webhook, url: "https://hooks.example.org/in", secret: "whsec_c2VjcmV0",
+            events: HookEventType.allCases, trusted: true, allowPrivate: true, createdAt: 4500))
+        _ = try await store.addHook(Hook(name: "phone", siteID: nil, preset: .ntfy, url: "https://ntfy.sh", target: "topic",
+                                         events: [.held], enabled: false, createdAt: 4501))
         let mail: MailBuilder = { context in
             [OutgoingMail(kind: .moderation, commentID: context.comment.id, recipients: ["m@example.org"], subject: "New comment",
                           body: "Approve: https://blog.example.org/x", headers: [["X-Margin", "1"]], messageID: "<m1@margin>", createdAt: 5000)]
@@ -50,6 +56,10 @@ import Testing
         try await store.addSigningKey(SigningKey(id: "k1", secret: Array(0...31), createdAt: 9000))
         _ = try await store.secret(named: "form", make: { Array(repeating: 0xAB, count: 32) }, at: 9001)
         _ = try await store.createAdminToken(name: "ops", random: SystemRandom(), at: 9002)
+        let deliveries = try await store.hookDeliveries(hookID: hook.id, limit: 10)
+        #expect(deliveries.count == 2)
+        try await store.recordHookAttempt(deliveryID: deliveries[0].id, HookAttempt(
+            status: 500, error: "the receiver answered 500", response: "down \u{1F600}", at: 9100))
     }
 
     func export(_ path: String) async throws -> [UInt8] {
@@ -86,7 +96,8 @@ import Testing
         #expect(before.count > 1000)
         #expect(try await export(returned) == before)
         // What the export does not carry came back too, value for value.
-        for table in ["signing_keys", "secrets", "admin_tokens", "outbox", "spam_tokens", "spam_totals", "used_links", "threads"] {
+        for table in ["signing_keys", "secrets", "admin_tokens", "outbox", "spam_tokens", "spam_totals", "used_links", "threads", "hooks",
+                      "hook_deliveries"] {
             #expect(try await rows(returned, table) == rows(original, table), "\(table)")
         }
     }
@@ -113,6 +124,12 @@ import Testing
         #expect(first.likes == 1 && first.dislikes == 1)
         #expect(try await store.signingKeys().map(\.id).contains("k1"))
         #expect(try await store.isLinkUsed(nonce: "nonce-1"))
+        // Hooks came along, and new ones are numbered after them.
+        let hooks = try await store.hooks(siteID: nil)
+        #expect(hooks.map(\.name) == ["team «chat»", "phone"])
+        let newHook = try await store.addHook(Hook(name: "new", siteID: nil, preset: .slack, url: "https://hooks.slack.com/x", events: [.held], createdAt: 1))
+        #expect(newHook.id == hooks.map(\.id).max()! + 1)
+        #expect(try await store.hookDeliveries(hookID: hooks[0].id, limit: 10).count == 3, "two moved, one for the comment added since")
     }
 
     @Test func aTargetThatHoldsCommentsIsLeftAlone() async throws {

@@ -4,6 +4,7 @@ public enum CommentsError: Error, Equatable, Sendable {
     case siteExists(String)
     case siteHasComments(String, count: Int)
     case commentNotFound(Int64)
+    case hookNotFound(Int64)
     /// A field failed validation; `field` names it for the client.
     case invalidField(field: String, message: String)
     case originNotAllowed(String)
@@ -29,6 +30,7 @@ extension CommentsError: CustomStringConvertible {
         case .siteHasComments(let id, let count):
             "Site '\(id)' has \(count) comment(s); pass --force to remove it with all its comments."
         case .commentNotFound(let id): "No comment with id \(id)."
+        case .hookNotFound(let id): "No hook with id \(id)."
         case .invalidField(let field, let message): "\(field): \(message)"
         case .originNotAllowed(let origin): "Origin '\(origin)' is not allowed for this site."
         case .invalidEditToken: "The edit token is missing or does not match this comment."

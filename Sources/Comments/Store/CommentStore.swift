@@ -5,7 +5,7 @@
 /// statistics, maintenance, transfer staging, the moderation console). What only some stores can do is a capability property that is nil
 /// on the others (`changeTracking`, `sharedRateLimits`, `checkpointing`): callers ask the
 /// store, never its concrete type.
-public protocol CommentStore: AdminTokenStore, StatisticsStore, MaintenanceStore, TransferStaging, ConsoleStore {
+public protocol CommentStore: AdminTokenStore, StatisticsStore, MaintenanceStore, TransferStaging, ConsoleStore, HookStore {
     // MARK: Capabilities
 
     /// Change stamps for read caches; nil when the store cannot tell what changed (then

@@ -13,6 +13,7 @@ public enum Migrations {
         ("v8-reply-consent-and-author-keys", v8ReplyConsentAndAuthorKeys),
         ("v9-site-vote-rate-limit", v9SiteVoteRateLimit),
         ("v10-moderation-console", v10ModerationConsole),
+        ("v11-hooks", v11Hooks),
     ]
 
     static let v1Core = """
@@ -316,5 +317,52 @@ public enum Migrations {
         INSERT INTO comments_fts (comments_fts, rowid, body, author) VALUES ('delete', OLD.id, OLD.body, OLD.author);
         INSERT INTO comments_fts (rowid, body, author) VALUES (NEW.id, NEW.body, NEW.author);
     END;
+    """
+
+    /// Hooks (signed webhooks and chat presets) and their outbox. `events` holds the raw event
+    /// names joined by commas with a comma at each end (`,comment.held,comment.spam,`), so
+    /// `LIKE '%,comment.held,%'` finds the hooks that hear one. A delivery is written with the
+    /// event, in the transaction that changed the comment, one row per hook; `UNIQUE (hook_id,
+    /// event_id)` keeps an event from reaching one hook twice. `comment_id` has no foreign key:
+    /// a delivery about a deleted comment still goes out.
+    static let v11Hooks = """
+    CREATE TABLE hooks (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        site_id TEXT REFERENCES sites(id) ON DELETE CASCADE,
+        preset TEXT NOT NULL CHECK (preset IN ('webhook', 'slack', 'mattermost', 'discord', 'telegram', 'matrix', 'ntfy')),
+        url TEXT NOT NULL,
+        target TEXT,
+        secret TEXT,
+        events TEXT NOT NULL,
+        trusted INTEGER NOT NULL DEFAULT 0,
+        allow_private INTEGER NOT NULL DEFAULT 0,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX hooks_by_site_id ON hooks (site_id);
+    CREATE TABLE hook_deliveries (
+        id INTEGER PRIMARY KEY,
+        hook_id INTEGER NOT NULL REFERENCES hooks(id) ON DELETE CASCADE,
+        event_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        comment_id INTEGER,
+        site_id TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        claimed_until INTEGER,
+        delivered_at INTEGER,
+        failed_at INTEGER,
+        last_status INTEGER,
+        last_error TEXT,
+        last_response TEXT,
+        UNIQUE (hook_id, event_id)
+    );
+    CREATE INDEX hook_deliveries_due ON hook_deliveries (next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
+    CREATE INDEX hook_deliveries_by_hook ON hook_deliveries (hook_id, id);
+    CREATE INDEX hook_deliveries_by_comment ON hook_deliveries (comment_id) WHERE comment_id IS NOT NULL;
     """
 }

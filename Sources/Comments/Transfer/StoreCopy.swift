@@ -8,7 +8,8 @@ import Logging
 /// on both sides. Signing keys, secrets, admin tokens, console admins and their sessions travel
 /// too, so links mailed, tokens handed out and console sign-ins made before the move keep
 /// working after it. SQLite's search index (`comments_fts`) is no table of the list: the target
-/// rebuilds its own.
+/// rebuilds its own. Hooks travel with their secrets, and so does the hook outbox: what was
+/// not delivered yet goes out from the target.
 ///
 /// The target must hold no thread and no comment. A PostgreSQL target is written in one
 /// transaction; a SQLite target is built in a file beside the path and renamed into place once
@@ -19,6 +20,7 @@ public struct StoreCopy: Sendable {
     public static let tables = [
         "sites", "threads", "comments", "votes", "moderation_log", "used_links", "blocklist", "signing_keys", "secrets",
         "spam_tokens", "spam_totals", "outbox", "admin_tokens", "reply_consent", "admin_users", "console_sessions",
+        "hooks", "hook_deliveries",
     ]
 
     /// Rows of one table on each side after the move.

@@ -33,7 +33,7 @@ struct PostgresCopyEnd: StoreCopyEnd {
             try await run("SET CONSTRAINTS comments_parent_id_fkey IMMEDIATE")
             for table in ["sites", "threads", "comments"] { try await run("ALTER TABLE \(table) ENABLE TRIGGER USER") }
             // New ids continue after the moved ones.
-            for table in ["threads", "comments", "moderation_log", "outbox"] {
+            for table in ["threads", "comments", "moderation_log", "outbox", "hooks", "hook_deliveries"] {
                 try await run("SELECT setval(pg_get_serial_sequence('\(table)', 'id'), COALESCE((SELECT MAX(id) FROM \(table)), 0) + 1, false)")
             }
             return result

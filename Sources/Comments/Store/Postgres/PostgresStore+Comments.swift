@@ -100,12 +100,26 @@ extension PostgresStore {
                     actor: .spamFilter, reason: "edited: " + stored.spamReasons.joined(separator: "; "), at: stored.editedAt ?? 0))
             }
             try await Self.queue(connection, logger, mail, thread: thread, comment: stored, previousStatus: previous)
+            for record in HookEventRecord.authorEdit(stored, previousStatus: previous) {
+                try await Self.recordHookEvent(connection, logger, record, thread: thread, comment: stored, at: stored.editedAt ?? HookEventRecord.now())
+            }
             return stored
         }
     }
 
     public func delete(commentID: Int64) async throws -> DeletionOutcome {
-        try await transaction { connection, logger in try await Self.deleteComment(connection, logger, commentID) }
+        try await transaction { connection, logger in
+            // The event carries the comment as it was, so it is recorded before the row goes.
+            if let current = try await Self.comments(connection.query(
+                "SELECT \(unescaped: Comment.columns) FROM comments WHERE id = \(commentID) FOR UPDATE", logger: logger)).first,
+               let thread = try await Self.threads(connection.query(
+                   "SELECT \(unescaped: Self.threadColumns) FROM threads WHERE id = \(current.threadID)", logger: logger)).first {
+                try await Self.recordHookEvent(
+                    connection, logger, HookEventRecord(type: .deleted, actor: .author, previousStatus: current.status),
+                    thread: thread, comment: current, at: HookEventRecord.now())
+            }
+            return try await Self.deleteComment(connection, logger, commentID)
+        }
     }
 
     public func vote(commentID: Int64, voter: String, value: Int, at: Int64) async throws -> VoteTotals {
@@ -203,6 +217,9 @@ extension PostgresStore {
                 actor: .spamFilter, reason: comment.spamReasons.joined(separator: "; "), at: comment.createdAt))
         }
         try await queue(connection, logger, mail, thread: thread, comment: comment, previousStatus: nil)
+        if let record = HookEventRecord.newComment(comment) {
+            try await recordHookEvent(connection, logger, record, thread: thread, comment: comment, at: comment.createdAt)
+        }
         return (thread, comment)
     }
 

@@ -143,6 +143,9 @@ extension PostgresStore {
             try await Self.log(connection, logger, ModerationLogEntry(
                 commentID: commentID, siteID: thread.siteID, action: "edit", actor: .adminAPI, moderator: moderator, reason: nil,
                 fromStatus: current.status, at: at))
+            try await Self.recordHookEvent(
+                connection, logger, HookEventRecord(type: .edited, actor: .adminAPI, moderator: moderator, previousStatus: current.status),
+                thread: thread, comment: updated, at: at)
             return updated
         }
     }

@@ -65,6 +65,8 @@ extension PostgresStore {
     public func forget(email: String, at time: Int64) async throws -> Int {
         try await transaction { connection, logger in
             let rows = try await Self.commentSites(ofEmail: email, locking: true, connection, logger)
+            // Queued hook deliveries carry the comments' text and author: they go too.
+            try await connection.query("DELETE FROM hook_deliveries WHERE comment_id = ANY(\(rows.map(\.0)))", logger: logger)
             for (id, site) in rows {
                 try await Self.log(connection, logger, ModerationLogEntry(
                     commentID: id, siteID: site, action: "gdpr-forget", actor: .cli, reason: "privacy request", at: time))

@@ -65,7 +65,12 @@ extension PostgresStore {
                 default: break
                 }
             }
+            let event = HookEventType.forDecision(decision.action, resulting: target).map {
+                HookEventRecord(type: $0, actor: decision.actor, moderator: decision.moderator, previousStatus: current.status)
+            }
             if decision.action == .delete {
+                // The event carries the comment as it was, so it is recorded before the row goes.
+                if let event { try await Self.recordHookEvent(connection, logger, event, thread: thread, comment: current, at: decision.at) }
                 _ = try await Self.deleteComment(connection, logger, commentID)
                 return .applied(try await Self.comments(connection.query(
                     "SELECT \(unescaped: Comment.columns) FROM comments WHERE id = \(commentID)", logger: logger)).first)
@@ -75,6 +80,7 @@ extension PostgresStore {
                 logger: logger)).first
             else { throw CommentsError.commentNotFound(commentID) }
             try await Self.queue(connection, logger, mail, thread: thread, comment: updated, previousStatus: current.status)
+            if let event { try await Self.recordHookEvent(connection, logger, event, thread: thread, comment: updated, at: decision.at) }
             return .applied(updated)
         }
     }

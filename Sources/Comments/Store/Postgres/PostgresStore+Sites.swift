@@ -56,6 +56,8 @@ extension PostgresStore {
                 connection.query(PostgresQuery("SELECT COUNT(*) FROM comments WHERE site_id = \(id)"), logger: logger), as: Int64.self).first ?? 0)
             if count > 0 && !force { throw CommentsError.siteHasComments(id, count: count) }
             try await connection.query(PostgresQuery("DELETE FROM sites WHERE id = \(id)"), logger: logger)
+            // Its hooks went with it (ON DELETE CASCADE); every-site hooks' deliveries about its comments go too.
+            try await connection.query(PostgresQuery("DELETE FROM hook_deliveries WHERE site_id = \(id)"), logger: logger)
             return count
         }
     }

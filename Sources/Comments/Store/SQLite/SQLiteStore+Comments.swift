@@ -107,6 +107,9 @@ extension SQLiteStore {
                 actor: .spamFilter, reason: comment.spamReasons.joined(separator: "; "), at: comment.createdAt))
         }
         try Self.queue(db, mail, thread: thread, comment: comment, previousStatus: nil)
+        if let record = HookEventRecord.newComment(comment) {
+            try Self.recordHookEvent(db, record, thread: thread, comment: comment, at: comment.createdAt)
+        }
         return (thread, comment)
     }
 
@@ -167,12 +170,23 @@ extension SQLiteStore {
                     actor: .spamFilter, reason: "edited: " + stored.spamReasons.joined(separator: "; "), at: stored.editedAt ?? 0))
             }
             try Self.queue(db, mail, thread: thread, comment: stored, previousStatus: previous)
+            for record in HookEventRecord.authorEdit(stored, previousStatus: previous) {
+                try Self.recordHookEvent(db, record, thread: thread, comment: stored, at: stored.editedAt ?? HookEventRecord.now())
+            }
             return stored
         }
     }
 
     public func delete(commentID: Int64) async throws -> DeletionOutcome {
-        try await write { db in try Self.deleteComment(db, commentID) }
+        try await write { db in
+            // The event carries the comment as it was, so it is recorded before the row goes.
+            if let current = try Self.comment(db, commentID) {
+                try Self.recordHookEvent(
+                    db, HookEventRecord(type: .deleted, actor: .author, previousStatus: current.status),
+                    thread: try Self.requireThread(db, current.threadID), comment: current, at: HookEventRecord.now())
+            }
+            return try Self.deleteComment(db, commentID)
+        }
     }
 
     static func deleteComment(_ db: Database, _ commentID: Int64) throws -> DeletionOutcome {

@@ -138,7 +138,11 @@ extension SQLiteStore {
             try Self.log(db, ModerationLogEntry(
                 commentID: commentID, siteID: thread.siteID, action: "edit", actor: .adminAPI, moderator: moderator, reason: nil,
                 fromStatus: current.status, at: at))
-            return try Self.comment(db, commentID)!
+            let updated = try Self.comment(db, commentID)!
+            try Self.recordHookEvent(
+                db, HookEventRecord(type: .edited, actor: .adminAPI, moderator: moderator, previousStatus: current.status),
+                thread: thread, comment: updated, at: at)
+            return updated
         }
     }
 

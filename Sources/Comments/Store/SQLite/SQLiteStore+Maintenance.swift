@@ -63,6 +63,8 @@ extension SQLiteStore {
     public func forget(email: String, at time: Int64) async throws -> Int {
         try await writer.write { db in
             let rows = try Row.fetchAll(db, sql: "SELECT id, site_id FROM comments WHERE email = ? COLLATE NOCASE", arguments: [email])
+            // Queued hook deliveries carry the comments' text and author: they go too.
+            try Self.dropHookDeliveries(db, commentIDs: rows.map { $0["id"] })
             for row in rows {
                 let id: Int64 = row["id"]
                 try Self.log(db, ModerationLogEntry(commentID: id, siteID: row["site_id"], action: "gdpr-forget", actor: .cli,

@@ -55,13 +55,19 @@ extension SQLiteStore {
                 default: break
                 }
             }
+            let event = HookEventType.forDecision(decision.action, resulting: target).map {
+                HookEventRecord(type: $0, actor: decision.actor, moderator: decision.moderator, previousStatus: current.status)
+            }
             if decision.action == .delete {
+                // The event carries the comment as it was, so it is recorded before the row goes.
+                if let event { try Self.recordHookEvent(db, event, thread: thread, comment: current, at: decision.at) }
                 _ = try Self.deleteComment(db, commentID)
                 return .applied(try Self.comment(db, commentID))
             }
             try db.execute(sql: "UPDATE comments SET status = ? WHERE id = ?", arguments: [target.rawValue, commentID])
             let updated = try Self.comment(db, commentID)!
             try Self.queue(db, mail, thread: thread, comment: updated, previousStatus: current.status)
+            if let event { try Self.recordHookEvent(db, event, thread: thread, comment: updated, at: decision.at) }
             return .applied(updated)
         }
     }

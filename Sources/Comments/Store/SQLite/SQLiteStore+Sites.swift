@@ -68,6 +68,8 @@ extension SQLiteStore {
             let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM comments WHERE site_id = ?", arguments: [id]) ?? 0
             if count > 0 && !force { throw CommentsError.siteHasComments(id, count: count) }
             try db.execute(sql: "DELETE FROM sites WHERE id = ?", arguments: [id])
+            // Its hooks went with it (ON DELETE CASCADE); every-site hooks' deliveries about its comments go too.
+            try db.execute(sql: "DELETE FROM hook_deliveries WHERE site_id = ?", arguments: [id])
             return count
         }
     }
