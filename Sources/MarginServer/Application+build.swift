@@ -80,6 +80,9 @@ public func buildApplication(
     ConsoleSiteRoutes(gate: gate, store: store).register(on: router)
     BlocklistRoutes(gate: gate, store: store, clock: clock).register(on: router)
     ActivityRoutes(gate: gate, store: store, clock: clock).register(on: router)
+    let hookSender = HookSender(store: store, settings: configuration.hookSettings, clock: clock, random: random, logger: logger)
+    HookRoutes(gate: gate, registry: HookRegistry(store: store, sender: hookSender, clock: clock, random: random))
+        .register(on: router)
     ConsolePageRoutes().register(on: router)
     HealthRoutes(store: store, clock: clock, startedAt: clock.nowMillis()).register(on: router)
     MetricsRoutes(metrics: metrics, store: store, clock: clock).register(on: router)
@@ -95,6 +98,8 @@ public func buildApplication(
             pollInterval: configuration.outboxPollInterval)
         services.append(OutboxService(sender: sender))
     }
+    // Always, mail or not: hooks are added at run time, and another node may have added them.
+    services.append(HookService(sender: hookSender))
     // Once every route is registered: the router's own table, for 405s and the API-contract test.
     let routes = router.routes
     router.add(middleware: MethodNotAllowedMiddleware<MarginRequestContext>(routes: routes))

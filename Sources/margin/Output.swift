@@ -1,6 +1,7 @@
 import ArgumentParser
 import Comments
 import Foundation
+import Moderation
 
 /// Prints a value as pretty, stable JSON.
 func printJSON(_ value: some Encodable) {
@@ -48,6 +49,9 @@ func reporting<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as CommentsError {
+        printError("error: \(error)")
+        throw ExitCode.failure
+    } catch let error as HookError {
         printError("error: \(error)")
         throw ExitCode.failure
     }

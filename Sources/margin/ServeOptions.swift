@@ -28,6 +28,8 @@ struct ServeOptions: ParsableArguments {
     @Flag(ServerSettings.notifyAll) var notifyAll = false
     @Option(ServerSettings.linkDays) var linkDays: String?
     @Option(ServerSettings.mailMaxPerRecipientPerDay) var mailMaxPerRecipientPerDay: String?
+    @Option(ServerSettings.hooksTimeout) var hooksTimeout: String?
+    @Option(ServerSettings.hooksFirstRetry) var hooksFirstRetry: String?
     @Option(ServerSettings.shutdownGrace) var shutdownGrace: String?
     @Option(ServerSettings.logLevel) var logLevel: String?
     @Option(ServerSettings.logFormat) var logFormat: String?
@@ -57,6 +59,7 @@ struct ServeOptions: ParsableArguments {
             (S.smtpPasswordFile.key, text(smtpPasswordFile)), (S.smtpInsecure.key, on(smtpInsecure)),
             (S.mailFrom.key, text(mailFrom)), (S.moderators.key, moderators), (S.notifyAll.key, on(notifyAll)),
             (S.linkDays.key, text(linkDays)), (S.mailMaxPerRecipientPerDay.key, text(mailMaxPerRecipientPerDay)),
+            (S.hooksTimeout.key, text(hooksTimeout)), (S.hooksFirstRetry.key, text(hooksFirstRetry)),
             (S.shutdownGrace.key, text(shutdownGrace)), (S.logLevel.key, text(logLevel)), (S.logFormat.key, text(logFormat)),
             (S.trustedProxies.key, trustedProxies), (S.maxBody.key, text(maxBody)), (S.maxURL.key, text(maxURL)),
             (S.maxHeaderBytes.key, text(maxHeaderBytes)), (S.maxHeaders.key, text(maxHeaders)),

@@ -14,7 +14,8 @@ import Testing
     static let files = [("console.html", ConsoleAssets.page), ("console.css", ConsoleAssets.style),
                         ("console-i18n.js", ConsoleAssets.i18nScript), ("console-core.js", ConsoleAssets.coreScript),
                         ("console-queue.js", ConsoleAssets.queueScript), ("console-detail.js", ConsoleAssets.detailScript),
-                        ("console-views.js", ConsoleAssets.viewsScript)]
+                        ("console-views.js", ConsoleAssets.viewsScript),
+                        ("console-hooks.js", ConsoleAssets.hooksScript)]
 
     @Test func theCompiledInFilesAreTheSourceFiles() throws {
         for (file, served) in Self.files {
@@ -56,7 +57,7 @@ import Testing
             let files = [("/admin/", "text/html; charset=utf-8")] + ConsolePageRoutes.assets.map {
                 ("/admin/" + $0.name, $0.name.hasSuffix(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8")
             }
-            #expect(files.count == 7)
+            #expect(files.count == 8)
             for (path, type) in files {
                 let answer = try await server.client.get(path)
                 #expect(answer.status == 200 && answer.header("Content-Type") == type, "\(path)")

@@ -30,6 +30,7 @@ import Testing
         #expect(configured.rateLimit == plain.rateLimit && configured.voteRateLimit == plain.voteRateLimit)
         #expect(configured.newThreadsPerHour == plain.newThreadsPerHour && configured.linkLifetimeDays == plain.linkLifetimeDays)
         #expect(configured.maxMailsPerRecipientPerDay == plain.maxMailsPerRecipientPerDay)
+        #expect(configured.hooksTimeoutSeconds == plain.hooksTimeoutSeconds && configured.hooksFirstRetrySeconds == plain.hooksFirstRetrySeconds)
         #expect(configured.maxBodyBytes == plain.maxBodyBytes && configured.maxURLBytes == plain.maxURLBytes)
         #expect(configured.maxHeaderBytes == plain.maxHeaderBytes && configured.maxHeaderCount == plain.maxHeaderCount)
         #expect(configured.requestTimeoutSeconds == plain.requestTimeoutSeconds && configured.minBodyRate == plain.minBodyRate)

@@ -33,6 +33,10 @@ public struct ServerConfiguration: Sendable {
     public var linkLifetimeDays: Int
     /// Most reader mails (reply notifications, confirmations) to one address in any 24 hours.
     public var maxMailsPerRecipientPerDay: Int = ServerSettings.mailMaxPerRecipientPerDay.defaultValue
+    /// Seconds one hook delivery attempt may take (`hooks.timeout`).
+    public var hooksTimeoutSeconds: Int = ServerSettings.hooksTimeout.defaultValue
+    /// Seconds before a failed hook delivery is tried again, doubling after each (`hooks.first_retry`).
+    public var hooksFirstRetrySeconds: Int = ServerSettings.hooksFirstRetry.defaultValue
     /// How often the outbox looks for due mail.
     public var outboxPollInterval: Duration
     /// Largest body of a JSON API request in bytes (413 beyond); the admin import has its own.
@@ -89,6 +93,12 @@ public struct ServerConfiguration: Sendable {
     var mailSettings: MailSettings {
         MailSettings(from: mailFrom, moderators: moderators, notifyAll: notifyAllComments, publicURL: resolvedPublicURL,
                      linkLifetimeSeconds: Int64(linkLifetimeDays) * 86_400, maxPerRecipientPerDay: maxMailsPerRecipientPerDay)
+    }
+
+    /// The hook sender's settings these options describe: its links last as long as mailed ones.
+    public var hookSettings: HookSettings {
+        HookSettings(publicURL: resolvedPublicURL, linkLifetimeMillis: Int64(linkLifetimeDays) * 86_400_000,
+                     timeout: .seconds(hooksTimeoutSeconds), firstRetryMillis: Int64(hooksFirstRetrySeconds) * 1000)
     }
 
     /// The public base URL without a trailing slash.

@@ -17,6 +17,7 @@ public enum ServerSettings {
         spamHold.key, spamThreshold.key, oldThreadDays.key, formMaxAgeHours.key,
         smtpHost.key, smtpPort.key, smtpSecurity.key, smtpUser.key, smtpPassword.key, smtpPasswordFile.key, smtpInsecure.key,
         mailFrom.key, moderators.key, notifyAll.key, linkDays.key, mailMaxPerRecipientPerDay.key,
+        hooksTimeout.key, hooksFirstRetry.key,
         maxBody.key, maxURL.key, maxHeaderBytes.key, maxHeaders.key, requestTimeout.key, minBodyRate.key, maxConnectionsPerIP.key,
     ]
 
@@ -246,6 +247,22 @@ public enum ServerSettings {
             """,
         problem: { $0 > 0 ? nil : "must be at least 1" },
         apply: { $0.maxMailsPerRecipientPerDay = $1 })
+
+    // MARK: Hooks (webhooks and chat notifications)
+
+    public static let hooksTimeout = Setting<Int>(
+        "hooks.timeout", env: "MARGIN_HOOKS_TIMEOUT", flag: "--hooks-timeout", default: 10,
+        "seconds one hook delivery attempt may take, connecting, sending and the answer together",
+        flagHelp: "Seconds one hook delivery attempt may take, answer included (env {env}; default {default}).",
+        problem: { (1...120).contains($0) ? nil : "must be from 1 to 120" },
+        apply: { $0.hooksTimeoutSeconds = $1 })
+
+    public static let hooksFirstRetry = Setting<Int>(
+        "hooks.first_retry", env: "MARGIN_HOOKS_FIRST_RETRY", flag: "--hooks-first-retry", default: 30,
+        "seconds before a failed hook delivery is tried again; the wait doubles after each failure, up to an hour",
+        flagHelp: "Seconds before a failed hook delivery is tried again, doubling up to an hour (env {env}; default {default}).",
+        problem: { $0 >= 1 ? nil : "must be at least 1" },
+        apply: { $0.hooksFirstRetrySeconds = $1 })
 
     // MARK: Request limits
 

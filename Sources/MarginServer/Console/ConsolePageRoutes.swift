@@ -41,6 +41,7 @@ struct ConsolePageRoutes: Sendable {
         ("console-queue.js", script(ConsoleAssets.queueScript)),
         ("console-detail.js", script(ConsoleAssets.detailScript)),
         ("console-views.js", script(ConsoleAssets.viewsScript)),
+        ("console-hooks.js", script(ConsoleAssets.hooksScript)),
     ]
 
     private static func script(_ text: String) -> PageRoutes.Asset { file(text, contentType: "text/javascript; charset=utf-8") }

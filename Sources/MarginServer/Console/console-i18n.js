@@ -54,7 +54,41 @@ export const L = {
     import: "Import", file: "File", format: "Format", dry: "Dry run: check the file, import nothing", progress: "Upload progress",
     uploading: p => "Uploading… " + p + "%", importing: "Importing…", imported: "Done. The summary:", pickFile: "Choose a file to import.",
     you: "Signed in as", role: "Role", roles: { admin: "Admin", moderator: "Moderator" }, ends: "Session ends", signOut: "Sign out",
-    signOutAll: "Sign out everywhere", revoked: n => n + (n == 1 ? " session" : " sessions") + " signed out."
+    signOutAll: "Sign out everywhere", revoked: n => n + (n == 1 ? " session" : " sessions") + " signed out.",
+    hk: {
+      title: "Notifications", hint: "Send this site's comment events to a signed webhook or a team chat, with links to approve, reject, mark as spam or delete.",
+      none: "No notifications for this site.", everySite: "Every site", off: "Off",
+      presets: { webhook: "Webhook (signed JSON)", slack: "Slack", mattermost: "Mattermost", discord: "Discord", telegram: "Telegram", matrix: "Matrix", ntfy: "ntfy" },
+      ev: { published: "Published", held: "Held for moderation", spam: "Marked as spam", approved: "Approved", rejected: "Rejected", deleted: "Deleted", edited: "Edited" },
+      dest: "Destination", targetAny: "Target", secret: "Secret", events: "Events", allEvents: "All events", options: "Options", created: "Added",
+      trustedOn: "receives commenters' email addresses and networks", privateOn: "may send to private addresses",
+      enabled: "Enabled", onNow: n => n + " is enabled.", offNow: n => n + " is disabled: it gets no new events.",
+      test: "Test", testOf: n => "Test: " + n, testing: "Sending a test event…", delivered: "Delivered", notDelivered: "Not delivered",
+      tested: (n, ok, st) => "Test of " + n + ": " + (ok ? "delivered" : "not delivered") + (st != null ? ", HTTP " + st : "") + ".",
+      deliveries: "Deliveries", delsOf: n => "Deliveries: " + n, noDels: "No deliveries yet.", refresh: "Refresh", refreshed: "Deliveries refreshed.",
+      event: "Event", attempts: "Attempts", answer: "Last answer", next: "next attempt", state: { pending: "Waiting", delivered: "Delivered", failed: "Failed" },
+      retry: "Retry", retryOf: id => "Retry delivery " + id, retried: "The delivery is queued again.",
+      removeOf: n => "Remove: " + n, delQ: n => "Remove the notification " + n + "?", delWarn: "Its deliveries waiting to go out are dropped. This cannot be undone.",
+      delWarnAll: "It is for every site, so it goes from every site. Its deliveries waiting to go out are dropped. This cannot be undone.",
+      removed: n => "Removed the notification " + n + ".",
+      add: "Add a notification", addTo: id => "Add a notification for " + id, kind: "Kind", name: "Name (optional)", optional: "(optional)",
+      url: { webhook: "Endpoint URL", slack: "Incoming webhook URL", mattermost: "Incoming webhook URL", discord: "Webhook URL", telegram: "Bot API URL", matrix: "Homeserver URL", ntfy: "Server URL" },
+      urlHint: {
+        webhook: "Gets a POST with the event as JSON, signed as Standard Webhooks describes.",
+        slack: "From the Slack app's Incoming Webhooks page. It is a credential: shown masked afterwards.",
+        mattermost: "From Integrations, Incoming Webhooks. It is a credential: shown masked afterwards.",
+        discord: "From the channel's Integrations, Webhooks. It is a credential: shown masked afterwards.",
+        telegram: "Empty: https://api.telegram.org.", matrix: "Like https://matrix.example.org.", ntfy: "Empty: https://ntfy.sh."
+      },
+      target: { telegram: "Chat id (like -1001234567890 or @channel)", matrix: "Room id (like !abc:example.org)", ntfy: "Topic" },
+      token: { telegram: "Bot token", matrix: "Access token", ntfy: "Access token" },
+      every: "For every site, not only this one", trusted: "Trusted: send commenters' email addresses and networks",
+      private: "Allow private addresses",
+      privWarn: "Only for a receiver on this machine or your own network. Loopback, private, link-local and cloud metadata addresses are refused otherwise, so that a notification cannot be used to reach inside your network.",
+      need: l => l + ": required.", pickEvent: "Choose at least one event.", added: n => "Added the notification " + n + ".",
+      secretTitle: n => "Signing secret of " + n, secretOnce: "Shown once: copy it into the receiver's settings now. Afterwards only its end is shown.",
+      copySecret: "Copy the secret", secretDone: "I have copied it", noCopy: "Could not copy; the secret is selected, press Ctrl+C."
+    }
   },
   ko: {
     skip: "본문으로 건너뛰기", nav: "메뉴", lang: "언어", brand: "Margin 관리",
@@ -110,7 +144,41 @@ export const L = {
     import: "가져오기", file: "파일", format: "형식", dry: "시험 실행: 파일만 확인하고 가져오지 않음", progress: "올리는 중",
     uploading: p => "올리는 중… " + p + "%", importing: "가져오는 중…", imported: "끝났습니다. 요약:", pickFile: "가져올 파일을 고르세요.",
     you: "로그인한 주소", role: "권한", roles: { admin: "관리자", moderator: "검토자" }, ends: "세션 종료", signOut: "로그아웃",
-    signOutAll: "모든 곳에서 로그아웃", revoked: n => "세션 " + n + "개를 로그아웃했습니다."
+    signOutAll: "모든 곳에서 로그아웃", revoked: n => "세션 " + n + "개를 로그아웃했습니다.",
+    hk: {
+      title: "알림", hint: "이 사이트의 댓글 소식을 서명된 웹훅이나 팀 채팅으로 보냅니다. 승인, 거절, 스팸 표시, 삭제 링크가 함께 갑니다.",
+      none: "이 사이트에는 알림이 없습니다.", everySite: "모든 사이트", off: "꺼짐",
+      presets: { webhook: "웹훅 (서명된 JSON)", slack: "Slack", mattermost: "Mattermost", discord: "Discord", telegram: "Telegram", matrix: "Matrix", ntfy: "ntfy" },
+      ev: { published: "게시됨", held: "검토 대기", spam: "스팸으로 표시됨", approved: "승인됨", rejected: "거절됨", deleted: "삭제됨", edited: "수정됨" },
+      dest: "보낼 곳", targetAny: "대상", secret: "비밀 값", events: "이벤트", allEvents: "모든 이벤트", options: "옵션", created: "추가한 때",
+      trustedOn: "작성자 이메일 주소와 네트워크를 받음", privateOn: "사설 주소로 보낼 수 있음",
+      enabled: "켜짐", onNow: n => n + " 알림을 켰습니다.", offNow: n => n + " 알림을 껐습니다. 새 이벤트를 받지 않습니다.",
+      test: "시험 전송", testOf: n => "시험 전송: " + n, testing: "시험 이벤트를 보내는 중…", delivered: "전달됨", notDelivered: "전달 안 됨",
+      tested: (n, ok, st) => n + " 시험 전송: " + (ok ? "전달됨" : "전달 안 됨") + (st != null ? ", HTTP " + st : "") + ".",
+      deliveries: "전송 기록", delsOf: n => "전송 기록: " + n, noDels: "아직 전송 기록이 없습니다.", refresh: "새로 고침", refreshed: "전송 기록을 새로 고쳤습니다.",
+      event: "이벤트", attempts: "시도", answer: "마지막 응답", next: "다음 시도", state: { pending: "대기", delivered: "전달됨", failed: "실패" },
+      retry: "다시 보내기", retryOf: id => "다시 보내기: 전송 " + id, retried: "다시 보내도록 대기열에 넣었습니다.",
+      removeOf: n => "삭제: " + n, delQ: n => n + " 알림을 삭제할까요?", delWarn: "보내지 못한 전송은 버려집니다. 되돌릴 수 없습니다.",
+      delWarnAll: "모든 사이트용 알림이라 모든 사이트에서 사라집니다. 보내지 못한 전송은 버려집니다. 되돌릴 수 없습니다.",
+      removed: n => n + " 알림을 삭제했습니다.",
+      add: "알림 추가", addTo: id => id + "에 알림 추가", kind: "종류", name: "이름 (선택)", optional: "(선택)",
+      url: { webhook: "엔드포인트 URL", slack: "수신 웹훅 URL", mattermost: "수신 웹훅 URL", discord: "웹훅 URL", telegram: "Bot API URL", matrix: "홈서버 URL", ntfy: "서버 URL" },
+      urlHint: {
+        webhook: "이벤트를 JSON으로 POST합니다. Standard Webhooks 방식으로 서명합니다.",
+        slack: "Slack 앱의 Incoming Webhooks 화면에서 받습니다. 인증 정보이므로 나중에는 가려서 보여 줍니다.",
+        mattermost: "통합, 수신 웹훅에서 받습니다. 인증 정보이므로 나중에는 가려서 보여 줍니다.",
+        discord: "채널의 연동, 웹후크에서 받습니다. 인증 정보이므로 나중에는 가려서 보여 줍니다.",
+        telegram: "비우면 https://api.telegram.org.", matrix: "예: https://matrix.example.org", ntfy: "비우면 https://ntfy.sh."
+      },
+      target: { telegram: "채팅 ID (예: -1001234567890 또는 @channel)", matrix: "방 ID (예: !abc:example.org)", ntfy: "토픽" },
+      token: { telegram: "봇 토큰", matrix: "액세스 토큰", ntfy: "액세스 토큰" },
+      every: "이 사이트만이 아니라 모든 사이트", trusted: "신뢰: 작성자 이메일 주소와 네트워크도 보냄",
+      private: "사설 주소 허용",
+      privWarn: "이 컴퓨터나 내부 네트워크의 수신기에만 쓰세요. 허용하지 않으면 루프백, 사설, 링크 로컬, 클라우드 메타데이터 주소로는 보내지 않습니다. 알림으로 내부 네트워크에 접근하지 못하게 하기 위해서입니다.",
+      need: l => l + ": 필수입니다.", pickEvent: "이벤트를 하나 이상 고르세요.", added: n => n + " 알림을 추가했습니다.",
+      secretTitle: n => n + " 서명 비밀 값", secretOnce: "한 번만 보여 줍니다. 지금 수신기 설정에 복사하세요. 나중에는 끝부분만 보입니다.",
+      copySecret: "비밀 값 복사", secretDone: "복사했습니다", noCopy: "복사하지 못했습니다. 비밀 값을 선택해 두었으니 Ctrl+C를 누르세요."
+    }
   }
 };
 L.en.logAct = { ...L.en.act, ...L.en.st, edit: "Edited", held: "Held" };

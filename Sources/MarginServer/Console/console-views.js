@@ -1,6 +1,7 @@
-/* The other views: dashboard, activity, sites, blocklist, import and export, account. */
+/* The other views: dashboard, activity, sites (with their notifications), blocklist, import and export, account. */
 import { API, STATUSES, KINDS, T, me, main, views, h, svg, uid, fld, chk, select, safeURL, enc, when, api, say, fail, calm, busy, signIn, sitePick }
   from "./console-core.js";
+import { hooksPart } from "./console-hooks.js";
 
 async function dashView() {
   const site = sitePick(true, "");
@@ -101,11 +102,13 @@ async function sitesView() {
   main.append(h("h1", null, T.views.sites), box);
   let d;
   try { d = await api("GET", "/sites"); } catch (e) { fail(e); return busy(false, "sites"); }
-  for (const s of d.sites || []) box.append(siteCard(s));
+  const loads = [];
+  for (const s of d.sites || []) box.append(siteCard(s, loads));
+  await Promise.all(loads);
   busy(false, "sites");
 }
 
-function siteCard(s) {
+function siteCard(s, loads) {
   const hid = uid(), counts = h("p", { class: "muted" }, T.counts(s.comments || 0, s.pending || 0));
   const code = h("code", { id: "snippet-" + s.id }, s.embed_snippet || "");
   const copy = h("button", { type: "button", class: "btn sm copy", "data-site": s.id, "aria-label": T.copyOf(s.id) }, T.copy);
@@ -154,7 +157,9 @@ function siteCard(s) {
       say(T.siteSaved(s.id));
     } catch (x) { fail(x); } finally { save.disabled = false; }
   });
-  card.append(f);
+  const hooks = hooksPart(s.id);
+  loads.push(hooks.loaded);
+  card.append(f, hooks.el);
   return card;
 }
 
