@@ -113,6 +113,8 @@ import Testing
         #expect(!HookSamples.strings(in: body).contains { $0.contains("@everyone") || $0.contains("@here") })
         let plain = try #require(body["body"] as? String)
         #expect(plain.contains("Approve: \(Self.approve)") && plain.contains("Delete: https://comments.example.org/moderate/42/delete?"))
+        // An empty mention list: no push rule that matches names in the text applies.
+        #expect((body["m.mentions"] as? [String: Any])?.isEmpty == true)
     }
 
     @Test func ntfyPublishesJSONToTheRootWithThreeActionsAndEveryLinkInTheText() throws {
@@ -146,6 +148,25 @@ import Testing
         let texts = HookSamples.strings(in: try HookSamples.json(request))
         #expect(!texts.contains { $0.contains("/moderate/") || $0.contains("alert(1)") }, "\(texts)")
         #expect(texts.contains { $0.contains("Comment deleted") || $0.contains("comment deleted") })
+    }
+
+    @Test(arguments: Hook.Preset.allCases)
+    func aPageOnASiteWithoutAFixedOriginIsNamedByItsPathNotLinkedToTheCommentServer(preset: Hook.Preset) throws {
+        // Only `*` origins: the page's address is unknown, and the comment server's would be a 404.
+        let site = Site(id: "blog", name: "Blog", origins: ["https://*.example.org"])
+        let data = HookEventData(type: .held, site: site, thread: HookSamples.thread, comment: HookSamples.comment(), actor: .spamFilter,
+                                 moderator: nil, previousStatus: nil, trusted: false)
+        let hook = HookSamples.hook(preset, url: preset.defaultURL ?? "https://chat.example.org/in", target: preset.needsTarget ? "!r:x" : nil,
+                                    secret: preset == .webhook ? HookWebhookFormatTests.secret : preset.needsToken ? "1:A" : nil)
+        let request = try HookFormatter.request(hook: hook, delivery: HookSamples.delivery(data: data), data: data, links: HookSamples.links,
+                                                settings: HookSamples.settings, now: HookSamples.now)
+        let body = try HookSamples.json(request)
+        let texts = HookSamples.strings(in: body)
+        #expect(!texts.contains { $0.contains("comments.example.org/posts/hello") }, "\(texts)")
+        #expect(texts.contains { $0.contains("/posts/hello") }, "\(texts)")
+        #expect(body["click"] == nil && (body["embeds"] as? [[String: Any]])?.first?["url"] == nil)
+        // The moderation links still point at the comment server.
+        #expect(texts.contains { $0.contains("https://comments.example.org/moderate/42/approve?") })
     }
 
     @Test func anExcerptIsPlainTextCutOnAWord() {

@@ -49,6 +49,10 @@ import Testing
         (HookInput(preset: .webhook, url: "https://93.184.215.14/x", token: "mine"), "token"),
         (HookInput(name: String(repeating: "n", count: 101), preset: .webhook, url: "https://93.184.215.14/x"), "name"),
         (HookInput(preset: .webhook, url: "https://93.184.215.14/x", events: []), "events"),
+        // A preset appends its path to the base URL: a query or fragment would swallow it.
+        (HookInput(preset: .telegram, url: "https://93.184.215.14/?x=1", target: "-100123", token: "1:A"), "url"),
+        (HookInput(preset: .matrix, url: "https://93.184.215.14#frag", target: "!room:example.org", token: "t"), "url"),
+        (HookInput(preset: .ntfy, url: "https://93.184.215.14/?", target: "alerts"), "url"),
     ]
 
     @Test(arguments: refusals)
@@ -109,6 +113,44 @@ import Testing
         let local = try await registry.add(HookInput(preset: .webhook, url: "http://127.0.0.1:9/x", allowPrivate: true))
         await #expect(throws: HookError.self) { try await registry.update(id: local.id, HookChanges(allowPrivate: false)) }
         #expect(try await registry.hook(id: local.id).allowPrivate)
+    }
+
+    @Test func aTokenIsNotCarriedToAnotherHostUnlessGivenAgain() async throws {
+        let registry = try await Self.registry()
+        let matrix = try await registry.add(HookInput(preset: .matrix, url: "https://93.184.215.14", target: "!room:example.org", token: "syt_old"))
+        for url in ["https://93.184.215.15", "http://93.184.215.14", "https://93.184.215.14:8448"] {
+            await #expect(throws: HookError.invalid(field: "token", message: "give the token again when the URL moves to another host"), "\(url)") {
+                try await registry.update(id: matrix.id, HookChanges(url: url))
+            }
+        }
+        #expect(try await registry.hook(id: matrix.id).url == "https://93.184.215.14")
+        // The same host (another path, the default port spelled out) keeps the token.
+        #expect(try await registry.update(id: matrix.id, HookChanges(url: "https://93.184.215.14:443/base")).hook.secret == "syt_old")
+        let moved = try await registry.update(id: matrix.id, HookChanges(url: "https://93.184.215.15", token: "syt_new")).hook
+        #expect(moved.url == "https://93.184.215.15" && moved.secret == "syt_new")
+        // An ntfy hook with a token needs it again too; one without has none to carry.
+        let ntfy = try await registry.add(HookInput(preset: .ntfy, url: "https://93.184.215.14", target: "alerts", token: "tk_x"))
+        await #expect(throws: HookError.self) { try await registry.update(id: ntfy.id, HookChanges(url: "https://93.184.215.15")) }
+        #expect(try await registry.update(id: ntfy.id, HookChanges(url: "https://93.184.215.15", token: "")).hook.secret == nil)
+        let open = try await registry.add(HookInput(preset: .ntfy, url: "https://93.184.215.14", target: "alerts"))
+        #expect(try await registry.update(id: open.id, HookChanges(url: "https://93.184.215.15")).hook.url == "https://93.184.215.15")
+        // A webhook's secret is Margin's own, made for the receiver whatever its address.
+        let webhook = try await registry.add(HookInput(preset: .webhook, url: "https://93.184.215.14/in"))
+        #expect(try await registry.update(id: webhook.id, HookChanges(url: "https://93.184.215.15/in")).hook.secret == webhook.secret)
+    }
+
+    @Test func thereAreAtMostAHundredHooks() async throws {
+        let registry = try await Self.registry()
+        for index in 0..<HookRegistry.limit {
+            _ = try await registry.add(HookInput(name: "h\(index)", preset: .webhook, url: "https://93.184.215.14/\(index)"))
+        }
+        await #expect(throws: HookError.invalid(field: "hooks", message: "at most 100 hooks; remove one first")) {
+            try await registry.add(HookInput(preset: .webhook, url: "https://93.184.215.14/more"))
+        }
+        #expect(try await registry.list(siteID: nil).count == 100)
+        let first = try #require(try await registry.list(siteID: nil).first)
+        #expect(try await registry.remove(id: first.id))
+        #expect(try await registry.add(HookInput(preset: .webhook, url: "https://93.184.215.14/more")).id > 0)
     }
 
     @Test func aTestEventIsSentNowAndKeptAsAnAttemptedDelivery() async throws {

@@ -1,8 +1,10 @@
 import Foundation
 
 /// What an event says, as stored with each delivery when the event happens (so a retry sends
-/// what was true then). Its comment has the moderation API's field names; the commenter's
-/// email and network are null unless the hook is trusted with them.
+/// what was true then). Its comment has the moderation API's field names. Stored payloads
+/// never hold the commenter's email or network: a sender fills them in for a trusted hook at
+/// attempt time from the live comment (`withContact(of:)`), so a deleted or forgotten
+/// commenter's address is never sent later.
 public struct HookEventData: Codable, Sendable, Equatable {
     /// The site the comment belongs to.
     public struct SiteRef: Codable, Sendable, Equatable {
@@ -120,6 +122,40 @@ public struct HookEventData: Codable, Sendable, Equatable {
         self.previousStatus = previousStatus
     }
 
+    /// The same data with the commenter's email and network as given (a trusted hook's send).
+    public func withContact(email: String?, network: String?) -> HookEventData {
+        var data = self
+        data.comment.email = email
+        data.comment.network = network
+        return data
+    }
+
+    /// The same data with the email and network of `live`, the comment as it is now: both stay
+    /// null when it is gone, deleted, another comment, or this event is a deletion.
+    public func withContact(of live: Comment?) -> HookEventData {
+        guard let live, live.id == comment.id, live.status != .deleted, comment.status != .deleted else {
+            return withContact(email: nil, network: nil)
+        }
+        return withContact(email: live.email, network: live.ip.map(IPAnonymizer.storedNetwork))
+    }
+
+    /// The same event with its comment in the deleted form: no text, author, website or contact,
+    /// status `deleted` (what an earlier delivery about a comment that was deleted since keeps).
+    func redacted() -> HookEventData {
+        var data = withContact(email: nil, network: nil)
+        data.comment.status = .deleted
+        data.comment.author = nil
+        data.comment.website = nil
+        data.comment.body = ""
+        data.comment.html = ""
+        return data
+    }
+
+    /// `payload` redacted (`redacted()`); one that cannot be read becomes `{}`, which no sender sends.
+    static func redacted(payload: String) -> String {
+        (try? parse(payload))?.redacted().json() ?? "{}"
+    }
+
     /// The stored form (`HookDelivery.payload`).
     public func json() -> String {
         let encoder = JSONEncoder()
@@ -137,20 +173,5 @@ public struct HookEventData: Codable, Sendable, Equatable {
     public static func makeEventID() -> String {
         var generator = SystemRandomNumberGenerator()
         return "msg_" + Base64URL.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
-    }
-}
-
-/// One change to a comment as a store records it for hooks, inside the change's transaction.
-public struct HookEventRecord: Sendable {
-    public var type: HookEventType
-    public var actor: ModerationActor
-    public var moderator: String?
-    public var previousStatus: CommentStatus?
-
-    public init(type: HookEventType, actor: ModerationActor, moderator: String? = nil, previousStatus: CommentStatus?) {
-        self.type = type
-        self.actor = actor
-        self.moderator = moderator
-        self.previousStatus = previousStatus
     }
 }

@@ -19,14 +19,25 @@ extension Hook {
 }
 
 extension HookDelivery {
-    /// `text` cut to at most `responseLimit` bytes of UTF-8, never inside a character.
+    /// `text` without control characters (C0, DEL and C1; tab and newline stay), so a receiver's
+    /// answer cannot drive the terminal that prints it, cut to at most `responseLimit` bytes of
+    /// UTF-8, never inside a character.
     static func keptResponse(_ text: String?) -> String? {
         guard let text else { return nil }
-        let bytes = Array(text.utf8)
-        guard bytes.count > responseLimit else { return text }
+        let bytes = Array(String(text.unicodeScalars.filter(Self.isKept)).utf8)
+        guard bytes.count > responseLimit else { return String(decoding: bytes, as: UTF8.self) }
         var end = responseLimit
         // Back off the continuation bytes (10xxxxxx) of a character the limit cuts.
         while end > 0 && bytes[end] & 0xC0 == 0x80 { end -= 1 }
         return String(decoding: bytes[..<end], as: UTF8.self)
+    }
+
+    /// Whether a character of an answer is kept: not a control character other than tab and newline.
+    private static func isKept(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09, 0x0A: true
+        case 0x00...0x1F, 0x7F...0x9F: false
+        default: true
+        }
     }
 }

@@ -21,6 +21,15 @@ extension HookEventRecord {
         return records
     }
 
+    /// The event a moderator's decision causes, or nil when it left the comment's status as it
+    /// was (approving an approved comment tells nobody anything); a delete is always one.
+    static func decision(_ decision: ModerationDecision, from previous: CommentStatus, to target: CommentStatus) -> HookEventRecord? {
+        guard decision.action == .delete || target != previous,
+              let type = HookEventType.forDecision(decision.action, resulting: target)
+        else { return nil }
+        return HookEventRecord(type: type, actor: decision.actor, moderator: decision.moderator, previousStatus: previous)
+    }
+
     /// The time of a change whose caller gave none (an author's delete), in milliseconds.
     static func now() -> Int64 {
         Int64(Date().timeIntervalSince1970 * 1000)

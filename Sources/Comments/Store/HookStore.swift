@@ -15,7 +15,8 @@ public protocol HookStore: Sendable {
     func removeHook(id: Int64) async throws -> Bool
     /// Stores one delivery as given (a test event, or one already attempted); returns it with its id.
     func queueHookDelivery(_ delivery: HookDelivery) async throws -> HookDelivery
-    /// Deliveries due at `now` (neither delivered nor failed, next attempt due, not claimed),
+    /// Deliveries due at `now` (neither delivered nor failed, next attempt due, not claimed, their
+    /// hook enabled: a disabled hook's deliveries wait until it is enabled again),
     /// oldest first, at most `limit`, each claimed until `now + OutboxClaim.leaseMillis`: no
     /// other caller, on any node, is given it again before it is recorded or the claim lapses.
     func dueHookDeliveries(now: Int64, limit: Int) async throws -> [HookDelivery]
@@ -24,6 +25,9 @@ public protocol HookStore: Sendable {
     func recordHookAttempt(deliveryID: Int64, _ attempt: HookAttempt) async throws
     /// One hook's deliveries, newest first.
     func hookDeliveries(hookID: Int64, limit: Int) async throws -> [HookDelivery]
+    /// Deletes the delivered and failed deliveries created before `before` (retention); returns
+    /// how many went. Pending ones stay, however old.
+    func pruneHookDeliveries(before: Int64) async throws -> Int
     /// Puts a failed delivery back in the queue, due at `at`; false when there is no such failed delivery.
     func retryHookDelivery(id: Int64, at: Int64) async throws -> Bool
 }

@@ -20,9 +20,9 @@ enum DiscordFormat {
             let links = summary.links.map { "[\($0.label)](\(HookText.linkTarget($0.url)))" }
             fields.append(field("Moderate", links.joined(separator: " · "), inline: false))
         }
-        let embed: HookJSON = .object([
-            ("title", .string(HookText.clipped(HookText.unmentioned(summary.pageTitle), 256))),
-            ("url", .string(summary.pageURL)),
+        var members: [(String, HookJSON)] = [("title", .string(HookText.clipped(HookText.unmentioned(summary.pageLabel), 256)))]
+        if let pageURL = summary.pageURL { members.append(("url", .string(pageURL))) }
+        let embed: HookJSON = .object(members + [
             ("description", .string(HookText.clipped(escape(summary.excerpt), 4096))),
             ("fields", .array(fields)),
             ("timestamp", .string(HookText.iso(millis: summary.eventTime))),

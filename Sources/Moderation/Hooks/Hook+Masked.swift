@@ -11,12 +11,24 @@ extension Hook {
     }
 
     /// The URL as lists show it: only the scheme and host for presets whose URL is itself a
-    /// credential (Slack, Mattermost, Discord), the URL unchanged for the others.
+    /// credential (Slack, Mattermost, Discord); a webhook's without its query (`?…`), which
+    /// often carries a token; the others' unchanged.
     public var maskedURL: String {
-        guard preset.urlIsSecret else { return url }
         guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.percentEncodedHost
-        else { return "…" }
+        else { return preset.urlIsSecret || preset == .webhook ? "…" : url }
         let port = components.port.map { ":\($0)" } ?? ""
-        return "\(scheme)://\(host)\(port)/…"
+        if preset.urlIsSecret { return "\(scheme)://\(host)\(port)/…" }
+        guard preset == .webhook else { return url }
+        let query = components.percentEncodedQuery == nil ? "" : "?…"
+        return "\(scheme)://\(host)\(port)\(components.percentEncodedPath)\(query)"
+    }
+
+    /// The target as lists show it: an ntfy topic is a password (anyone who knows it on a
+    /// public server can read it), so only `…` and its last four characters, and nothing of a
+    /// topic too short to spare four; a chat id or room id unchanged. Nil when there is none.
+    public var maskedTarget: String? {
+        guard let target else { return nil }
+        guard preset == .ntfy else { return target }
+        return "…" + (target.count >= 8 ? String(target.suffix(4)) : "")
     }
 }

@@ -10,6 +10,9 @@ public struct HookRegistry: Sendable {
     public let clock: any MarginClock
     public let random: any RandomSource
 
+    /// The most hooks one server keeps: each adds a row to every comment change it hears.
+    public static let limit = 100
+
     public init(store: any CommentStore, sender: HookSender, clock: any MarginClock, random: any RandomSource) {
         self.store = store
         self.sender = sender
@@ -18,7 +21,7 @@ public struct HookRegistry: Sendable {
     }
 
     /// Checks and stores a new hook. A webhook gets a fresh `whsec_` secret: the hook returned
-    /// carries it in clear, the only time it is shown.
+    /// carries it in clear, the only time it is shown. Refuses (`invalid_hooks`) beyond `limit` hooks.
     public func add(_ input: HookInput) async throws -> Hook {
         let preset = input.preset
         guard let given = input.url ?? preset.defaultURL else {
@@ -31,6 +34,9 @@ public struct HookRegistry: Sendable {
         let events = try HookValidator.events(input.events ?? HookInput.defaultEvents(for: preset))
         if let siteID = input.siteID { try await requireSite(siteID) }
         try await HookValidator.destination(host: host, allowPrivate: input.allowPrivate)
+        guard try await store.hooks(siteID: nil).count < Self.limit else {
+            throw HookError.invalid(field: "hooks", message: "at most \(Self.limit) hooks; remove one first")
+        }
         let secret = preset == .webhook ? HookSignature.makeSecret(random: random) : token
         return try await store.addHook(Hook(
             name: name, siteID: input.siteID, preset: preset, url: url, target: target, secret: secret, events: events,
@@ -38,15 +44,21 @@ public struct HookRegistry: Sendable {
     }
 
     /// Applies `changes` to hook `id`, checked as `add` checks; returns the hook and, when the
-    /// secret was rotated, the new one in clear (the only time it is shown).
+    /// secret was rotated, the new one in clear (the only time it is shown). A URL on another
+    /// host (scheme, name or port) needs the token given again when the hook has one.
     public func update(id: Int64, _ changes: HookChanges) async throws -> (hook: Hook, newSecret: String?) {
         var hook = try await hook(id: id)
         let preset = hook.preset
-        var host = try HookValidator.url(hook.url, preset: preset).host
+        var host = try HookValidator.parse(hook.url)
         var recheck = false
         if let url = changes.url {
+            let before = HookValidator.origin(hook.url)
             (hook.url, host) = try HookValidator.url(url, preset: preset)
             recheck = true
+            // A stored token is not handed to another host: a new origin needs it given again.
+            if preset != .webhook, hook.secret != nil, changes.token == nil, HookValidator.origin(hook.url) != before {
+                throw HookError.invalid(field: "token", message: "give the token again when the URL moves to another host")
+            }
         }
         if let name = changes.name { hook.name = try HookValidator.name(name, preset: preset, host: host) }
         if let siteID = changes.siteID {

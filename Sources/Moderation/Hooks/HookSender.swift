@@ -3,9 +3,10 @@ import Foundation
 import Logging
 
 /// Delivers the hook outbox in the background, like `OutboxSender` does mail: due deliveries
-/// are claimed, sent (up to eight at once, so one slow receiver holds up nobody), and each
-/// attempt recorded; failures are retried with exponential backoff until two days after the
-/// event, then kept as failed with their last answer.
+/// are claimed as slots free up, sent (up to eight at once and two per hook, so one slow
+/// receiver holds up nobody), and each attempt recorded; failures are retried with exponential
+/// backoff until two days after the event, then kept as failed with their last answer.
+/// Delivered and failed deliveries are deleted after `keepMillis`.
 public struct HookSender: Sendable {
     public let store: any CommentStore
     public let settings: HookSettings
@@ -17,8 +18,15 @@ public struct HookSender: Sendable {
 
     /// Attempts in flight at once.
     static let concurrency = 8
-    /// Deliveries claimed per look: two rounds of the longest attempts fit in one claim's lease.
-    static let batch = 16
+    /// Attempts in flight at once to one hook: a slow receiver takes at most this many of the
+    /// slots, and the others keep going.
+    static let perHook = 2
+    /// How many claimed deliveries one pass may hold unstarted (waiting for their hook, or
+    /// left to lapse) before it claims no more.
+    static let parkLimit = 256
+    /// How often delivered and failed deliveries are pruned, and how long they are kept.
+    static let pruneEveryMillis: Int64 = 3_600_000
+    static let keepMillis: Int64 = 30 * 86_400_000
 
     public init(store: any CommentStore, settings: HookSettings, clock: any MarginClock, random: any RandomSource, logger: Logger,
                 pollInterval: Duration = .seconds(1)) {
@@ -30,29 +38,59 @@ public struct HookSender: Sendable {
         self.pollInterval = pollInterval
     }
 
-    /// Attempts what is due now; returns how many were delivered.
+    /// Attempts what is due now, and what falls due while those are under way; returns how many
+    /// were delivered. Deliveries are claimed only as slots free up; a hook gets at most
+    /// `perHook` attempts at once, its other claimed deliveries waiting for it (as many as can
+    /// still start well before their claim lapses; more are left to lapse and come due again),
+    /// so one slow receiver cannot hold up the others. When `stopping()` turns true, nothing
+    /// more is started and the attempts under way are finished.
     @discardableResult
     public func deliverDue(stopping: @Sendable () -> Bool = { false }) async throws -> Int {
-        let due = try await store.dueHookDeliveries(now: clock.nowMillis(), limit: Self.batch)
-        return await withTaskGroup(of: Bool.self) { group in
-            var started = 0
+        let timeoutMillis = max(settings.timeout.components.seconds * 1000 + settings.timeout.components.attoseconds / 1_000_000_000_000_000, 1)
+        // A waiting delivery starts only while its attempt can end a margin before its claim lapses.
+        let startWithin = OutboxClaim.leaseMillis - timeoutMillis - 30_000
+        let rounds = max(0, Int(startWithin / timeoutMillis) - 1)
+        var slots = HookSlots(total: Self.concurrency, perHook: Self.perHook, waitingPerHook: rounds * Self.perHook)
+        var claimError: (any Error)?
+        let delivered = await withTaskGroup(of: (hookID: Int64, delivered: Bool).self) { group in
             var delivered = 0
-            while started < due.count && started < Self.concurrency && !stopping() && !Task.isCancelled {
-                let delivery = due[started]
-                group.addTask { await self.deliver(delivery) }
-                started += 1
-            }
-            while let ok = await group.next() {
-                if ok { delivered += 1 }
-                // What is not started stays claimed until its lease lapses, then is due again.
-                if started < due.count && !stopping() && !Task.isCancelled {
-                    let delivery = due[started]
-                    group.addTask { await self.deliver(delivery) }
-                    started += 1
+            var lapsing = 0
+            // Whether the last claim may have left due deliveries behind.
+            var more = true
+            while true {
+                if !stopping() && !Task.isCancelled {
+                    for delivery in slots.startable(claimedAfter: clock.nowMillis() - startWithin) {
+                        group.addTask { (delivery.hookID, await self.deliver(delivery)) }
+                    }
+                    while more && slots.free > 0 && lapsing + slots.waitingCount < Self.parkLimit && !stopping() && !Task.isCancelled {
+                        let free = slots.free
+                        let now = clock.nowMillis()
+                        let due: [HookDelivery]
+                        do {
+                            due = try await store.dueHookDeliveries(now: now, limit: free)
+                        } catch {
+                            claimError = error
+                            more = false
+                            break
+                        }
+                        more = due.count == free
+                        let taken = slots.take(due, claimedAt: now)
+                        lapsing += taken.lapsing
+                        for delivery in taken.start {
+                            group.addTask { (delivery.hookID, await self.deliver(delivery)) }
+                        }
+                    }
                 }
+                guard let done = await group.next() else { break }
+                slots.finished(hookID: done.hookID)
+                if done.delivered { delivered += 1 }
+                // A slot is free: look again, unless the store is failing.
+                more = claimError == nil
             }
             return delivered
         }
+        if let claimError, delivered == 0 { throw claimError }
+        return delivered
     }
 
     /// One attempt at `delivery`, recorded; true when delivered. A store failure is logged, not
@@ -60,8 +98,9 @@ public struct HookSender: Sendable {
     /// until its lease lapses, then is due again).
     private func deliver(_ delivery: HookDelivery) async -> Bool {
         do {
-            // A hook removed meanwhile took its deliveries with it.
-            guard let hook = try await store.hook(id: delivery.hookID) else { return false }
+            // A hook removed meanwhile took its deliveries with it; a disabled one keeps its
+            // deliveries for when it is enabled again.
+            guard let hook = try await store.hook(id: delivery.hookID), hook.enabled else { return false }
             let result = await attempt(delivery, hook: hook)
             try await store.recordHookAttempt(deliveryID: delivery.id, result)
             if let error = result.error {
@@ -77,10 +116,28 @@ public struct HookSender: Sendable {
         }
     }
 
-    /// Delivers until cancelled or `stopping()` turns true, polling every `pollInterval`. An
-    /// attempt under way when asked to stop is finished and recorded.
+    /// Deletes delivered and failed deliveries older than `keepMillis` when the last pruning,
+    /// at `lastPruned`, is `pruneEveryMillis` ago or more; returns when it last pruned.
+    func pruneIfDue(lastPruned: Int64?) async -> Int64? {
+        let now = clock.nowMillis()
+        if let lastPruned, now - lastPruned < Self.pruneEveryMillis { return lastPruned }
+        do {
+            let pruned = try await store.pruneHookDeliveries(before: now - Self.keepMillis)
+            if pruned > 0 { logger.info("pruned \(pruned) old hook deliveries") }
+            return now
+        } catch {
+            logger.error("pruning old hook deliveries failed", metadata: ["error": "\(error)"])
+            return lastPruned
+        }
+    }
+
+    /// Delivers until cancelled or `stopping()` turns true, polling every `pollInterval`, and
+    /// prunes old deliveries once an hour. An attempt under way when asked to stop is finished
+    /// and recorded; nothing new is claimed then.
     public func run(stopping: @escaping @Sendable () -> Bool = { false }) async {
+        var lastPruned: Int64?
         while !Task.isCancelled && !stopping() {
+            lastPruned = await pruneIfDue(lastPruned: lastPruned)
             do {
                 try await deliverDue(stopping: stopping)
             } catch {
@@ -118,9 +175,19 @@ public struct HookSender: Sendable {
     }
 
     /// The request for one attempt at `now`, with freshly signed moderation links (none for a
-    /// deleted comment or a test event).
+    /// deleted comment or a test event), and for a trusted hook the commenter's email and
+    /// network as the comment has them now.
     func request(for delivery: HookDelivery, hook: Hook, now: Int64) async throws -> HookRequest {
-        let data = try HookEventData.parse(delivery.payload)
+        var data = try HookEventData.parse(delivery.payload)
+        if hook.trusted, let commentID = delivery.commentID {
+            // Stored payloads hold neither: a trusted hook gets what the comment has now, so a
+            // deleted or forgotten commenter's address is never sent.
+            data = data.withContact(of: try await store.comment(id: commentID))
+        } else if !hook.trusted {
+            // Rows queued while the hook was trusted keep nothing it may no longer see.
+            data = data.withContact(email: nil, network: nil)
+            data.moderator = nil
+        }
         var links: [HookLink] = []
         if let commentID = delivery.commentID, delivery.type != .deleted {
             let signer = LinkSigner(keys: try await store.signingKeys())
@@ -130,16 +197,19 @@ public struct HookSender: Sendable {
     }
 
     /// When to try again after a failed attempt: `firstRetryMillis` doubling with each earlier
-    /// attempt up to `maximumRetryMillis`, or the receiver's `Retry-After` (capped alike);
-    /// nil once that would be more than `giveUpAfterMillis` after the event.
+    /// attempt up to `maximumRetryMillis`, or the receiver's `Retry-After` when that asks for
+    /// longer (capped alike); nil once that would be more than `giveUpAfterMillis` after the event.
     static func retryAt(attemptsBefore: Int, createdAt: Int64, now: Int64, retryAfterSeconds: Int64?, settings: HookSettings) -> Int64? {
-        let doubled = settings.firstRetryMillis << Int64(min(max(attemptsBefore, 0), 30))
-        var wait = min(settings.maximumRetryMillis, doubled)
-        if let retryAfterSeconds, retryAfterSeconds >= 0 {
+        let maximum = max(settings.maximumRetryMillis, 1)
+        var wait = max(settings.firstRetryMillis, 1)
+        // Doubled step by step, stopping at the maximum: no shift or product can overflow.
+        for _ in 0..<max(attemptsBefore, 0) where wait < maximum { wait = wait > maximum / 2 ? maximum : wait * 2 }
+        wait = min(wait, maximum)
+        if let retryAfterSeconds, retryAfterSeconds > 0 {
             let asked = retryAfterSeconds.multipliedReportingOverflow(by: 1000)
-            wait = min(settings.maximumRetryMillis, asked.overflow ? .max : asked.partialValue)
+            wait = max(wait, min(maximum, asked.overflow ? maximum : asked.partialValue))
         }
-        let next = now + wait
-        return next - createdAt > settings.giveUpAfterMillis ? nil : next
+        let (next, overflow) = now.addingReportingOverflow(wait)
+        return overflow || next - createdAt > settings.giveUpAfterMillis ? nil : next
     }
 }

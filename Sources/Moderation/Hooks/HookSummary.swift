@@ -9,7 +9,11 @@ struct HookSummary: Sendable {
     var type: HookEventType
     var siteName: String
     var pageTitle: String
-    var pageURL: String
+    /// The page's address on the site; nil when the site names no fixed origin (its address is
+    /// then unknown: the comment server's own would be no page).
+    var pageURL: String?
+    /// The page's path on the site.
+    var pageURI: String
     var author: String
     var excerpt: String
     var status: CommentStatus
@@ -28,7 +32,8 @@ struct HookSummary: Sendable {
         siteName = data.site.name
         let title = HookText.folded(comment.thread.title ?? "")
         pageTitle = title.isEmpty ? comment.thread.uri : title
-        pageURL = comment.thread.url ?? settings.publicURL + comment.thread.uri
+        pageURL = comment.thread.url
+        pageURI = comment.thread.uri
         let name = HookText.folded(comment.author ?? "")
         author = name.isEmpty ? (type == .deleted ? "(removed)" : "Anonymous") : name
         let plain = HookText.plain(html: comment.html)
@@ -48,6 +53,7 @@ struct HookSummary: Sendable {
         var copy = self
         copy.siteName = transform(siteName)
         copy.pageTitle = transform(pageTitle)
+        copy.pageURI = transform(pageURI)
         copy.author = transform(author)
         copy.excerpt = transform(excerpt)
         copy.reasons = reasons.map(transform)
@@ -67,6 +73,10 @@ struct HookSummary: Sendable {
         case .edited: "Comment edited"
         }
     }
+
+    /// The page as text where no link can be made: its title and path (the path alone when it
+    /// has no title).
+    var pageLabel: String { pageURL != nil || pageTitle == pageURI ? pageTitle : "\(pageTitle) (\(pageURI))" }
 
     /// The event and the page in one line: `Comment held for moderation on “Hello”`.
     var headline: String { "\(action) on “\(pageTitle)”" }

@@ -3,26 +3,12 @@ import Comments
 import Foundation
 import NIOCore
 import NIOPosix
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-/// How one request ended: the answer's status and the start of its body, or why none came.
-struct HookResponse: Sendable, Equatable {
-    var status: Int?
-    /// The start of the body, at most `HookDelivery.responseLimit` bytes, cut on a character.
-    var body: String?
-    /// Why it failed; nil for a 2xx answer.
-    var error: String?
-    /// `Retry-After` in seconds, when the answer had one.
-    var retryAfterSeconds: Int64?
-
-    static func failure(_ error: String) -> HookResponse { HookResponse(status: nil, body: nil, error: error) }
-}
 
 /// Sends one request the careful way: to the address `DestinationGuard` vetted (so the name
 /// cannot be re-resolved elsewhere, while TLS still checks the name), with no redirect
@@ -44,16 +30,42 @@ enum HookTransport {
               var host = url.host, !host.isEmpty
         else { return .failure("the hook's URL cannot be used") }
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        let address: String
+        let addresses: [String]
         do {
-            address = try await DestinationGuard.vet(host: host, allowPrivate: allowPrivate)
+            addresses = try await DestinationGuard.vetAll(host: host, allowPrivate: allowPrivate)
         } catch {
             return .failure("\(error)")
         }
+        return await send(request, host: host, addresses: addresses, timeout: timeout)
+    }
+
+    /// Sends `request` for `host` to each of `addresses` (all vetted already) in turn until one
+    /// can be connected to; the answer of the first reached, or the last address's failure.
+    /// Each address gets a share of the time to connect, so an unreachable one leaves time
+    /// for the next.
+    static func send(_ request: HookRequest, host: String, addresses: [String], timeout: Duration) async -> HookResponse {
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
+        let shares = Int64(max(1, min(addresses.count, 3)))
+        let connectTimeout = TimeAmount.nanoseconds(TimeAmount(timeout).nanoseconds / shares)
+        var last = HookResponse.failure("could not connect to \(host)")
+        for address in addresses {
+            let (response, unreachable) = await exchange(request, host: host, address: address, connectTimeout: connectTimeout,
+                                                         readTimeout: TimeAmount(timeout), deadline: deadline)
+            guard unreachable else { return response }
+            last = response
+            if Task.isCancelled || NIODeadline.now() >= deadline { break }
+        }
+        return last
+    }
+
+    /// One request to `address`; `unreachable` when no connection was made (nothing was sent,
+    /// so another address may be tried).
+    private static func exchange(_ request: HookRequest, host: String, address: String, connectTimeout: TimeAmount,
+                                 readTimeout: TimeAmount, deadline: NIODeadline) async -> (HookResponse, unreachable: Bool) {
         var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow, timeout: .init(connect: TimeAmount(timeout), read: TimeAmount(timeout)), proxy: nil)
+            redirectConfiguration: .disallow, timeout: .init(connect: connectTimeout, read: readTimeout), proxy: nil)
         if DestinationGuard.literalBytes(host) == nil { configuration.dnsOverride = [host: address] }
-        // One connection try per attempt: the outbox retries, with its own backoff, and a refused
+        // One connection try per address: the outbox retries, with its own backoff, and a refused
         // connection is reported as such instead of as a timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
@@ -63,8 +75,9 @@ enum HookTransport {
         for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
         outgoing.body = .bytes(ByteBuffer(bytes: request.body))
         let response: HookResponse
+        var unreachable = false
         do {
-            let answer = try await client.execute(outgoing, deadline: .now() + TimeAmount(timeout))
+            let answer = try await client.execute(outgoing, deadline: deadline)
             var bytes: [UInt8] = []
             // Only the start is kept: a receiver cannot make the sender read (or store) more.
             for try await chunk in answer.body {
@@ -84,9 +97,23 @@ enum HookTransport {
             }
         } catch {
             response = .failure(describe(error, host: host, address: address))
+            unreachable = notConnected(error)
         }
         try? await client.shutdown()
-        return response
+        return (response, unreachable)
+    }
+
+    /// Whether `error` means no connection was made (refused, unreachable, timed out connecting).
+    static func notConnected(_ error: any Error) -> Bool {
+        switch error {
+        case let error as HTTPClientError: return error == .connectTimeout
+        case is NIOConnectionError: return true
+        case let error as IOError: return [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL].contains(error.errnoCode)
+        case let error as ChannelError:
+            if case .connectTimeout = error { return true }
+            return false
+        default: return false
+        }
     }
 
     /// A sentence for a failure to connect or to get an answer.
@@ -137,26 +164,6 @@ enum HookTransport {
                 timer.cancel()
                 once.resume(value)
             }
-        }
-    }
-
-    /// A continuation resumed by whichever of two tasks comes first.
-    private final class OneShot<T: Sendable>: Sendable {
-        private let continuation = Mutex<CheckedContinuation<T, Never>?>(nil)
-
-        func set(_ value: CheckedContinuation<T, Never>) {
-            continuation.withLock { $0 = value }
-        }
-
-        /// True when this call resumed it.
-        @discardableResult
-        func resume(_ value: T) -> Bool {
-            guard let taken = continuation.withLock({ slot -> CheckedContinuation<T, Never>? in
-                defer { slot = nil }
-                return slot
-            }) else { return false }
-            taken.resume(returning: value)
-            return true
         }
     }
 

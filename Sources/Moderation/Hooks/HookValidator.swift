@@ -4,11 +4,22 @@ import Foundation
 /// The checks `HookRegistry` makes on what people give for a hook; each refusal names its
 /// field (`HookError.invalid`).
 enum HookValidator {
-    /// A usable http(s) URL with a host and no user or password; returns it trimmed with its host.
+    /// A usable http(s) URL with a host and no user or password; returns it trimmed with its
+    /// host. A base URL the preset appends a path to (Telegram, Matrix, ntfy) takes no query or
+    /// fragment: the path would land inside them.
     static func url(_ text: String, preset: Hook.Preset) throws -> (url: String, host: String) {
         let url = text.trimmingCharacters(in: .whitespaces)
+        guard !url.isEmpty else { throw HookError.invalid(field: "url", message: "give the \(preset.rawValue) URL") }
+        let host = try parse(url)
+        if preset.needsTarget, url.contains("?") || url.contains("#") {
+            throw HookError.invalid(field: "url", message: "give the \(preset.rawValue) server's base URL, without '?' or '#'")
+        }
+        return (url, host)
+    }
+
+    /// The host of a usable http(s) URL with no user or password (brackets trimmed).
+    static func parse(_ url: String) throws -> String {
         func invalid(_ why: String) -> HookError { .invalid(field: "url", message: why) }
-        guard !url.isEmpty else { throw invalid("give the \(preset.rawValue) URL") }
         guard url.count <= 2000 else { throw invalid("at most 2000 characters") }
         guard !url.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) else {
             throw invalid("no spaces or control characters")
@@ -20,7 +31,15 @@ enum HookValidator {
             throw invalid("must not carry a user name or password (give a token with --token instead)")
         }
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (url, host)
+        return host
+    }
+
+    /// `scheme://host:port` of a URL, lowercased, the port filled in: where a request goes.
+    static func origin(_ url: String) -> String {
+        guard let components = URLComponents(string: url) else { return url }
+        let scheme = components.scheme?.lowercased() ?? ""
+        let port = components.port ?? (scheme == "https" ? 443 : 80)
+        return "\(scheme)://\((components.host ?? "").lowercased()):\(port)"
     }
 
     /// The target (chat, room or topic) a preset needs, checked by its service's rules; nil for

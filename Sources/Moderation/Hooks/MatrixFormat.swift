@@ -24,8 +24,9 @@ enum MatrixFormat {
         // `@room` in a message notifies the whole room when the sender may do that.
         let summary = summary.mapTexts(HookText.unmentioned)
         let escape = HookText.html
-        var plain = "\(summary.headline) (\(summary.siteName))\n\(summary.pageURL)\nAuthor: \(summary.author) · Status: \(summary.statusWord)\n"
-        var html = "<b>\(escape(summary.action))</b> on <a href=\"\(escape(summary.pageURL))\">\(escape(summary.pageTitle))</a>"
+        var plain = "\(summary.headline) (\(summary.siteName))\n\(summary.pageURL ?? summary.pageURI)\nAuthor: \(summary.author) · Status: \(summary.statusWord)\n"
+        let page = summary.pageURL.map { "<a href=\"\(escape($0))\">\(escape(summary.pageTitle))</a>" } ?? escape(summary.pageLabel)
+        var html = "<b>\(escape(summary.action))</b> on \(page)"
         html += " (\(escape(summary.siteName)))<br>"
         html += "<b>Author:</b> \(escape(summary.author)) · <b>Status:</b> \(summary.statusWord)<br>"
         if !summary.excerpt.isEmpty {
@@ -43,6 +44,9 @@ enum MatrixFormat {
         return .object([
             ("msgtype", "m.text"), ("body", .string(plain)),
             ("format", "org.matrix.custom.html"), ("formatted_body", .string(html)),
+            // An explicit empty mention list: clients and push rules that go by it notify no one,
+            // and the legacy rules that match display names in the text no longer apply.
+            ("m.mentions", .object([])),
         ])
     }
 }

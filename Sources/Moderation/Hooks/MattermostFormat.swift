@@ -9,7 +9,8 @@ enum MattermostFormat {
 
     static func body(_ summary: HookSummary) -> HookJSON {
         let escape = HookText.markdown
-        var text = "\(escape(summary.action)) on **[\(escape(summary.pageTitle))](\(HookText.linkTarget(summary.pageURL)))**"
+        let page = summary.pageURL.map { "[\(escape(summary.pageTitle))](\(HookText.linkTarget($0)))" } ?? escape(summary.pageLabel)
+        var text = "\(escape(summary.action)) on **\(page)**"
         text += " (\(escape(summary.siteName)))\n"
         text += "**Author:** \(escape(summary.author)) · **Status:** \(summary.statusWord)\n"
         if !summary.excerpt.isEmpty { text += "> \(escape(summary.excerpt))\n" }

@@ -17,15 +17,15 @@ enum NtfyFormat {
         if !summary.links.isEmpty { message += "\n" + summary.links.map { "\($0.label): \($0.url)" }.joined(separator: "\n") }
         var tags: [HookJSON] = ["speech_balloon"]
         if summary.needsAttention { tags.append("warning") }
-        let title = "\(summary.siteName): \(summary.action.prefix(1).lowercased() + summary.action.dropFirst()) on \(summary.pageTitle)"
+        let title = "\(summary.siteName): \(summary.action.prefix(1).lowercased() + summary.action.dropFirst()) on \(summary.pageLabel)"
         var members: [(String, HookJSON)] = [
             ("topic", .string(topic)),
             ("title", .string(HookText.clipped(title, 250))),
             ("message", .string(HookText.clipped(message, 4000))),
-            ("click", .string(summary.pageURL)),
             ("tags", .array(tags)),
             ("priority", .int(summary.needsAttention ? 4 : 3)),
         ]
+        if let pageURL = summary.pageURL { members.insert(("click", .string(pageURL)), at: 3) }
         let actions = summary.links.filter { $0.action != .delete }.prefix(3).map { link in
             HookJSON.object([("action", "view"), ("label", .string(link.label)), ("url", .string(link.url)), ("clear", true)])
         }

@@ -10,7 +10,8 @@ enum SlackFormat {
 
     static func body(_ summary: HookSummary) -> HookJSON {
         let escape = HookText.slack
-        var section = "*\(escape(summary.action)) on <\(HookText.linkTarget(summary.pageURL))|\(escape(summary.pageTitle))>*\n"
+        let page = summary.pageURL.map { "<\(HookText.linkTarget($0))|\(escape(summary.pageTitle))>" } ?? escape(summary.pageLabel)
+        var section = "*\(escape(summary.action)) on \(page)*\n"
         section += "*Author:* \(escape(summary.author))"
         if !summary.excerpt.isEmpty { section += "\n>" + escape(summary.excerpt) }
         var context = "Status: \(summary.statusWord) · \(escape(summary.siteName))"

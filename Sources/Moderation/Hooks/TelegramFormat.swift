@@ -11,8 +11,9 @@ enum TelegramFormat {
 
     static func body(chat: String, _ summary: HookSummary) -> HookJSON {
         let escape = HookText.html
-        let title = escape(HookText.clipped(summary.pageTitle, 300))
-        var text = "<b>\(escape(summary.action))</b> on <a href=\"\(escape(summary.pageURL))\">\(title)</a>"
+        let title = escape(HookText.clipped(summary.pageURL == nil ? summary.pageLabel : summary.pageTitle, 300))
+        let page = summary.pageURL.map { "<a href=\"\(escape($0))\">\(title)</a>" } ?? title
+        var text = "<b>\(escape(summary.action))</b> on \(page)"
         text += " (\(escape(summary.siteName)))\n"
         text += "<b>Author:</b> \(escape(summary.author)) · <b>Status:</b> \(summary.statusWord)\n"
         if !summary.excerpt.isEmpty { text += "<blockquote>\(escape(summary.excerpt))</blockquote>\n" }

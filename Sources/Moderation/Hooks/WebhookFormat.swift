@@ -27,6 +27,7 @@ enum WebhookFormat {
         return (try? encoder.encode(envelope)).map { Array($0) } ?? Array("{}".utf8)
     }
 
+    /// The body's top level: the event's `type`, its `timestamp` and its `data`.
     private struct Envelope: Encodable {
         var type: String
         var timestamp: String

@@ -172,6 +172,11 @@ extension PostgresStore {
     /// Inserts `new` into its thread (created on first use), as `SQLiteStore` does: the site must
     /// exist, the thread be open, and a parent be an approved comment of the same thread.
     static func insert(_ connection: PostgresConnection, _ logger: Logger, _ new: NewComment, mail: MailBuilder?) async throws -> (CommentThread, Comment) {
+        // FOR KEY SHARE: a site removed meanwhile either went before this read (siteNotFound) or
+        // waits until this comment is stored and then takes it along; never a half-failed insert.
+        guard try await !values(connection.query("SELECT 1 FROM sites WHERE id = \(new.siteID) FOR KEY SHARE", logger: logger),
+                                as: Int32.self).isEmpty
+        else { throw CommentsError.siteNotFound(new.siteID) }
         // Two nodes creating the same thread at once: the second finds the first's row.
         let created = try await threads(connection.query("""
             INSERT INTO threads (site_id, uri, title, created_at)
@@ -229,6 +234,7 @@ extension PostgresStore {
         guard let parent = try await values(connection.query(
             "SELECT parent_id FROM comments WHERE id = \(commentID) FOR UPDATE", logger: logger), as: Int64?.self).first
         else { throw CommentsError.commentNotFound(commentID) }
+        try await redactHookDeliveries(connection, logger, commentID: commentID)
         if try await hasReplies(connection, logger, commentID) {
             try await connection.query("""
                 UPDATE comments SET status = 'deleted', body = '', html = '', author = NULL, email = NULL,

@@ -71,9 +71,9 @@ extension PostgresStore {
         stored.lastResponse = HookDelivery.keptResponse(delivery.lastResponse)
         let kept = stored
         stored.id = try await transaction { connection, logger in
-            // FOR SHARE: the hook cannot be removed before this row refers to it.
+            // FOR KEY SHARE: the hook cannot be removed before this row refers to it.
             guard try await !Self.values(connection.query(
-                "SELECT id FROM hooks WHERE id = \(kept.hookID) FOR SHARE", logger: logger), as: Int64.self).isEmpty
+                "SELECT id FROM hooks WHERE id = \(kept.hookID) FOR KEY SHARE", logger: logger), as: Int64.self).isEmpty
             else { throw CommentsError.hookNotFound(kept.hookID) }
             return try await Self.values(connection.query("""
                 INSERT INTO hook_deliveries (hook_id, event_id, type, comment_id, site_id, payload, created_at, attempts, next_attempt_at,
@@ -96,8 +96,9 @@ extension PostgresStore {
                     SELECT id FROM hook_deliveries
                     WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= \(now)
                         AND (claimed_until IS NULL OR claimed_until <= \(now))
+                        AND EXISTS (SELECT 1 FROM hooks WHERE hooks.id = hook_deliveries.hook_id AND hooks.enabled)
                     ORDER BY next_attempt_at, id LIMIT \(Int64(limit))
-                    FOR UPDATE SKIP LOCKED)
+                    FOR UPDATE OF hook_deliveries SKIP LOCKED)
                 RETURNING \(unescaped: Self.hookDeliveryColumns)
                 """, logger: logger)).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
         }
@@ -129,6 +130,15 @@ extension PostgresStore {
         }
     }
 
+    public func pruneHookDeliveries(before: Int64) async throws -> Int {
+        try await transaction { connection, logger in
+            try await Self.values(connection.query("""
+                DELETE FROM hook_deliveries WHERE (delivered_at IS NOT NULL OR failed_at IS NOT NULL) AND created_at < \(before)
+                RETURNING id
+                """, logger: logger), as: Int64.self).count
+        }
+    }
+
     public func retryHookDelivery(id: Int64, at: Int64) async throws -> Bool {
         try await transaction { connection, logger in
             try await !Self.values(connection.query("""
@@ -145,10 +155,13 @@ extension PostgresStore {
     /// it costs one indexed query and writes nothing.
     static func recordHookEvent(_ connection: PostgresConnection, _ logger: Logger, _ record: HookEventRecord, thread: CommentThread,
                                 comment: Comment, at: Int64) async throws {
+        // FOR KEY SHARE: a hook removed meanwhile (or with its site) either went before this read
+        // and is skipped, or waits until this transaction has written its rows; without the lock
+        // the inserts below would fail on the vanished hook and lose the comment.
         var hooks: [(id: Int64, trusted: Bool)] = []
         for try await (id, trusted) in try await connection.query("""
             SELECT id, trusted FROM hooks WHERE enabled AND (site_id IS NULL OR site_id = \(thread.siteID))
-                AND events LIKE \(Hook.hearingPattern(record.type)) ORDER BY id
+                AND events LIKE \(Hook.hearingPattern(record.type)) ORDER BY id FOR KEY SHARE
             """, logger: logger).decode((Int64, Bool).self) {
             hooks.append((id, trusted))
         }
@@ -157,17 +170,34 @@ extension PostgresStore {
                   "SELECT \(unescaped: siteColumns) FROM sites WHERE id = \(thread.siteID)", logger: logger)).first
         else { return }
         let eventID = HookEventData.makeEventID()
-        // At most two payloads: with and without the commenter's email and network.
+        // At most two payloads, with and without the moderator (trusted hooks only). Neither
+        // holds the commenter's email or network: a sender reads those from the live comment.
         var payloads: [Bool: String] = [:]
         for hook in hooks {
             let payload = payloads[hook.trusted] ?? HookEventData(
-                type: record.type, site: site, thread: thread, comment: comment, actor: record.actor, moderator: record.moderator,
-                previousStatus: record.previousStatus, trusted: hook.trusted).json()
+                type: record.type, site: site, thread: thread, comment: comment, actor: record.actor,
+                moderator: hook.trusted ? record.moderator : nil, previousStatus: record.previousStatus, trusted: false).json()
             payloads[hook.trusted] = payload
             try await connection.query("""
                 INSERT INTO hook_deliveries (hook_id, event_id, type, comment_id, site_id, payload, created_at, next_attempt_at)
                 VALUES (\(hook.id), \(eventID), \(record.type.rawValue), \(comment.id), \(site.id), \(payload), \(at), \(at))
                 """, logger: logger)
+        }
+    }
+
+    /// Rewrites the payloads of the earlier deliveries about a comment being deleted to the
+    /// deleted form (`HookEventData.redacted()`), in the caller's transaction: neither a queued
+    /// retry nor the stored outbox keeps its text or author.
+    static func redactHookDeliveries(_ connection: PostgresConnection, _ logger: Logger, commentID: Int64) async throws {
+        var rows: [(Int64, String)] = []
+        for try await row in try await connection.query("""
+            SELECT id, payload FROM hook_deliveries WHERE comment_id = \(commentID) AND type <> 'comment.deleted'
+            """, logger: logger).decode((Int64, String).self) {
+            rows.append(row)
+        }
+        for (id, payload) in rows {
+            try await connection.query(
+                "UPDATE hook_deliveries SET payload = \(HookEventData.redacted(payload: payload)) WHERE id = \(id)", logger: logger)
         }
     }
 

@@ -65,9 +65,7 @@ extension PostgresStore {
                 default: break
                 }
             }
-            let event = HookEventType.forDecision(decision.action, resulting: target).map {
-                HookEventRecord(type: $0, actor: decision.actor, moderator: decision.moderator, previousStatus: current.status)
-            }
+            let event = HookEventRecord.decision(decision, from: current.status, to: target)
             if decision.action == .delete {
                 // The event carries the comment as it was, so it is recorded before the row goes.
                 if let event { try await Self.recordHookEvent(connection, logger, event, thread: thread, comment: current, at: decision.at) }

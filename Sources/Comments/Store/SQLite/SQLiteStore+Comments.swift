@@ -193,6 +193,7 @@ extension SQLiteStore {
         guard try Bool.fetchOne(db, sql: "SELECT 1 FROM comments WHERE id = ?", arguments: [commentID]) == true else {
             throw CommentsError.commentNotFound(commentID)
         }
+        try redactHookDeliveries(db, commentID: commentID)
         if try hasReplies(db, commentID) {
             try db.execute(
                 sql: """

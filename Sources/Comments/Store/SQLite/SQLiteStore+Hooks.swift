@@ -86,15 +86,7 @@ extension SQLiteStore {
     public func dueHookDeliveries(now: Int64, limit: Int) async throws -> [HookDelivery] {
         // One writer at a time: the claim is written in the transaction that reads the rows.
         try await write { db in
-            let due = try Row.fetchAll(
-                db,
-                sql: """
-                SELECT * FROM hook_deliveries WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
-                    AND (claimed_until IS NULL OR claimed_until <= ?)
-                ORDER BY next_attempt_at, id LIMIT ?
-                """,
-                arguments: [now, now, limit]
-            ).map(HookDelivery.init(row:))
+            let due = try Row.fetchAll(db, sql: Self.dueHookDeliveriesSQL, arguments: [now, now, limit]).map(HookDelivery.init(row:))
             for delivery in due {
                 try db.execute(
                     sql: "UPDATE hook_deliveries SET claimed_until = ? WHERE id = ?", arguments: [now + OutboxClaim.leaseMillis, delivery.id])
@@ -132,8 +124,14 @@ extension SQLiteStore {
 
     public func hookDeliveries(hookID: Int64, limit: Int) async throws -> [HookDelivery] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM hook_deliveries WHERE hook_id = ? ORDER BY id DESC LIMIT ?", arguments: [hookID, limit])
-                .map(HookDelivery.init(row:))
+            try Row.fetchAll(db, sql: Self.hookDeliveriesSQL, arguments: [hookID, limit]).map(HookDelivery.init(row:))
+        }
+    }
+
+    public func pruneHookDeliveries(before: Int64) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: Self.pruneHookDeliveriesSQL, arguments: [before])
+            return db.changesCount
         }
     }
 
@@ -152,22 +150,21 @@ extension SQLiteStore {
     /// with one event id, in the caller's transaction (the change's own). Without such a hook
     /// it costs one indexed query and writes nothing.
     static func recordHookEvent(_ db: Database, _ record: HookEventRecord, thread: CommentThread, comment: Comment, at: Int64) throws {
+        // One writer at a time: no hook can go between this read and the inserts below.
         let hooks = try Row.fetchAll(
-            db.cachedStatement(sql: """
-                SELECT id, trusted FROM hooks WHERE enabled AND (site_id IS NULL OR site_id = ?) AND events LIKE ? ORDER BY id
-                """),
-            arguments: [thread.siteID, Hook.hearingPattern(record.type)])
+            db.cachedStatement(sql: Self.hearingHooksSQL), arguments: [thread.siteID, Hook.hearingPattern(record.type)])
         guard !hooks.isEmpty,
               let site = try Row.fetchOne(db, sql: "SELECT * FROM sites WHERE id = ?", arguments: [thread.siteID]).map(Site.init(row:))
         else { return }
         let eventID = HookEventData.makeEventID()
-        // At most two payloads: with and without the commenter's email and network.
+        // At most two payloads, with and without the moderator (trusted hooks only). Neither
+        // holds the commenter's email or network: a sender reads those from the live comment.
         var payloads: [Bool: String] = [:]
         for row in hooks {
             let trusted: Bool = row["trusted"]
             let payload = payloads[trusted] ?? HookEventData(
-                type: record.type, site: site, thread: thread, comment: comment, actor: record.actor, moderator: record.moderator,
-                previousStatus: record.previousStatus, trusted: trusted).json()
+                type: record.type, site: site, thread: thread, comment: comment, actor: record.actor,
+                moderator: trusted ? record.moderator : nil, previousStatus: record.previousStatus, trusted: false).json()
             payloads[trusted] = payload
             try db.cachedStatement(sql: """
                 INSERT INTO hook_deliveries (hook_id, event_id, type, comment_id, site_id, payload, created_at, next_attempt_at)
@@ -177,12 +174,46 @@ extension SQLiteStore {
         }
     }
 
+    /// Rewrites the payloads of the earlier deliveries about a comment being deleted to the
+    /// deleted form (`HookEventData.redacted()`), in the caller's transaction: neither a queued
+    /// retry nor the stored outbox keeps its text or author.
+    static func redactHookDeliveries(_ db: Database, commentID: Int64) throws {
+        for row in try Row.fetchAll(db.cachedStatement(sql: Self.commentHookDeliveriesSQL), arguments: [commentID]) {
+            try db.cachedStatement(sql: "UPDATE hook_deliveries SET payload = ? WHERE id = ?")
+                .execute(arguments: [HookEventData.redacted(payload: row["payload"]), row["id"] as Int64])
+        }
+    }
+
     /// Removes the deliveries about these comments, in the caller's transaction (a privacy request).
     static func dropHookDeliveries(_ db: Database, commentIDs: [Int64]) throws {
         for id in commentIDs {
-            try db.execute(sql: "DELETE FROM hook_deliveries WHERE comment_id = ?", arguments: [id])
+            try db.execute(sql: Self.dropHookDeliveriesSQL, arguments: [id])
         }
     }
+
+    // MARK: Statements (the query-plan test explains these very strings)
+
+    /// Due, unclaimed deliveries of enabled hooks, oldest first: arguments now, now, limit.
+    static let dueHookDeliveriesSQL = """
+        SELECT * FROM hook_deliveries WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
+            AND (claimed_until IS NULL OR claimed_until <= ?)
+            AND EXISTS (SELECT 1 FROM hooks WHERE hooks.id = hook_deliveries.hook_id AND hooks.enabled)
+        ORDER BY next_attempt_at, id LIMIT ?
+        """
+    /// The enabled hooks that hear an event on a site: arguments site id, `Hook.hearingPattern`.
+    static let hearingHooksSQL = """
+        SELECT id, trusted FROM hooks WHERE enabled AND (site_id IS NULL OR site_id = ?) AND events LIKE ? ORDER BY id
+        """
+    /// A hook's deliveries, newest first: arguments hook id, limit.
+    static let hookDeliveriesSQL = "SELECT * FROM hook_deliveries WHERE hook_id = ? ORDER BY id DESC LIMIT ?"
+    /// The deliveries about a comment, but its deletion's own: argument comment id.
+    static let commentHookDeliveriesSQL = "SELECT id, payload FROM hook_deliveries WHERE comment_id = ? AND type <> 'comment.deleted'"
+    /// Every delivery about a comment: argument comment id.
+    static let dropHookDeliveriesSQL = "DELETE FROM hook_deliveries WHERE comment_id = ?"
+    /// Delivered and failed deliveries created before a time: argument the time.
+    static let pruneHookDeliveriesSQL = """
+        DELETE FROM hook_deliveries WHERE (delivered_at IS NOT NULL OR failed_at IS NOT NULL) AND created_at < ?
+        """
 
     /// Throws `siteNotFound` unless the site exists (nil, every site, always does).
     private static func requireSite(_ db: Database, _ siteID: String?) throws {
