@@ -39,13 +39,13 @@ extension Hooks {
         var token: String?
         @Option(help: "A file holding the bot or access token.")
         var tokenFile: String?
-        @Flag(help: "Deliveries carry the commenter's email and network (else both are null).")
+        @Flag(help: "Deliveries carry the commenter's email and network (read as each is sent) and the moderator's email (else null).")
         var trusted = false
         @Flag(help: "Allow loopback, private, link-local and metadata destinations (a receiver on this machine or network).")
         var allowPrivate = false
-        @Flag(help: "Add it disabled: it gets no deliveries until enabled.")
+        @Flag(help: "Add it disabled: it gets and sends no deliveries until enabled.")
         var disabled = false
-        @Flag(help: "Print the hook as JSON (a webhook's secret in clear).")
+        @Flag(help: "Print the hook as JSON (a webhook's secret and the target in clear).")
         var json = false
         @OptionGroup var database: DatabaseOptions
 
@@ -62,7 +62,7 @@ extension Hooks {
             let hook = try await reporting { try await Hooks.registry(store: store, database: database).add(input) }
             let secret = hook.preset == .webhook ? hook.secret : nil
             if json {
-                printJSON(HookView(hook, clearSecret: secret))
+                printJSON(HookView(hook, clearSecret: secret, clearTarget: true))
                 return
             }
             print("Added " + Hooks.describe(hook))

@@ -10,7 +10,7 @@ extension Hooks {
         static let configuration = CommandConfiguration(abstract: "Change a hook; only the options given change.")
         @Argument(help: "The hook's id (margin hooks list).")
         var id: Int64
-        @Option(help: "A new endpoint or base URL.")
+        @Option(help: "A new endpoint or base URL (to another host, with the token for it: --token or --token-file).")
         var url: String?
         @Option(help: "Hear only this site.")
         var site: String?
@@ -26,15 +26,15 @@ extension Hooks {
         var token: String?
         @Option(help: "A file holding the new bot or access token.")
         var tokenFile: String?
-        @Flag(help: "Deliveries carry the commenter's email and network.")
+        @Flag(help: "Deliveries carry the commenter's email and network (read as each is sent) and the moderator's email.")
         var trusted = false
-        @Flag(help: "Deliveries no longer carry the commenter's email and network.")
+        @Flag(help: "Deliveries no longer carry the commenter's or moderator's email or the network.")
         var untrusted = false
         @Flag(inversion: .prefixedNo, help: "Allow (or no longer allow) loopback, private, link-local and metadata destinations.")
         var allowPrivate: Bool?
         @Flag(help: "Enable it.")
         var enable = false
-        @Flag(help: "Disable it: no new deliveries (queued ones still go out).")
+        @Flag(help: "Disable it: no new deliveries, and queued ones wait until it is enabled again.")
         var disable = false
         @Flag(help: "A webhook's new signing secret, printed once; the old one stops signing at once.")
         var rotateSecret = false

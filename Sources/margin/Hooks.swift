@@ -14,7 +14,7 @@ struct Hooks: AsyncParsableCommand {
 
     /// `margin hooks list [--site ID] [--json]`
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the hooks; secrets and chat webhook URLs are masked.")
+        static let configuration = CommandConfiguration(abstract: "List the hooks; secrets, tokens, ntfy topics and chat webhook URLs are masked.")
         @Option(help: "Only the hooks that hear this site: its own and those for every site.")
         var site: String?
         @Flag(help: "Print JSON.")
@@ -30,7 +30,7 @@ struct Hooks: AsyncParsableCommand {
                 print("No hooks. Add one with margin hooks add --preset webhook --url URL.")
             } else {
                 printTable(["ID", "NAME", "PRESET", "SITE", "URL", "TARGET", "SECRET", "EVENTS", "STATE"], hooks.map { hook in
-                    [String(hook.id), hook.name, hook.preset.rawValue, hook.siteID ?? "all", hook.maskedURL, hook.target ?? "",
+                    [String(hook.id), hook.name, hook.preset.rawValue, hook.siteID ?? "all", hook.maskedURL, hook.maskedTarget ?? "",
                      hook.maskedSecret ?? "", Hooks.events(hook.events), Hooks.state(hook)]
                 })
             }
@@ -55,19 +55,29 @@ struct Hooks: AsyncParsableCommand {
 }
 
 extension Hooks {
+    /// The settings a hook's test and links read; an unusable one stops the command as it stops
+    /// `margin serve`, instead of quietly falling back to its default.
+    static let settingKeys = [ServerSettings.publicURL.key, ServerSettings.linkDays.key, ServerSettings.hooksTimeout.key,
+                              ServerSettings.hooksFirstRetry.key]
+
     /// The registry `margin serve` would use on this database, with the `hooks.*`, `public_url`
-    /// and `mail.link_days` settings as the server resolves them (environment, then file).
+    /// and `mail.link_days` settings as the server resolves them (environment, then file). A
+    /// configuration file that does not read, or an unusable value of one of those settings,
+    /// is an error (exit 1) naming where it was given.
     static func registry(store: any CommentStore, database: DatabaseOptions) throws -> HookRegistry {
         let environment = ProcessInfo.processInfo.environment
-        let file = (try? database.configFile()) ?? nil
-        let settings = HookSettings(
+        let file = try configurationError { () throws(ConfigurationError) in try database.configFile() }
+        let settings = try configurationError { () throws(ConfigurationError) in
+            try Settings(keys: settingKeys, file: file, environment: environment)
+        }
+        let hookSettings = HookSettings(
             publicURL: MailOptions.publicURL(nil, file: file),
-            linkLifetimeMillis: Int64(ServerSettings.linkDays.resolved(environment: environment, file: file)) * 86_400_000,
-            timeout: .seconds(ServerSettings.hooksTimeout.resolved(environment: environment, file: file)),
-            firstRetryMillis: Int64(ServerSettings.hooksFirstRetry.resolved(environment: environment, file: file)) * 1000)
+            linkLifetimeMillis: Int64(settings[ServerSettings.linkDays]) * 86_400_000,
+            timeout: .seconds(settings[ServerSettings.hooksTimeout]),
+            firstRetryMillis: Int64(settings[ServerSettings.hooksFirstRetry]) * 1000)
         var logger = Logger(label: "margin.hooks")
         logger.logLevel = .warning
-        let sender = HookSender(store: store, settings: settings, clock: SystemClock(), random: SystemRandom(), logger: logger)
+        let sender = HookSender(store: store, settings: hookSettings, clock: SystemClock(), random: SystemRandom(), logger: logger)
         return HookRegistry(store: store, sender: sender, clock: SystemClock(), random: SystemRandom())
     }
 
@@ -86,7 +96,7 @@ extension Hooks {
     /// What a new or changed hook is, in one paragraph: its id, where it sends and what.
     static func describe(_ hook: Hook) -> String {
         let scope = hook.siteID.map { "site '\($0)'" } ?? "every site"
-        let target = hook.target.map { " (\($0))" } ?? ""
+        let target = hook.maskedTarget.map { " (\($0))" } ?? ""
         return """
             hook \(hook.id) "\(hook.name)": \(hook.preset.rawValue) to \(hook.maskedURL)\(target), for \(scope), \
             events \(events(hook.events)), \(state(hook)).

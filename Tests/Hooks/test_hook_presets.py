@@ -13,6 +13,8 @@ import pytest
 
 from hooks_support import ACTIONS, Node, moderation_links, open_link, shown, strings, wait_until
 
+TOPIC = "margin-test-topic-7f3a"
+
 
 @pytest.fixture
 def node():
@@ -31,11 +33,15 @@ def test_each_preset_sends_what_its_service_documents_and_its_links_moderate(nod
                    dict(preset="discord", url=r.url("/api/webhooks/123456/discordsecret")),
                    dict(preset="telegram", url=r.base, target="-1001234567890", token="123456:TELEGRAMSECRET"),
                    dict(preset="matrix", url=r.base, target="!room:example.org", token="syt_MATRIXSECRET"),
-                   dict(preset="ntfy", url=r.base, target="margin-test", token="tk_NTFYSECRET")):
-        node.add_hook(site=site, **fields)  # each preset's default events: published and held
+                   dict(preset="ntfy", url=r.base, target=TOPIC, token="tk_NTFYSECRET")):
+        made = node.add_hook(site=site, **fields)  # each preset's default events: published and held
+        assert made["target"] == fields.get("target")  # in clear in the answer that made it, this once
     listings = json.dumps(node.api("GET", f"/hooks?site={site}")[1]) + node.run("hooks", "list", "--json").stdout
-    for word in ("slacksecret", "mmsecret", "discordsecret", "TELEGRAMSECRET", "MATRIXSECRET", "NTFYSECRET"):
-        assert word not in listings
+    table = node.run("hooks", "list").stdout
+    for word in ("slacksecret", "mmsecret", "discordsecret", "TELEGRAMSECRET", "MATRIXSECRET", "NTFYSECRET", TOPIC):
+        assert word not in listings and word not in table, word
+    # An ntfy topic is the password of a topic on ntfy.sh: only its end is shown; chat and room ids are not secret.
+    assert "…" + TOPIC[-4:] in listings and "…" + TOPIC[-4:] in table and "-1001234567890" in listings
 
     text = "Hi zebrafish <!channel> @everyone @channel <script>alert(1)</script> [click](http://evil.example) *loud*"
     _, c, _ = node.post("/post/", text, site=site, author="Mallory <b>", title="Post & <Title>")
@@ -99,11 +105,12 @@ def test_each_preset_sends_what_its_service_documents_and_its_links_moderate(nod
     assert re.fullmatch(r"/_matrix/client/v3/rooms/%21room%3Aexample\.org/send/m\.room\.message/(h\d+-)?msg_[A-Za-z0-9_-]+", mx["path"]), mx["path"]
     assert mx["json"]["msgtype"] == "m.text" and mx["json"]["format"] == "org.matrix.custom.html"
     assert isinstance(mx["json"]["body"], str) and "<script>" not in mx["json"]["formatted_body"]
+    assert mx["json"]["m.mentions"] == {}  # no push rule matches a name someone wrote in a comment
 
     ntfy = got["ntfy"]
     assert ntfy["method"] == "POST" and ntfy["headers"]["authorization"] == "Bearer tk_NTFYSECRET"
     n = ntfy["json"]
-    assert n["topic"] == "margin-test" and "held" in n["title"] and isinstance(n["message"], str)
+    assert n["topic"] == TOPIC and "held" in n["title"] and isinstance(n["message"], str)
     assert n["click"] == "http://blog.example/post/" and n["priority"] == 4 and {"speech_balloon", "warning"} <= set(n["tags"])
     assert 0 < len(n["actions"]) <= 3 and all(a["action"] == "view" and a["label"] and a["url"] for a in n["actions"])
 

@@ -79,6 +79,54 @@ import TestSupport
         #expect(try await CLI.run(["hooks", "update", "1", "--enable"] + db).status == 1)
     }
 
+    /// An ntfy topic (its password on ntfy.sh) and a webhook URL's query are masked in the
+    /// table, the JSON list and the description of a change; only `add --json` shows the topic.
+    @Test func ntfyTopicsAndURLQueriesAreMasked() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let db = ["--db", scratch.database]
+        let topic = "margin-comments-0123456789abcdef"
+        let added = try await CLI.run(["hooks", "add", "--preset", "ntfy", "--url", "http://127.0.0.1:9", "--target", topic,
+                                       "--allow-private", "--json"] + db)
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect((try json(added) as? [String: Any])?["target"] as? String == topic, "\(added.stdout)")
+        let webhook = try await CLI.run(["hooks", "add", "--preset", "webhook", "--url", "http://127.0.0.1:9/in?token=query-secret",
+                                         "--allow-private"] + db)
+        #expect(webhook.status == 0 && webhook.stdout.contains("http://127.0.0.1:9/in?…") && !webhook.stdout.contains("query-secret"),
+                "\(webhook.stdout)")
+
+        let table = try await CLI.run(["hooks", "list"] + db)
+        #expect(table.status == 0 && table.stdout.contains("…cdef") && table.stdout.contains("http://127.0.0.1:9/in?…"), "\(table.stdout)")
+        #expect(!table.stdout.contains(topic) && !table.stdout.contains("query-secret"), "\(table.stdout)")
+        let listed = try await CLI.run(["hooks", "list", "--json"] + db)
+        #expect(listed.status == 0 && !listed.stdout.contains(topic) && !listed.stdout.contains("query-secret"), "\(listed.stdout)")
+        #expect((try json(listed) as? [[String: Any]])?.first?["target"] as? String == "…cdef")
+        let changed = try await CLI.run(["hooks", "update", "1", "--disable"] + db)
+        #expect(changed.status == 0 && changed.stdout.contains("(…cdef)") && !changed.stdout.contains(topic), "\(changed.stdout)")
+    }
+
+    /// The settings a hook command uses are checked as `margin serve` checks them: an unusable
+    /// value stops the command with its origin named, instead of a quiet default.
+    @Test func unusableHookSettingsAreRefused() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let db = ["--db", scratch.database]
+        #expect(try await CLI.run(["hooks", "add", "--preset", "webhook", "--url", "http://127.0.0.1:9/", "--allow-private"] + db).status == 0)
+
+        let timeout = try await CLI.run(["hooks", "test", "1"] + db, environment: ["MARGIN_HOOKS_TIMEOUT": "0"])
+        #expect(timeout.status == 1 && timeout.stderr.contains("MARGIN_HOOKS_TIMEOUT: must be from 1 to 120"), "\(timeout.stderr)")
+        let retry = try await CLI.run(["hooks", "list"] + db, environment: ["MARGIN_HOOKS_FIRST_RETRY": "3601"])
+        #expect(retry.status == 1 && retry.stderr.contains("MARGIN_HOOKS_FIRST_RETRY: must be from 1 to 3600"), "\(retry.stderr)")
+        let config = scratch.path("margin.toml")
+        try "[hooks]\ntimeout = 500\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let fromFile = try await CLI.run(["hooks", "test", "1", "--config", config] + db)
+        #expect(fromFile.status == 1 && fromFile.stderr.contains("line 2") && fromFile.stderr.contains("hooks.timeout"), "\(fromFile.stderr)")
+        // margin serve refuses the same values.
+        let serve = try await CLI.run(["serve", "--port", "0", "--hooks-first-retry", "3601"] + db, timeout: .seconds(20))
+        #expect(serve.status != 0 && serve.stderr.contains("must be from 1 to 3600"), "\(serve.stderr)")
+        #expect(try await CLI.run(["hooks", "list"] + db, environment: ["MARGIN_HOOKS_FIRST_RETRY": "3600"]).status == 0)
+    }
+
     /// `test` prints the receiver's status and answer (exit 1 when not delivered); `deliveries`
     /// lists both attempts, and `--retry` queues the failed one again, once.
     @Test func testAndDeliveries() async throws {

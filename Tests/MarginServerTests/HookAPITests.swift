@@ -74,6 +74,26 @@ import TestSupport
             #expect(!slack.text.contains("abcdefghijklmnop"))
             let slackID = try #require((hook(slack)["id"] as? NSNumber)?.int64Value)
 
+            // An ntfy topic is a password: in clear in the answer that added it, masked after; a
+            // webhook URL's query (often a token) is masked from the first answer on.
+            let topic = "margin-comments-0123456789abcdef"
+            let ntfy = try await admin.send("POST", "/api/v1/admin/hooks", json: [
+                "preset": "ntfy", "url": "http://127.0.0.1:9", "target": topic, "allow_private": true, "site": "a"])
+            #expect(ntfy.status == 201 && hook(ntfy)["target"] as? String == topic, "\(ntfy.text)")
+            let ntfyID = try #require((hook(ntfy)["id"] as? NSNumber)?.int64Value)
+            let ntfyRead = try await admin.get("/api/v1/admin/hooks/\(ntfyID)")
+            #expect(hook(ntfyRead)["target"] as? String == "…cdef" && !ntfyRead.text.contains(topic), "\(ntfyRead.text)")
+            let queried = try await addWebhook(admin, url: "http://127.0.0.1:9/in?token=query-secret")
+            #expect(queried["url"] as? String == "http://127.0.0.1:9/in?…")
+            let queriedID = try #require((queried["id"] as? NSNumber)?.int64Value)
+            let everyHook = try await admin.get("/api/v1/admin/hooks")
+            #expect(!everyHook.text.contains(topic) && !everyHook.text.contains("query-secret"), "\(everyHook.text)")
+            let switched = try await admin.send("PATCH", "/api/v1/admin/hooks/\(ntfyID)", json: ["enabled": false])
+            #expect(hook(switched)["target"] as? String == "…cdef" && !switched.text.contains(topic))
+            for extra in [ntfyID, queriedID] {
+                #expect(try await admin.send("DELETE", "/api/v1/admin/hooks/\(extra)").status == 204)
+            }
+
             // Listed and read back masked.
             let listed = try await admin.get("/api/v1/admin/hooks")
             #expect(listed.status == 200 && !listed.text.contains(secret) && !listed.text.contains("abcdefghijklmnop"))
@@ -110,6 +130,35 @@ import TestSupport
             let bearer = [("Authorization", "Bearer \(token)")]
             #expect(try await server.client.get("/api/v1/admin/hooks", headers: bearer).json["hooks"] as? [Any] != nil)
             #expect(try await server.client.send("DELETE", "/api/v1/admin/hooks/\(id)", headers: bearer).status == 204)
+        }
+    }
+
+    /// Failing hooks are not silent: `/metrics` and `/healthz` count the deliveries waiting and
+    /// given up on, and the server stays healthy (200) however many fail.
+    @Test(arguments: TestBackend.allCases)
+    func failingHooksShowInMetricsAndHealthz(backend: TestBackend) async throws {
+        try await TestServer.with(backend: backend) { server in
+            try await setUp(server)
+            let admin = try await ConsoleClient.signIn(server, email: Self.admin)
+            let healthy = try await server.client.get("/healthz")
+            #expect(healthy.json.int("hooks_pending") == 0 && healthy.json.int("hooks_failed") == 0, "\(healthy.text)")
+
+            // Given a hook whose receiver is down: a held comment's delivery waits for a retry,
+            // and a test event fails for good.
+            let closed = try freePort()
+            let webhook = try await addWebhook(admin, url: "http://127.0.0.1:\(closed)/hook", events: ["held"])
+            let id = try #require((webhook["id"] as? NSNumber)?.int64Value)
+            #expect(try await server.client.postJSON("/api/v1/comments", ["site": "a", "uri": "/down/", "text": "Nobody hears this."]).status == 202)
+            let tested = try await admin.send("POST", "/api/v1/admin/hooks/\(id)/test")
+            #expect((tested.json["delivery"] as? [String: Any])?["state"] as? String == "failed", "\(tested.text)")
+
+            // Then both readings say so once their two seconds are up.
+            server.clock.advance(seconds: 2)
+            let health = try await server.client.get("/healthz")
+            #expect(health.status == 200 && health.json.int("hooks_pending") == 1 && health.json.int("hooks_failed") == 1, "\(health.text)")
+            let samples = try ObservabilityTests.parse(try await server.client.get("/metrics").text)
+            #expect(ObservabilityTests.value(samples, "margin_hook_deliveries_pending") == 1)
+            #expect(ObservabilityTests.value(samples, "margin_hook_deliveries_failed") == 1)
         }
     }
 

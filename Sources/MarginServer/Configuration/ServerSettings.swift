@@ -259,9 +259,9 @@ public enum ServerSettings {
 
     public static let hooksFirstRetry = Setting<Int>(
         "hooks.first_retry", env: "MARGIN_HOOKS_FIRST_RETRY", flag: "--hooks-first-retry", default: 30,
-        "seconds before a failed hook delivery is tried again; the wait doubles after each failure, up to an hour",
+        "seconds before a failed hook delivery is tried again (1 to 3600); the wait doubles after each failure, up to an hour",
         flagHelp: "Seconds before a failed hook delivery is tried again, doubling up to an hour (env {env}; default {default}).",
-        problem: { $0 >= 1 ? nil : "must be at least 1" },
+        problem: { (1...3600).contains($0) ? nil : "must be from 1 to 3600" },
         apply: { $0.hooksFirstRetrySeconds = $1 })
 
     // MARK: Request limits

@@ -52,14 +52,15 @@ struct HookRoutes: Sendable {
         return try JSONBody.response(encoding: ["hooks": hooks.map { HookView($0) }], headers: Self.noStore)
     }
 
-    /// `POST /api/v1/admin/hooks`: 201 with the hook; a webhook's signing secret is in it in
-    /// clear, this once.
+    /// `POST /api/v1/admin/hooks`: 201 with the hook; a webhook's signing secret and the target
+    /// are in it in clear, this once.
     @Sendable func add(_ request: Request, context: MarginRequestContext) async throws -> Response {
         try await changingAdmin(request, context: context)
         let body = try await JSONBody.decode(AddRequest.self, from: request, context: context)
         let hook = try await registry.add(body.input)
-        // Only a secret Margin made is shown: a token the caller sent stays masked.
-        let view = HookView(hook, clearSecret: hook.preset == .webhook ? hook.secret : nil)
+        // Only a secret Margin made is shown: a token the caller sent stays masked. The target
+        // (an ntfy topic is a password) is shown this once, as sent.
+        let view = HookView(hook, clearSecret: hook.preset == .webhook ? hook.secret : nil, clearTarget: true)
         return try JSONBody.response(encoding: ["hook": view], status: .created, headers: Self.noStore)
     }
 

@@ -3,16 +3,19 @@ import Foundation
 import Moderation
 
 /// A hook as the API and `margin hooks list --json` show it: the URL of a chat service whose
-/// address is its credential and the secret or token masked, unless a secret is shown once
-/// (`clearSecret`).
+/// address is its credential, a webhook URL's query, an ntfy topic and the secret or token
+/// masked, unless shown once in the answer that made the hook (`clearSecret`, `clearTarget`).
 public struct HookView: Encodable, Sendable {
     public var hook: Hook
     /// A secret shown once (just made or rotated); nil shows the masked one.
     public var clearSecret: String?
+    /// Shows the target (an ntfy topic is a password) in clear: only in the answer that made it.
+    public var clearTarget: Bool
 
-    public init(_ hook: Hook, clearSecret: String? = nil) {
+    public init(_ hook: Hook, clearSecret: String? = nil, clearTarget: Bool = false) {
         self.hook = hook
         self.clearSecret = clearSecret
+        self.clearTarget = clearTarget
     }
 
     enum CodingKeys: String, CodingKey {
@@ -30,7 +33,7 @@ public struct HookView: Encodable, Sendable {
         try container.encode(hook.siteID, forKey: .site)
         try container.encode(hook.preset.rawValue, forKey: .preset)
         try container.encode(hook.maskedURL, forKey: .url)
-        try container.encode(hook.target, forKey: .target)
+        try container.encode(clearTarget ? hook.target : hook.maskedTarget, forKey: .target)
         try container.encode(clearSecret ?? hook.maskedSecret, forKey: .secret)
         try container.encode(hook.events.map(\.rawValue), forKey: .events)
         try container.encode(hook.trusted, forKey: .trusted)

@@ -82,6 +82,8 @@ public final class ServerMetrics: Sendable {
         static let comments = "margin_comments"
         static let outboxPending = "margin_mail_outbox_pending"
         static let outboxFailed = "margin_mail_outbox_failed"
+        static let hooksPending = "margin_hook_deliveries_pending"
+        static let hooksFailed = "margin_hook_deliveries_failed"
         static let databaseSize = "margin_database_size_bytes"
         static let threadCache = "margin_thread_cache_requests_total"
         static let startTime = "process_start_time_seconds"
@@ -120,6 +122,8 @@ public final class ServerMetrics: Sendable {
         }
         CoreMetrics.Gauge(label: Names.outboxPending, factory: factory).record(statistics.outboxPending)
         CoreMetrics.Gauge(label: Names.outboxFailed, factory: factory).record(statistics.outboxFailed)
+        CoreMetrics.Gauge(label: Names.hooksPending, factory: factory).record(statistics.hooksPending)
+        CoreMetrics.Gauge(label: Names.hooksFailed, factory: factory).record(statistics.hooksFailed)
         CoreMetrics.Gauge(label: Names.databaseSize, factory: factory).record(statistics.databaseBytes)
     }
 }

@@ -10,12 +10,16 @@ struct HealthRoutes: Sendable {
     /// The last check of the database (`CommentStore.health()`): its file's figures on SQLite,
     /// nil on PostgreSQL.
     let check: RecentReading<DatabaseHealth?>
+    /// The last count of hook deliveries waiting and given up on: failing hooks show here
+    /// without making the server unhealthy.
+    let hooks: RecentReading<(pending: Int, failed: Int)>
 
     /// Checks `store`.
     init(store: any CommentStore, clock: any MarginClock, startedAt: Int64) {
         self.clock = clock
         self.startedAt = startedAt
         check = RecentReading(clock: clock) { try await store.health() }
+        hooks = RecentReading(clock: clock) { try await store.hookBacklog() }
         Self.made?(check)
     }
 
@@ -26,8 +30,9 @@ struct HealthRoutes: Sendable {
         router.get("healthz", use: health)
     }
 
-    /// `{"status":"ok","database":"ok","database_bytes":…,"migrations":…,"uptime_seconds":…}`, or 503
-    /// `storage_unavailable` when the database does not answer or its file no longer opens.
+    /// `{"status":"ok","database":"ok","database_bytes":…,"migrations":…,"hooks_pending":…,
+    /// "hooks_failed":…,"uptime_seconds":…}`, or 503 `storage_unavailable` when the database does
+    /// not answer or its file no longer opens.
     @Sendable func health(_ request: Request, context: MarginRequestContext) async throws -> Response {
         var json = JSONWriter(capacity: 128)
         json.raw("{\"status\":\"ok\",\"database\":\"ok\"")
@@ -43,6 +48,11 @@ struct HealthRoutes: Sendable {
             let message = (error as? CommentsError).map { "The database does not answer: \($0.publicDescription)" }
                 ?? "The database does not answer."
             throw APIError(.serviceUnavailable, code: "storage_unavailable", message: message, headers: [.retryAfter: "5"])
+        }
+        // A count that fails after the check passed leaves the figures out, not the server down.
+        if let hooks = try? await hooks.value() {
+            json.raw(",\"hooks_pending\":"); json.number(hooks.pending)
+            json.raw(",\"hooks_failed\":"); json.number(hooks.failed)
         }
         json.raw(",\"uptime_seconds\":"); json.number(max(0, clock.nowMillis() - startedAt) / 1000)
         json.raw("}")

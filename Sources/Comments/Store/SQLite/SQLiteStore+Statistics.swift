@@ -3,19 +3,34 @@ import GRDB
 
 // What the database holds and how it answers, for `GET /metrics` and `GET /healthz`.
 extension SQLiteStore {
-    /// Counts by status and outbox state, and the size on disk. The counts read indexes
-    /// (`comments_by_site_status`, `outbox_due`), not the comment bodies.
+    /// Counts by status, mail outbox and hook delivery state, and the size on disk. The counts
+    /// read indexes (`comments_by_site_status`, `outbox_due`, `hook_deliveries_due`), not the
+    /// comment bodies or payloads.
     public func statistics() async throws -> StoreStatistics {
-        let (comments, pending, failed) = try await read { db in
+        var statistics = try await read { db in
             var comments: [CommentStatus: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) FROM comments GROUP BY status") {
                 if let status = CommentStatus(rawValue: row[0]) { comments[status] = row[1] }
             }
             let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL") ?? 0
             let failed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NOT NULL") ?? 0
-            return (comments, pending, failed)
+            let hooks = try Self.hookBacklog(db)
+            return StoreStatistics(comments: comments, outboxPending: pending, outboxFailed: failed, hooksPending: hooks.pending,
+                                   hooksFailed: hooks.failed, databaseBytes: 0)
         }
-        return StoreStatistics(comments: comments, outboxPending: pending, outboxFailed: failed, databaseBytes: databaseBytes())
+        statistics.databaseBytes = databaseBytes()
+        return statistics
+    }
+
+    /// The hook deliveries waiting (the due index counts them) and given up on.
+    public func hookBacklog() async throws -> (pending: Int, failed: Int) {
+        try await read { db in try Self.hookBacklog(db) }
+    }
+
+    static func hookBacklog(_ db: Database) throws -> (pending: Int, failed: Int) {
+        let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM hook_deliveries WHERE delivered_at IS NULL AND failed_at IS NULL") ?? 0
+        let failed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM hook_deliveries WHERE delivered_at IS NULL AND failed_at IS NOT NULL") ?? 0
+        return (pending, failed)
     }
 
     /// The database file plus its `-wal` file, in bytes; 0 in memory.
