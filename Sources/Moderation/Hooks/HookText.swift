@@ -89,16 +89,7 @@ enum HookText {
 
     /// Slack's rule: `&`, `<` and `>` as entities, so `<!channel>` or `<@U123>` is shown, not acted on.
     static func slack(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            default: out.append(character)
-            }
-        }
-        return out
+        entities(text, quote: false)
     }
 
     /// Markdown (Mattermost, Discord): every special character backslash-escaped, and a word
@@ -127,13 +118,18 @@ enum HookText {
 
     /// HTML text or attribute value (Telegram, Matrix).
     static func html(_ text: String) -> String {
+        entities(text, quote: true)
+    }
+
+    /// `&`, `<`, `>` (and `"` when `quote`) as entities.
+    private static func entities(_ text: String, quote: Bool) -> String {
         var out = ""
         for character in text {
             switch character {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
-            case "\"": out += "&quot;"
+            case "\"" where quote: out += "&quot;"
             default: out.append(character)
             }
         }
