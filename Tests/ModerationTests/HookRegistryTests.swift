@@ -10,7 +10,7 @@ import Testing
     static func registry() async throws -> HookRegistry {
         let store = try SQLiteStore()
         try await store.addSite(HookSamples.site)
-        let sender = HookSenderTests.sender(store)
+        let sender = HookSenderTimingTests.sender(store)
         return HookRegistry(store: store, sender: sender, clock: SystemClock(), random: SystemRandom())
     }
 

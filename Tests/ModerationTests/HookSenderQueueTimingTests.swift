@@ -8,7 +8,8 @@ import Testing
 /// The sender working through a real (in-memory SQLite) hook outbox: slots shared fairly
 /// between hooks, the commenter's contact filled in at send time for trusted hooks only,
 /// disabled hooks left waiting, and old deliveries pruned.
-@Suite struct HookSenderQueueTests {
+/// A *TimingTests suite: its time bounds run apart from the parallel suites (scripts/test).
+@Suite struct HookSenderQueueTimingTests {
     /// A store with the sample site and a webhook hook to `url`.
     static func store(hookTo url: String, trusted: Bool = false, enabled: Bool = true) async throws -> (SQLiteStore, Hook) {
         let store = try SQLiteStore()
@@ -21,7 +22,7 @@ import Testing
 
     static func queue(_ store: SQLiteStore, hookID: Int64, count: Int) async throws {
         for _ in 0..<count {
-            var delivery = HookSenderTests.delivery()
+            var delivery = HookSenderTimingTests.delivery()
             delivery.hookID = hookID
             _ = try await store.queueHookDelivery(delivery)
         }
@@ -37,7 +38,7 @@ import Testing
         // The slow hook's deliveries are older: the queue hands them out first.
         try await Self.queue(store, hookID: slowHook.id, count: 6)
         try await Self.queue(store, hookID: fastHook.id, count: 12)
-        let run = Task { try await HookSenderTests.sender(store).deliverDue() }
+        let run = Task { try await HookSenderTimingTests.sender(store).deliverDue() }
         let started = ContinuousClock.now
         while fast.requests.count < 12 && ContinuousClock.now - started < .seconds(1.5) { try await Task.sleep(for: .milliseconds(20)) }
         #expect(fast.requests.count == 12 && ContinuousClock.now - started < .seconds(1.5))
@@ -88,7 +89,7 @@ import Testing
         let toTrusted = try await queue(trusted, storedTrusted: false)
         // Stored with them while the hook was trusted, sent without them now that it is not.
         let toUntrusted = try await queue(untrusted, storedTrusted: true)
-        #expect(try await HookSenderTests.sender(store).deliverDue() == 2)
+        #expect(try await HookSenderTimingTests.sender(store).deliverDue() == 2)
         let trustedComment = try #require(try received(toTrusted)["comment"] as? [String: Any])
         #expect(trustedComment["email"] as? String == "mallory@example.net" && trustedComment["network"] as? String == "203.0.113.0/24")
         let untrustedData = try received(toUntrusted)
@@ -97,7 +98,7 @@ import Testing
         // Once the comment is gone, not even the trusted hook gets them.
         _ = try await store.delete(commentID: comment.id)
         let afterDelete = try await queue(trusted, storedTrusted: true)
-        #expect(try await HookSenderTests.sender(store).deliverDue() >= 1)
+        #expect(try await HookSenderTimingTests.sender(store).deliverDue() >= 1)
         let goneComment = try #require(try received(afterDelete)["comment"] as? [String: Any])
         #expect(goneComment["email"] is NSNull && goneComment["network"] is NSNull)
     }
@@ -114,7 +115,7 @@ import Testing
         defer { Task { await listener.close() } }
         let (store, hook) = try await Self.store(hookTo: listener.url, enabled: false)
         try await Self.queue(store, hookID: hook.id, count: 2)
-        let sender = HookSenderTests.sender(store)
+        let sender = HookSenderTimingTests.sender(store)
         #expect(try await sender.deliverDue() == 0)
         #expect(listener.requests.isEmpty)
         var enabled = hook
@@ -138,7 +139,7 @@ import Testing
         let oldFailed = try await row(createdDaysAgo: 40, failed: true)
         let oldPending = try await row(createdDaysAgo: 31)
         let recent = try await row(createdDaysAgo: 29, delivered: true)
-        let sender = HookSenderTests.sender(store)
+        let sender = HookSenderTimingTests.sender(store)
         func kept() async throws -> Set<Int64> { Set(try await store.hookDeliveries(hookID: hook.id, limit: 100).map(\.id)) }
         // Pruned less than an hour ago: not again.
         #expect(await sender.pruneIfDue(lastPruned: now - 60_000) == now - 60_000)

@@ -7,7 +7,8 @@ import Testing
 
 /// One delivery attempt against real listeners on 127.0.0.1: what counts as delivered, what is
 /// retried and when, and the limits a receiver cannot stretch (time, redirects, body size).
-@Suite struct HookSenderTests {
+/// A *TimingTests suite: its time bounds run apart from the parallel suites (scripts/test).
+@Suite struct HookSenderTimingTests {
     static func sender(_ store: any CommentStore, timeout: Duration = .seconds(5)) -> HookSender {
         HookSender(store: store, settings: HookSettings(publicURL: "https://comments.example.org", linkLifetimeMillis: 86_400_000, timeout: timeout),
                    clock: SystemClock(), random: SystemRandom(), logger: Logger(label: "test"))
