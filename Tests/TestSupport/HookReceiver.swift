@@ -76,8 +76,9 @@ public final class HookReceiver: @unchecked Sendable {
         self.process = process
     }
 
-    /// A started receiver, listening; waits at most `timeout` for it.
-    public static func started(timeout: Duration = .seconds(30)) async throws -> HookReceiver {
+    /// A started receiver, listening; waits at most `timeout` for it (long: beside 550 parallel
+    /// tests on two cores, Python's start took over 30 s in a CI run, as the SMTP sink's does).
+    public static func started(timeout: Duration = .seconds(120)) async throws -> HookReceiver {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("margin-hook-receiver-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try writeAnswer(status: 200, body: "ok", delay: 0, in: directory)
@@ -86,8 +87,11 @@ public final class HookReceiver: @unchecked Sendable {
         process.arguments = ["-c", script, directory.path]
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
-        // A sender that gives up on a slow answer makes the script print a broken pipe: noise.
-        process.standardError = FileHandle.nullDevice
+        // Kept for the error below; a sender that gives up on a slow answer also makes the
+        // script print a broken pipe there, which is noise.
+        let errors = directory.appendingPathComponent("stderr.log")
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: errors)
         process.environment = ProcessInfo.processInfo.environment.merging(["PYTHONUNBUFFERED": "1"]) { $1 }
         try process.run()
         let ready = directory.appendingPathComponent("ready").path
@@ -98,9 +102,11 @@ public final class HookReceiver: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
+        let exited = !process.isRunning
         process.terminate()
+        let said = (try? String(contentsOf: errors, encoding: .utf8)).map { String($0.suffix(2000)) } ?? ""
         try? FileManager.default.removeItem(at: directory)
-        throw ReceiverError(description: "the hook receiver did not start")
+        throw ReceiverError(description: "the hook receiver did not start (\(exited ? "it exited" : "no port within \(timeout)")): \(said)")
     }
 
     deinit { close() }
