@@ -69,18 +69,19 @@ import Testing
     @Test func whenTheFirstAddressCannotBeReachedTheNextIsTried() async throws {
         let listener = try await HookListener.started()
         defer { Task { await listener.close() } }
-        // A name with two vetted addresses, the first refusing connections (nothing listens on
+        // Generous deadlines: a refused connection is instant, but under load the test measures the
+        // machine. A name with two vetted addresses, the first refusing connections (nothing listens on
         // 127.0.0.2), as `localhost` giving ::1 first would with a receiver on 127.0.0.1 only.
         let request = HookRequest(url: "http://receiver.test:\(listener.port)/in", body: Array("{}".utf8))
-        let response = await HookTransport.send(request, host: "receiver.test", addresses: ["127.0.0.2", "127.0.0.1"], timeout: .seconds(5))
+        let response = await HookTransport.send(request, host: "receiver.test", addresses: ["127.0.0.2", "127.0.0.1"], timeout: .seconds(60))
         #expect(response.error == nil && response.status == 200, "\(response)")
         #expect(listener.requests.count == 1 && listener.requests.first?.headers["host"] == "receiver.test:\(listener.port)")
         // An answer, even a failing one, is not a reason to try another address.
         listener.answer(.init(status: 500))
-        let failed = await HookTransport.send(request, host: "receiver.test", addresses: ["127.0.0.1", "127.0.0.1"], timeout: .seconds(5))
+        let failed = await HookTransport.send(request, host: "receiver.test", addresses: ["127.0.0.1", "127.0.0.1"], timeout: .seconds(60))
         #expect(failed.status == 500 && listener.requests.count == 2)
         // When none can be reached, the failure names the last.
-        let none = await HookTransport.send(request, host: "receiver.test", addresses: ["127.0.0.2", "127.0.0.3"], timeout: .seconds(5))
+        let none = await HookTransport.send(request, host: "receiver.test", addresses: ["127.0.0.2", "127.0.0.3"], timeout: .seconds(60))
         #expect(none.error?.contains("receiver.test (127.0.0.3)") == true, "\(none)")
     }
 
