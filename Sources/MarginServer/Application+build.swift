@@ -96,10 +96,10 @@ public func buildApplication(
         let sender = OutboxSender(
             store: store, transport: transport, settings: configuration.mailSettings, clock: clock, logger: logger,
             pollInterval: configuration.outboxPollInterval)
-        services.append(OutboxService(sender: sender))
+        services.append(SenderService(description: "OutboxService") { await sender.run(stopping: $0) })
     }
     // Always, mail or not: hooks are added at run time, and another node may have added them.
-    services.append(HookService(sender: hookSender))
+    services.append(SenderService(description: "HookService") { await hookSender.run(stopping: $0) })
     // Once every route is registered: the router's own table, for 405s and the API-contract test.
     let routes = router.routes
     router.add(middleware: MethodNotAllowedMiddleware<MarginRequestContext>(routes: routes))

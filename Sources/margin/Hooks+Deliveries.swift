@@ -24,7 +24,7 @@ extension Hooks {
             if json {
                 printJSON(HookDeliveryView(delivery))
             } else {
-                let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+                let milliseconds = elapsed.wholeMilliseconds
                 let status = delivery.lastStatus.map { "HTTP \($0)" } ?? "no answer"
                 if delivery.state == .delivered {
                     print("Delivered: \(status) in \(milliseconds) ms.")

@@ -91,7 +91,7 @@ import Testing
             let links = HookLink.signed(site: "blog", commentID: 42, signer: LinkSigner(keys: [HookSamples.key]), settings: local,
                                         now: HookSamples.now, random: SystemRandom())
             let request = try HookFormatter.request(hook: hook, delivery: HookSamples.delivery(data: data), data: data, links: links,
-                                                    settings: local, now: HookSamples.now)
+                                                    now: HookSamples.now)
             let body = try HookSamples.json(request)
             #expect(body["reply_markup"] == nil, "\(base)")
             let text = try #require(body["text"] as? String)
@@ -159,7 +159,7 @@ import Testing
         let hook = HookSamples.hook(preset, url: preset.defaultURL ?? "https://chat.example.org/in", target: preset.needsTarget ? "!r:x" : nil,
                                     secret: preset == .webhook ? HookWebhookFormatTests.secret : preset.needsToken ? "1:A" : nil)
         let request = try HookFormatter.request(hook: hook, delivery: HookSamples.delivery(data: data), data: data, links: HookSamples.links,
-                                                settings: HookSamples.settings, now: HookSamples.now)
+                                                now: HookSamples.now)
         let body = try HookSamples.json(request)
         let texts = HookSamples.strings(in: body)
         #expect(!texts.contains { $0.contains("comments.example.org/posts/hello") }, "\(texts)")

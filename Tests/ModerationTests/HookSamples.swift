@@ -49,7 +49,7 @@ enum HookSamples {
     static func request(_ hook: Hook, _ type: HookEventType = .held, status: CommentStatus = .pending) throws -> HookRequest {
         let data = data(type, status: status, trusted: hook.trusted)
         return try HookFormatter.request(hook: hook, delivery: delivery(type, data: data), data: data,
-                                         links: type == .deleted ? [] : links, settings: settings, now: now)
+                                         links: type == .deleted ? [] : links, now: now)
     }
 
     /// The body parsed as a JSON object; fails the test when it is not one.

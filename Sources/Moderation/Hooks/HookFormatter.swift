@@ -4,11 +4,9 @@ import Comments
 /// by the caller, the time is given).
 enum HookFormatter {
     /// The request for `delivery` to `hook` at `now` (unix ms), carrying `links`.
-    static func request(hook: Hook, delivery: HookDelivery, data: HookEventData, links: [HookLink], settings: HookSettings,
-                        now: Int64) throws -> HookRequest {
+    static func request(hook: Hook, delivery: HookDelivery, data: HookEventData, links: [HookLink], now: Int64) throws -> HookRequest {
         let summary = {
-            HookSummary(data: data, type: delivery.type, eventTime: delivery.createdAt, links: links, settings: settings,
-                        isTest: delivery.commentID == nil)
+            HookSummary(data: data, type: delivery.type, eventTime: delivery.createdAt, links: links, isTest: delivery.commentID == nil)
         }
         return switch hook.preset {
         case .webhook:

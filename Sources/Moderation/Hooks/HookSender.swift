@@ -46,7 +46,7 @@ public struct HookSender: Sendable {
     /// more is started and the attempts under way are finished.
     @discardableResult
     public func deliverDue(stopping: @Sendable () -> Bool = { false }) async throws -> Int {
-        let timeoutMillis = max(settings.timeout.components.seconds * 1000 + settings.timeout.components.attoseconds / 1_000_000_000_000_000, 1)
+        let timeoutMillis = max(settings.timeout.wholeMilliseconds, 1)
         // A waiting delivery starts only while its attempt can end a margin before its claim lapses.
         let startWithin = OutboxClaim.leaseMillis - timeoutMillis - 30_000
         let rounds = max(0, Int(startWithin / timeoutMillis) - 1)
@@ -193,7 +193,7 @@ public struct HookSender: Sendable {
             let signer = LinkSigner(keys: try await store.signingKeys())
             links = HookLink.signed(site: delivery.siteID, commentID: commentID, signer: signer, settings: settings, now: now, random: random)
         }
-        return try HookFormatter.request(hook: hook, delivery: delivery, data: data, links: links, settings: settings, now: now)
+        return try HookFormatter.request(hook: hook, delivery: delivery, data: data, links: links, now: now)
     }
 
     /// When to try again after a failed attempt: `firstRetryMillis` doubling with each earlier

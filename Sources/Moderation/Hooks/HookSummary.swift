@@ -26,7 +26,7 @@ struct HookSummary: Sendable {
     /// A sample sent by `margin hooks test`.
     var isTest: Bool
 
-    init(data: HookEventData, type: HookEventType, eventTime: Int64, links: [HookLink], settings: HookSettings, isTest: Bool) {
+    init(data: HookEventData, type: HookEventType, eventTime: Int64, links: [HookLink], isTest: Bool) {
         let comment = data.comment
         self.type = type
         siteName = data.site.name

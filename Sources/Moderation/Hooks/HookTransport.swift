@@ -169,7 +169,7 @@ enum HookTransport {
 
     /// `10 s`, `1.5 s`, `250 ms`.
     static func words(_ duration: Duration) -> String {
-        let millis = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        let millis = duration.wholeMilliseconds
         if millis < 1000 { return "\(millis) ms" }
         return millis % 1000 == 0 ? "\(millis / 1000) s" : "\(Double(millis) / 1000) s"
     }
